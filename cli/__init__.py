@@ -1,0 +1,1 @@
+"""The `mem` command line: typer commands that parse, call core once and render."""

@@ -1,0 +1,107 @@
+"""`mem`: the entry point. Parses global options, runs one command, turns errors into exit codes.
+
+Command modules register themselves on the shared typer app when imported below. Heavy
+libraries (litellm, mcp, watchdog) are imported only inside the commands that use them, so
+`mem --help`, `mem add` and `mem recall` stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import entries, setup  # noqa: F401 - importing registers the commands
+from .base import app
+from .output import State, print_error, print_warnings
+
+# Global flags may also be given after the command (`mem recall q --json`), as agents tend to.
+_GLOBAL_FLAGS = {"--json", "--quiet", "-q", "--debug"}
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    root: Annotated[
+        Path | None,
+        typer.Option("--root", help="Memory folder (default: MEM_ROOT, else the nearest .memory/ upward)."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors; no confirmations.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    state = ctx.ensure_object(State)
+    state.root = str(root) if root is not None else None
+    state.json = json_output
+    state.quiet = quiet
+    state.debug = debug
+    if version:
+        from .. import __version__
+
+        typer.echo(f"mem (contextree) {__version__}")
+        raise typer.Exit(0)
+
+
+def hoist_global_flags(args: list[str]) -> list[str]:
+    """Move global flags given after the command name to the front, where click expects them."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        elif arg == "--root" and index + 1 < len(args):
+            front.extend(args[index : index + 2])
+            index += 1
+        elif arg.startswith("--root="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+def run(args: list[str]) -> int:
+    """Run `mem` with `args`; return the exit code (never raises for expected failures)."""
+    from ..core.errors import ExitCode, MemError
+
+    args = hoist_global_flags(args)
+    state = State(json="--json" in args, debug="--debug" in args)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="mem", standalone_mode=False, obj=state)
+        print_warnings(state)
+        return result if isinstance(result, int) else 0
+    except MemError as error:
+        print_error(state, error.kind, error.message)
+        return int(error.exit_code)
+    except typer.TyperException as error:  # click's usage errors, vendored by typer
+        if state.json:
+            message = error.format_message() if hasattr(error, "format_message") else str(error)
+            print_error(state, "usage", message)
+        else:
+            error.show()  # type: ignore[attr-defined]
+        return int(getattr(error, "exit_code", ExitCode.USAGE))
+    except typer.Exit as exit_:
+        return int(exit_.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("Aborted.\n")
+        return 130
+    except BrokenPipeError:
+        return 0  # `mem list | head` closed the pipe: not an error
+    except Exception as error:
+        if state.debug:
+            raise
+        print_error(state, "failure", f"unexpected {type(error).__name__}: {error} (run with --debug for details)")
+        return int(ExitCode.FAILURE)
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

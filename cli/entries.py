@@ -1,0 +1,312 @@
+"""Commands that write and read entries: add, show, list, tree, update, mv, forget."""
+
+from __future__ import annotations
+
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .base import (
+    ImportanceOption,
+    KeywordsOption,
+    RelatedOption,
+    SourceOption,
+    TagsOption,
+    app,
+    read_text_argument,
+    split_list,
+    use,
+)
+from .output import emit
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..core.entry import Entry
+    from ..core.memory import FolderNode
+
+
+class MaturityChoice(StrEnum):
+    draft = "draft"
+    validated = "validated"
+    core = "core"
+
+
+class DecayChoice(StrEnum):
+    normal = "normal"
+    slow = "slow"
+    never = "never"
+
+
+MaturityOption = Annotated[MaturityChoice | None, typer.Option("--maturity", help="draft, validated or core.")]
+DecayOption = Annotated[DecayChoice | None, typer.Option("--decay", help="normal, slow or never.")]
+TitleOption = Annotated[str | None, typer.Option("--title", help="Title (default: the first line, or the slug).")]
+SummaryOption = Annotated[str | None, typer.Option("--summary", help="One-sentence summary.")]
+
+MATURITY_STYLE = {"draft": "yellow", "validated": "green", "core": "bold cyan"}
+
+
+def _value(choice: Enum | None) -> Any:
+    return None if choice is None else choice.value
+
+
+def _entry_data(entry: Entry, *, body: bool = True) -> dict[str, Any]:
+    from ..core.jsonable import jsonable
+
+    data: dict[str, Any] = jsonable(entry)
+    if not body:
+        data.pop("body")
+    return data
+
+
+def _badge(entry: Entry) -> str:
+    style = MATURITY_STYLE.get(entry.maturity, "")
+    return f"[dim]importance[/dim] {entry.importance} [{style}]{entry.maturity}[/{style}]"
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="Entry path: domain/topic/entry or domain/topic/subtopic/entry.")],
+    text: Annotated[str | None, typer.Argument(help="The body; '-' or nothing reads stdin.")] = None,
+    title: TitleOption = None,
+    summary: SummaryOption = None,
+    tags: TagsOption = None,
+    keywords: KeywordsOption = None,
+    related: RelatedOption = None,
+    importance: ImportanceOption = None,
+    maturity: MaturityOption = None,
+    decay: DecayOption = None,
+    source: SourceOption = None,
+) -> None:
+    """Add a new entry (never overwrites: use `mem update` to change one)."""
+    state = use(ctx, "add")
+    body = read_text_argument(text, "entry text")
+    entry = state.memory().add(
+        path,
+        body,
+        title=title,
+        summary=summary,
+        tags=split_list(tags) or (),
+        keywords=split_list(keywords) or (),
+        related=split_list(related) or (),
+        importance=importance,
+        maturity=_value(maturity),
+        decay=_value(decay),
+        source=source,
+    )
+
+    def human(out: Console) -> None:
+        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {entry.title}")
+
+    emit(state, {"entry": _entry_data(entry)}, human, confirmation=True)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="Entry path (prefix `_archive/` for an archived entry).")],
+    raw: Annotated[bool, typer.Option("--raw", help="Print the file exactly as stored.")] = False,
+) -> None:
+    """Show one entry: its metadata and body."""
+    from ..core.entry import dump_entry, format_time
+    from ..core.memory import parse_location
+
+    state = use(ctx, "show")
+    location, archived = parse_location(path)
+    entry = state.memory().get(location, archived=archived)
+
+    def human(out: Console) -> None:
+        if raw:
+            out.out(dump_entry(entry), end="", highlight=False)
+            return
+        from rich.markdown import Markdown
+        from rich.panel import Panel
+
+        lines = [f"[bold]{entry.title}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]"]
+        if entry.summary:
+            lines.append(f"[italic]{entry.summary}[/italic]")
+        facts = [_badge(entry), f"[dim]decay[/dim] {entry.decay}"]
+        if entry.updated:
+            facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
+        if entry.source:
+            facts.append(f"[dim]source[/dim] {entry.source}")
+        lines.append("  ".join(facts))
+        for label, values in (("tags", entry.tags), ("keywords", entry.keywords), ("related", entry.related)):
+            if values:
+                lines.append(f"[dim]{label}[/dim] {', '.join(values)}")
+        out.print(Panel("\n".join(lines), expand=False))
+        out.print(Markdown(entry.body))
+
+    emit(state, {"entry": _entry_data(entry), "archived": archived}, human)
+
+
+@app.command("list")
+def list_entries(
+    ctx: typer.Context,
+    prefix: Annotated[str | None, typer.Argument(help="Only entries under this folder.")] = None,
+    archived: Annotated[bool, typer.Option("--archived", help="List the archive instead.")] = False,
+) -> None:
+    """List entries (path, title, importance, maturity), sorted by path."""
+    from ..core.entry import format_time
+
+    state = use(ctx, "list")
+    listing = state.memory().list(prefix, archived=archived)
+
+    def human(out: Console) -> None:
+        from rich.table import Table
+
+        if not listing.entries:
+            out.print("[dim]no entries[/dim]")
+            return
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("path", no_wrap=True)
+        table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
+        table.add_column("imp", justify="right", no_wrap=True)
+        table.add_column("maturity", no_wrap=True)
+        table.add_column("updated", no_wrap=True)
+        for entry in listing.entries:
+            style = MATURITY_STYLE.get(entry.maturity, "")
+            table.add_row(
+                entry.path,
+                entry.title,
+                str(entry.importance),
+                f"[{style}]{entry.maturity}[/{style}]",
+                format_time(entry.updated)[:10] if entry.updated else "",
+            )
+        out.print(table)
+
+    data = {
+        "prefix": prefix or "",
+        "archived": archived,
+        "count": len(listing.entries),
+        "entries": [_entry_data(entry, body=False) for entry in listing.entries],
+        "problems": listing.problems,
+    }
+    emit(state, data, human, warnings=[str(problem) for problem in listing.problems])
+
+
+def _node_data(node: FolderNode) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "path": node.path,
+        "title": node.title,
+        "summary": node.summary,
+        "folders": [_node_data(child) for child in node.folders],
+        "entries": [
+            {"path": e.path, "title": e.title, "importance": e.importance, "maturity": e.maturity} for e in node.entries
+        ],
+    }
+
+
+@app.command()
+def tree(
+    ctx: typer.Context,
+    prefix: Annotated[str | None, typer.Argument(help="Only this folder.")] = None,
+) -> None:
+    """Draw the context tree with each entry's importance and maturity."""
+    state = use(ctx, "tree")
+    view = state.memory().tree(prefix)
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+        from rich.tree import Tree
+
+        def label(node: FolderNode) -> str:
+            text = f"[bold blue]{escape(node.name)}/[/bold blue]"
+            return text + (f"  [dim]{escape(node.title)}[/dim]" if node.title else "")
+
+        def fill(branch: Tree, node: FolderNode) -> None:
+            for child in node.folders:
+                fill(branch.add(label(child)), child)
+            for entry in node.entries:
+                name = entry.path.rsplit("/", 1)[-1]
+                branch.add(f"{escape(name)}  {escape(entry.title)}  {_badge(entry)}")
+
+        root = Tree(label(view.root))
+        fill(root, view.root)
+        out.print(root)
+
+    emit(state, {"root": _node_data(view.root), "problems": view.problems}, human, warnings=map(str, view.problems))
+
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="Entry path.")],
+    text: Annotated[str | None, typer.Option("--text", help="Replace the body ('-' reads stdin).")] = None,
+    append: Annotated[str | None, typer.Option("--append", help="Add a paragraph at the end of the body.")] = None,
+    title: TitleOption = None,
+    summary: SummaryOption = None,
+    tags: TagsOption = None,
+    keywords: KeywordsOption = None,
+    related: RelatedOption = None,
+    importance: ImportanceOption = None,
+    maturity: MaturityOption = None,
+    decay: DecayOption = None,
+    source: SourceOption = None,
+) -> None:
+    """Change an entry's body or metadata (importance rises by 5 unless --importance is given)."""
+    state = use(ctx, "update")
+    body = read_text_argument("-", "new body") if text == "-" else text
+    entry = state.memory().update(
+        path,
+        body=body,
+        append=append,
+        title=title,
+        summary=summary,
+        tags=split_list(tags),
+        keywords=split_list(keywords),
+        related=split_list(related),
+        importance=importance,
+        maturity=_value(maturity),
+        decay=_value(decay),
+        source=source,
+    )
+
+    def human(out: Console) -> None:
+        out.print(f"[green]Updated[/green] [bold]{entry.path}[/bold]  {_badge(entry)}")
+
+    emit(state, {"entry": _entry_data(entry)}, human, confirmation=True)
+
+
+@app.command()
+def mv(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Entry or folder to move.")],
+    destination: Annotated[str, typer.Argument(help="New entry path, or an existing folder to move into.")],
+) -> None:
+    """Move an entry or a folder, rewriting `related` links that point to what moved."""
+    state = use(ctx, "mv")
+    result = state.memory().move(source, destination)
+
+    def human(out: Console) -> None:
+        for old, new in result.moved:
+            out.print(f"[green]Moved[/green] {old} -> [bold]{new}[/bold]")
+        if result.relinked:
+            out.print(f"[dim]rewrote related links in {len(result.relinked)} entries[/dim]")
+
+    data = {"moved": [{"from": old, "to": new} for old, new in result.moved], "relinked": result.relinked}
+    emit(state, data, human, confirmation=True)
+
+
+@app.command()
+def forget(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="Entry path.")],
+    restore: Annotated[bool, typer.Option("--restore", help="Bring an archived entry back.")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (kept in the archived entry).")] = None,
+) -> None:
+    """Move an entry to `_archive/` (still readable, no longer recalled); --restore undoes it."""
+    state = use(ctx, "forget")
+    memory = state.memory()
+    entry = memory.restore(path) if restore else memory.forget(path, reason=reason)
+
+    def human(out: Console) -> None:
+        if restore:
+            out.print(f"[green]Restored[/green] [bold]{entry.path}[/bold]")
+        else:
+            out.print(f"[yellow]Archived[/yellow] [bold]{entry.path}[/bold] -> _archive/{entry.path}")
+
+    emit(state, {"entry": _entry_data(entry), "archived": not restore}, human, confirmation=True)

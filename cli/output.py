@@ -1,0 +1,103 @@
+"""How the CLI talks: one JSON envelope with --json, rich text otherwise, errors on stderr.
+
+Every command ends in `emit(...)` exactly once. rich is imported only when human output is
+actually drawn, so `--json` calls (the agents' path) do not pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..core.memory import Memory
+
+JSON_SCHEMA_VERSION = 1
+
+
+@dataclass
+class State:
+    """Global options, shared by every command through typer's context."""
+
+    root: str | None = None
+    json: bool = False
+    quiet: bool = False
+    debug: bool = False
+    command: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def memory(self) -> Memory:
+        from ..core.memory import Memory
+
+        memory = Memory(self.root)
+        self.warnings.extend(memory.config.warnings)
+        return memory
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def envelope(command: str, ok: bool, data: Any, errors: list[dict[str, str]], warnings: list[str]) -> dict[str, Any]:
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "command": command,
+        "ok": ok,
+        "data": data,
+        "errors": errors,
+        "warnings": warnings,
+    }
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def emit(
+    state: State,
+    data: Any,
+    human: Callable[[Console], None],
+    *,
+    warnings: Iterable[str] = (),
+    confirmation: bool = False,
+) -> None:
+    """Print a command's result: the JSON envelope, or `human(console)`.
+
+    `confirmation` marks output that only confirms a change ("Added ..."): --quiet drops it,
+    while results a person asked for (show, list, recall) are always printed.
+    """
+    from ..core.jsonable import jsonable
+
+    state.warnings.extend(warnings)
+    if state.json:
+        print_json(envelope(state.command, True, jsonable(data), [], state.warnings))
+        return
+    print_warnings(state)
+    if confirmation and state.quiet:
+        return
+    human(console())
+
+
+def print_warnings(state: State) -> None:
+    if state.quiet or state.json:
+        return
+    for warning in state.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    state.warnings.clear()
+
+
+def print_error(state: State, kind: str, message: str) -> None:
+    if state.json:
+        error = {"kind": kind, "message": message}
+        print_json(envelope(state.command, False, None, [error], state.warnings))
+        return
+    print_warnings(state)
+    sys.stderr.write(f"Error: {message}\n")

@@ -1,0 +1,185 @@
+"""`config.yaml`: every key optional, every key with a default, every value type-checked.
+
+The schema is the set of frozen dataclasses below: one per top-level section. Reading merges
+the file over the defaults; a value of the wrong type is an error naming the key, an unknown
+key is a warning (a typo should be visible, not fatal). `config set` edits the file with
+ruamel.yaml so the comments a person wrote survive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InvalidError, NotFoundError
+
+CONFIG_FILE = "config.yaml"
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_body_bytes: int = 1 << 20  # an entry body larger than this is refused (1 MiB)
+    lock_timeout_seconds: float = 10.0  # how long a writer waits for the tree's write lock
+
+
+@dataclass(frozen=True)
+class WriteConfig:
+    default_source: str = "user"  # provenance when neither --source nor MEM_SOURCE is given
+
+
+@dataclass(frozen=True)
+class Config:
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    write: WriteConfig = field(default_factory=WriteConfig)
+    # Problems found while reading the file that did not stop it from loading.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+
+_SECTION_NAMES = tuple(f.name for f in dataclasses.fields(Config) if f.name != "warnings")
+
+
+def _section_types() -> dict[str, type[Any]]:
+    hints = typing.get_type_hints(Config)
+    return {name: hints[name] for name in _SECTION_NAMES}
+
+
+def _coerce(key: str, value: Any, expected: Any) -> Any:
+    """Check a YAML value against a field type; ints are accepted where floats are expected."""
+    allowed = typing.get_args(expected) if isinstance(expected, types.UnionType) else (expected,)
+    if value is None and type(None) in allowed:
+        return None
+    for kind in allowed:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+        elif kind is float:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+        elif kind is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        elif kind is str:
+            if isinstance(value, str):
+                return value
+        elif (
+            typing.get_origin(kind) is tuple
+            and isinstance(value, list)
+            and all(isinstance(item, str) for item in value)
+        ):
+            return tuple(value)
+    names = " or ".join("null" if k is type(None) else getattr(k, "__name__", str(k)) for k in allowed)
+    raise InvalidError(f"config key '{key}' must be {names}, not {value!r}")
+
+
+def _build_section(name: str, cls: type[Any], values: Any, warnings: list[str]) -> Any:
+    if values is None:
+        return cls()
+    if not isinstance(values, dict):
+        raise InvalidError(f"config section '{name}' must be a mapping of keys")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            warnings.append(f"config.yaml: unknown key '{name}.{key}' is ignored")
+            continue
+        kwargs[key] = _coerce(f"{name}.{key}", value, hints[key])
+    return cls(**kwargs)
+
+
+def config_from_mapping(data: Any) -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidError("config.yaml must be a mapping of sections")
+    warnings: list[str] = []
+    sections: dict[str, Any] = {}
+    section_types = _section_types()
+    for name, values in data.items():
+        if name not in section_types:
+            warnings.append(f"config.yaml: unknown section '{name}' is ignored")
+            continue
+        sections[name] = _build_section(name, section_types[name], values, warnings)
+    return Config(**sections, warnings=tuple(warnings))
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidError(f"cannot read {path}: {error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise InvalidError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    return config_from_mapping(data)
+
+
+def config_as_dict(config: Config) -> dict[str, Any]:
+    """The effective configuration as plain data (for `config get` and JSON)."""
+    return {name: dataclasses.asdict(getattr(config, name)) for name in _SECTION_NAMES}
+
+
+def get_value(config: Config, key: str) -> Any:
+    data: Any = config_as_dict(config)
+    for part in key.split(".") if key else []:
+        if not isinstance(data, dict) or part not in data:
+            raise NotFoundError(f"no config key '{key}'")
+        data = data[part]
+    return data
+
+
+def set_value(root: Path, key: str, raw_value: str) -> Any:
+    """Set `section.key` in config.yaml, keeping the file's comments; return the typed value."""
+    parts = key.split(".")
+    if len(parts) != 2:
+        raise InvalidError(f"config key '{key}' must look like section.key, e.g. limits.max_body_bytes")
+    section, name = parts
+    section_types = _section_types()
+    if section not in section_types:
+        raise NotFoundError(f"no config section '{section}' (known: {', '.join(section_types)})")
+    hints = typing.get_type_hints(section_types[section])
+    if name not in hints:
+        raise NotFoundError(f"no config key '{key}'")
+    try:
+        parsed = yaml.safe_load(raw_value) if raw_value.strip() else ""
+    except yaml.YAMLError:
+        parsed = raw_value
+    value = _coerce(key, parsed, hints[name])
+
+    from ruamel.yaml import YAML  # only `config set` needs a comment-preserving round trip
+
+    from .store import atomic_write_text
+
+    path = root / CONFIG_FILE
+    editor = YAML()
+    editor.preserve_quotes = True
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    stored = list(value) if isinstance(value, tuple) else value
+    document = editor.load(text) if text.strip() else None
+    if document is None:
+        # Only comments so far (the template): ruamel would drop them, so append instead.
+        addition = yaml.safe_dump({section: {name: stored}}, default_flow_style=False, sort_keys=False)
+        new_text = text + ("\n" if text and not text.endswith("\n") else "") + "\n" + addition
+    else:
+        if not isinstance(document, dict):
+            raise InvalidError(f"{path} must be a mapping of sections")
+        if not isinstance(document.get(section), dict):
+            document[section] = {}
+        document[section][name] = stored
+        out = io.StringIO()
+        editor.dump(document, out)
+        new_text = out.getvalue()
+    config_from_mapping(yaml.safe_load(new_text))  # never write a file we could not read back
+    atomic_write_text(path, new_text)
+    return value

@@ -1,0 +1,359 @@
+"""The entry file format: YAML frontmatter plus a markdown body.
+
+This module only converts between text and `Entry` values; reading and writing files is
+`store.py`'s job. Rules it keeps:
+
+- YAML is loaded with the safe loader only, so tags such as `!!python/object/apply` are
+  rejected, never executed.
+- Known keys are validated with one message per problem; unknown keys are kept as they are
+  and written back after the known ones, in their original order.
+- Keys are written in a stable order so rewrites make small diffs.
+- The body is kept byte for byte: nothing is stripped, wrapped or reflowed. (This is why the
+  frontmatter is split here rather than with python-frontmatter, whose `parse` strips the
+  body.)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal, get_args
+
+import yaml
+
+from .errors import InvalidError
+from .paths import normalize_entry_path
+
+Maturity = Literal["draft", "validated", "core"]
+Decay = Literal["normal", "slow", "never"]
+MATURITIES: tuple[Maturity, ...] = get_args(Maturity)
+DECAYS: tuple[Decay, ...] = get_args(Decay)
+
+# The order keys are written in; unknown keys follow in the order they were found.
+KNOWN_KEYS = (
+    "title",
+    "summary",
+    "tags",
+    "keywords",
+    "related",
+    "importance",
+    "maturity",
+    "decay",
+    "created",
+    "updated",
+    "source",
+)
+DEFAULT_IMPORTANCE = 50
+MAX_TITLE_CHARS = 300
+MAX_SUMMARY_CHARS = 2000
+MAX_LIST_ITEMS = 200
+# Unknown keys are kept verbatim; a bound on their size stops YAML alias bombs from
+# expanding when an entry is rendered as JSON.
+MAX_EXTRA_NODES = 10_000
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeDumperBase: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class EntryFormatError(InvalidError):
+    """A file that is not a valid entry. `problems` holds one message per problem."""
+
+    def __init__(self, where: str, problems: list[str]) -> None:
+        self.where = where
+        self.problems = tuple(problems)
+        super().__init__(f"{where}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry: its path (location without `.md`), frontmatter fields and body."""
+
+    path: str
+    title: str
+    body: str = ""
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    importance: int = DEFAULT_IMPORTANCE
+    maturity: Maturity = "draft"
+    decay: Decay = "normal"
+    created: datetime | None = None
+    updated: datetime | None = None
+    source: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def domain(self) -> str:
+        return self.path.split("/", 1)[0]
+
+    def metadata(self) -> dict[str, Any]:
+        """The frontmatter mapping in the order it is written (empty optional keys left out)."""
+        meta: dict[str, Any] = {"title": self.title}
+        if self.summary:
+            meta["summary"] = self.summary
+        for key in ("tags", "keywords", "related"):
+            values = getattr(self, key)
+            if values:
+                meta[key] = list(values)
+        meta["importance"] = self.importance
+        meta["maturity"] = self.maturity
+        meta["decay"] = self.decay
+        if self.created is not None:
+            meta["created"] = self.created
+        if self.updated is not None:
+            meta["updated"] = self.updated
+        if self.source is not None:
+            meta["source"] = self.source
+        meta.update(self.extra)
+        return meta
+
+
+# --- time ------------------------------------------------------------------------------
+
+
+def utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; naive values are taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    """`2026-03-02T10:14:00Z`, with fractions of a second only when there are some."""
+    moment = utc(moment)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
+
+
+def _parse_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            return utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date-time like 2026-03-02T10:14:00Z")
+
+
+# --- YAML ------------------------------------------------------------------------------
+
+
+class _Dumper(_SafeDumperBase):  # type: ignore[misc,valid-type]
+    """Safe dumper that writes timestamps as `2026-03-02T10:14:00Z` and never uses anchors
+    (`created: &id001 ...` / `updated: *id001` would puzzle a person reading the file)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_datetime(dumper: yaml.SafeDumper, moment: datetime) -> yaml.Node:
+    text = format_time(moment) if moment.tzinfo is not None else moment.isoformat()
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
+
+
+_Dumper.add_representer(datetime, _represent_datetime)
+
+
+def dump_yaml(data: Mapping[str, Any]) -> str:
+    # Flow style for lists of scalars (`tags: [a, b]`), block style for anything nested;
+    # no line wrapping, so a long title stays on one line and diffs stay small.
+    return yaml.dump(
+        dict(data),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=1 << 30,
+    )
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
+
+
+# --- frontmatter split -----------------------------------------------------------------
+
+_OPENING = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n")
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
+_HEADING = re.compile(r"\A\s*#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def split_frontmatter(text: str) -> tuple[str | None, str]:
+    """(frontmatter text or None when the file has none, body exactly as written)."""
+    opening = _OPENING.match(text)
+    if opening is None:
+        return None, text
+    closing = _CLOSING.search(text, opening.end())
+    if closing is None:
+        raise ValueError("the frontmatter opens with '---' but has no closing '---' line")
+    return text[opening.end() : closing.start()], text[closing.end() :]
+
+
+# --- validation ------------------------------------------------------------------------
+
+
+def _string_list(key: str, value: Any, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        # A person typing `tags: auth, redis` means a list; accept it rather than drop the entry.
+        value = [part for part in (p.strip() for p in value.split(",")) if part]
+    if not isinstance(value, list):
+        problems.append(f"'{key}' must be a list of strings, not {type(value).__name__}")
+        return ()
+    if len(value) > MAX_LIST_ITEMS:
+        problems.append(f"'{key}' has {len(value)} items; at most {MAX_LIST_ITEMS} are allowed")
+        return ()
+    items: list[str] = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            problems.append(f"'{key}' items must be strings, found {type(item).__name__}")
+            return ()
+        text = str(item).strip()
+        if not text or "\n" in text:
+            problems.append(f"'{key}' items must be non-empty single-line strings")
+            return ()
+        items.append(text)
+    return tuple(items)
+
+
+def _bounded_size(value: Any, budget: int) -> int:
+    """Count nodes of a YAML value, stopping once `budget` is spent (aliases count each time)."""
+    stack = [value]
+    count = 0
+    while stack and count <= budget:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, Mapping):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
+def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where: str | None = None) -> Entry:
+    """Validate a frontmatter mapping and build the Entry; raise EntryFormatError listing every problem."""
+    problems: list[str] = []
+    fields: dict[str, Any] = {}
+
+    title = meta.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        problems.append("'title' is required")
+    elif not isinstance(title, (str, int, float)) or isinstance(title, bool):
+        problems.append(f"'title' must be text, not {type(title).__name__}")
+    else:
+        title = str(title).strip()
+        if "\n" in title:
+            problems.append("'title' must be a single line")
+        elif len(title) > MAX_TITLE_CHARS:
+            problems.append(f"'title' is {len(title)} characters; at most {MAX_TITLE_CHARS} are allowed")
+        else:
+            fields["title"] = title
+
+    summary = meta.get("summary")
+    if summary is not None:
+        if not isinstance(summary, str):
+            problems.append(f"'summary' must be text, not {type(summary).__name__}")
+        elif len(summary) > MAX_SUMMARY_CHARS:
+            problems.append(f"'summary' is {len(summary)} characters; at most {MAX_SUMMARY_CHARS} are allowed")
+        else:
+            fields["summary"] = summary.strip()
+
+    for key in ("tags", "keywords", "related"):
+        fields[key] = _string_list(key, meta.get(key), problems)
+    related: list[str] = []
+    for link in fields["related"]:
+        try:
+            related.append(normalize_entry_path(link))
+        except InvalidError as error:
+            problems.append(f"'related' link {link!r} is not an entry path ({error.message})")
+    fields["related"] = tuple(related)
+
+    importance = meta.get("importance", DEFAULT_IMPORTANCE)
+    if isinstance(importance, float) and math.isfinite(importance) and importance.is_integer():
+        importance = int(importance)
+    if isinstance(importance, bool) or not isinstance(importance, int):
+        problems.append(f"'importance' must be a whole number from 0 to 100, not {importance!r}")
+    elif not 0 <= importance <= 100:
+        problems.append(f"'importance' must be from 0 to 100, not {importance}")
+    else:
+        fields["importance"] = importance
+
+    for key, allowed in (("maturity", MATURITIES), ("decay", DECAYS)):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if value not in allowed:
+            problems.append(f"'{key}' must be one of {', '.join(allowed)}, not {value!r}")
+        else:
+            fields[key] = value
+
+    for key in ("created", "updated"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        try:
+            fields[key] = _parse_time(value)
+        except ValueError as error:
+            problems.append(f"'{key}': {error}")
+
+    source = meta.get("source")
+    if source is not None:
+        if not isinstance(source, str) or "\n" in source:
+            problems.append("'source' must be single-line text such as user or agent:claude-code")
+        else:
+            fields["source"] = source.strip()
+
+    extra: dict[str, Any] = {}
+    for key, value in meta.items():
+        if not isinstance(key, str):
+            problems.append(f"frontmatter key {key!r} is not text")
+        elif key not in KNOWN_KEYS:
+            extra[key] = value
+    if _bounded_size(extra, MAX_EXTRA_NODES) > MAX_EXTRA_NODES:
+        problems.append(f"unknown frontmatter keys hold more than {MAX_EXTRA_NODES} values")
+
+    if problems:
+        raise EntryFormatError(where or path, problems)
+    return Entry(path=path, body=body, extra=extra, **fields)
+
+
+def parse_entry(path: str, text: str, *, where: str | None = None) -> Entry:
+    """Parse the text of an entry file. A file without frontmatter is an entry too: its title
+    comes from the first markdown heading, else from the file name."""
+    where = where or path
+    try:
+        frontmatter, body = split_frontmatter(text)
+    except ValueError as error:
+        raise EntryFormatError(where, [str(error)]) from None
+    if frontmatter is None:
+        heading = _HEADING.match(body)
+        title = heading.group(1).strip() if heading else path.rsplit("/", 1)[-1].replace("-", " ")
+        return entry_from_metadata(path, {"title": title[:MAX_TITLE_CHARS]}, body, where=where)
+    try:
+        meta = load_yaml(frontmatter)
+    except yaml.YAMLError as error:
+        reason = str(error).replace("\n", " ")
+        raise EntryFormatError(where, [f"frontmatter is not valid YAML ({reason})"]) from None
+    except RecursionError:
+        raise EntryFormatError(where, ["frontmatter is nested too deeply"]) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise EntryFormatError(where, [f"frontmatter must be a mapping of keys, not {type(meta).__name__}"])
+    return entry_from_metadata(path, meta, body, where=where)
+
+
+def dump_entry(entry: Entry) -> str:
+    """The file text of an entry: `---`, the frontmatter in stable key order, `---`, the body."""
+    return "---\n" + dump_yaml(entry.metadata()) + "---\n" + entry.body

@@ -1,0 +1,523 @@
+"""`Memory`: the Python API over one memory root, and what every interface calls.
+
+The CLI, the MCP server and Python users all go through this class, so the rules (paths,
+validation, locking, provenance, lifecycle bumps) are enforced once. Methods return frozen
+dataclasses and never print.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import CONFIG_FILE, Config, load_config
+from .entry import (
+    Decay,
+    Entry,
+    EntryFormatError,
+    Maturity,
+    dump_entry,
+    entry_from_metadata,
+    load_yaml,
+    parse_entry,
+    split_frontmatter,
+)
+from .errors import ExistsError, InvalidError, MemError, NotFoundError
+from .paths import (
+    ARCHIVE_DIR,
+    ENTRY_MAX_DEPTH,
+    ENTRY_MIN_DEPTH,
+    STATE_DIR,
+    entry_file,
+    normalize_entry_path,
+    normalize_prefix,
+    refuse_symlinks,
+    under_prefix,
+)
+from .store import (
+    atomic_write_text,
+    create_exclusive,
+    decode_text,
+    ensure_unchanged,
+    file_limit,
+    move_exclusive,
+    read_bytes_limited,
+    replace_if_unchanged,
+    tree_lock,
+)
+from .tree import Problem, Scan, find_root, overview_file, scan_tree
+
+Clock = Callable[[], datetime]
+IMPORTANCE_BUMP_ON_UPDATE = 5  # DESIGN.md lifecycle: "raised by 5 on each update"
+ARCHIVED_AT_KEY = "archived_at"
+ARCHIVED_REASON_KEY = "archived_reason"
+TITLE_FROM_TEXT_MAX = 80
+SOURCE_ENV = "MEM_SOURCE"
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Listing:
+    entries: tuple[Entry, ...]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    moved: tuple[tuple[str, str], ...]  # (old path, new path) for every entry moved
+    relinked: tuple[str, ...]  # entries whose `related` links were rewritten
+
+
+@dataclass(frozen=True)
+class FolderNode:
+    """A folder of the tree with its overview (from `_index.md`) and its contents."""
+
+    name: str
+    path: str
+    title: str | None
+    summary: str | None
+    folders: tuple[FolderNode, ...]
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class TreeView:
+    root: FolderNode
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class InitResult:
+    root: Path
+    created: bool  # False when the folder already was a memory root
+    files: tuple[str, ...]  # files written by this call, relative to the root
+
+
+def parse_location(raw: str) -> tuple[str, bool]:
+    """`_archive/a/b/c` -> ("a/b/c", True); anything else -> (normalized path, False)."""
+    text = raw.strip()
+    if text.startswith(ARCHIVE_DIR + "/"):
+        return normalize_entry_path(text[len(ARCHIVE_DIR) + 1 :]), True
+    return normalize_entry_path(text), False
+
+
+def title_from_text(text: str, path: str) -> tuple[str, str]:
+    """(title, body) for text added without --title.
+
+    A leading markdown heading becomes the title and leaves the body (it would only repeat
+    it); otherwise the first line is the title (cut at a word near 80 characters) and the
+    body is kept whole. Empty text falls back to the slug.
+    """
+    stripped = text.lstrip("\n")
+    first_line, _, rest = stripped.partition("\n")
+    line = first_line.strip()
+    if line.startswith("#"):
+        heading = line.lstrip("#").strip()
+        if heading:
+            return heading, rest.lstrip("\n")
+    if not line:
+        return path.rsplit("/", 1)[-1].replace("-", " ").capitalize(), text
+    if len(line) > TITLE_FROM_TEXT_MAX:
+        cut = line[:TITLE_FROM_TEXT_MAX].rsplit(" ", 1)[0].rstrip(" ,;:.")
+        line = (cut or line[:TITLE_FROM_TEXT_MAX]) + "…"
+    return line, text
+
+
+def normalize_body(text: str) -> str:
+    """Bodies written by mem end in exactly one newline (files read from disk are untouched)."""
+    stripped = text.strip("\n")
+    return stripped + "\n" if stripped.strip() else ""
+
+
+class Memory:
+    """A memory root. `Memory()` finds it like the CLI does: MEM_ROOT, then `.memory/` upward."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        config: Config | None = None,
+        clock: Clock | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self.root = find_root(root, self.env, Path.cwd())
+        self.config = config if config is not None else load_config(self.root)
+        self.clock: Clock = clock or system_clock
+
+    # --- set-up --------------------------------------------------------------------------
+
+    @staticmethod
+    def init(path: str | os.PathLike[str]) -> InitResult:
+        """Create a memory root (idempotent): the folder, `.gitignore` and a commented config."""
+        from importlib.resources import files
+
+        root = Path(path).expanduser().resolve()
+        if root.exists() and not root.is_dir():
+            raise ExistsError(f"{root} exists and is not a folder")
+        created = not root.exists()
+        root.mkdir(parents=True, exist_ok=True)
+        templates = files("contextree.templates")
+        written: list[str] = []
+        for name, template in ((".gitignore", "gitignore"), (CONFIG_FILE, "config.yaml")):
+            target = root / name
+            if target.exists():
+                continue
+            try:
+                create_exclusive(target, templates.joinpath(template).read_text(encoding="utf-8"))
+            except ExistsError:
+                continue  # another `mem init` got there first; theirs is the same text
+            written.append(name)
+        (root / STATE_DIR).mkdir(exist_ok=True)
+        return InitResult(root=root, created=created, files=tuple(written))
+
+    # --- reading -------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.clock().astimezone(UTC).replace(microsecond=0)
+
+    def _file_limit(self) -> int:
+        return file_limit(self.config.limits.max_body_bytes)
+
+    def _read(self, path: str, *, archived: bool = False) -> tuple[Entry, bytes, Path]:
+        file = entry_file(self.root, path, archived=archived)
+        where = f"{ARCHIVE_DIR}/{path}" if archived else path
+        try:
+            data = read_bytes_limited(file, self._file_limit())
+        except NotFoundError:
+            hint = ""
+            if not archived and entry_file(self.root, path, archived=True).exists():
+                hint = f"; it is archived: `mem show {ARCHIVE_DIR}/{path}` or `mem forget --restore {path}`"
+            raise NotFoundError(f"no entry '{where}'{hint}") from None
+        entry = parse_entry(path, decode_text(data, where), where=where)
+        return entry, data, file
+
+    def get(self, path: str, *, archived: bool = False) -> Entry:
+        """The entry at `path` (or in `_archive/` when `archived`)."""
+        entry, _, _ = self._read(normalize_entry_path(path), archived=archived)
+        return entry
+
+    def exists(self, path: str) -> bool:
+        return entry_file(self.root, normalize_entry_path(path)).is_file()
+
+    def scan(self, prefix: str | None = None, *, archived: bool = False) -> Scan:
+        """The entry files under a prefix, without parsing them (cheap: one stat per file)."""
+        return scan_tree(self.root, normalize_prefix(prefix), archived=archived)
+
+    def load(self, scan: Scan) -> Listing:
+        """Parse the files of a scan; files that fail become problems, never exceptions."""
+        entries: list[Entry] = []
+        problems = list(scan.problems)
+        limit = self._file_limit()
+        archived_prefix = self.root / ARCHIVE_DIR
+        for record in scan.records:
+            archived = record.file.is_relative_to(archived_prefix)
+            where = f"{ARCHIVE_DIR}/{record.path}" if archived else record.path
+            try:
+                data = read_bytes_limited(record.file, limit)
+                entries.append(parse_entry(record.path, decode_text(data, where), where=where))
+            except EntryFormatError as error:
+                problems.extend(Problem(where + ".md", message) for message in error.problems)
+            except NotFoundError:
+                continue  # deleted since the scan
+            except MemError as error:
+                problems.append(Problem(where + ".md", error.message.removeprefix(f"{where}: ")))
+        return Listing(tuple(entries), tuple(sorted(problems, key=lambda p: p.file)))
+
+    def list(self, prefix: str | None = None, *, archived: bool = False) -> Listing:
+        """Every valid entry under `prefix`, sorted by path, plus the files that were skipped."""
+        return self.load(self.scan(prefix, archived=archived))
+
+    def tree(self, prefix: str | None = None) -> TreeView:
+        """The folders and entries under `prefix`, with folder overviews from `_index.md`."""
+        normalized = normalize_prefix(prefix)
+        scan = scan_tree(self.root, normalized)
+        listing = self.load(scan)
+        overviews = {folder: self._overview(folder) for folder in scan.overviews}
+
+        def build(folder: str, entries: list[Entry]) -> FolderNode:
+            depth = len(folder.split("/")) if folder else 0
+            direct = [entry for entry in entries if entry.path.count("/") == depth]
+            children: dict[str, list[Entry]] = {}
+            for entry in entries:
+                if entry.path.count("/") > depth:
+                    children.setdefault(entry.path.split("/")[depth], []).append(entry)
+            # Folders with an overview but no entries still belong in the picture.
+            for overview in overviews:
+                parts = overview.split("/")
+                if len(parts) > depth and under_prefix(overview, folder) and overview != folder:
+                    children.setdefault(parts[depth], [])
+            title, summary = overviews.get(folder) or (None, None)
+            name = folder.rsplit("/", 1)[-1] if folder else self.root.name
+            return FolderNode(
+                name=name,
+                path=folder,
+                title=title,
+                summary=summary,
+                folders=tuple(
+                    build(f"{folder}/{child}" if folder else child, children[child]) for child in sorted(children)
+                ),
+                entries=tuple(direct),
+            )
+
+        base = normalized
+        if normalized and any(entry.path == normalized for entry in listing.entries):
+            base = normalized.rsplit("/", 1)[0]  # the prefix is an entry: show it in its folder
+        return TreeView(root=build(base, list(listing.entries)), problems=listing.problems)
+
+    def _overview(self, folder: str) -> tuple[str | None, str | None]:
+        try:
+            text = read_bytes_limited(overview_file(self.root, folder), self._file_limit()).decode("utf-8")
+            frontmatter, _ = split_frontmatter(text)
+            meta = load_yaml(frontmatter) if frontmatter is not None else None
+        except (MemError, ValueError, yaml.YAMLError):  # an overview is decoration: never fail for it
+            return None, None
+        if not isinstance(meta, dict):
+            return None, None
+        title, summary = meta.get("title"), meta.get("summary")
+        return (str(title) if title is not None else None, str(summary) if summary is not None else None)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _lock(self) -> Any:
+        return tree_lock(self.root, self.config.limits.lock_timeout_seconds)
+
+    def _check_body(self, body: str) -> None:
+        size = len(body.encode("utf-8"))
+        limit = self.config.limits.max_body_bytes
+        if size > limit:
+            raise InvalidError(f"body is {size:,} bytes, over the {limit:,}-byte limit (limits.max_body_bytes)")
+
+    def _source(self, source: str | None) -> str:
+        return source or self.env.get(SOURCE_ENV) or self.config.write.default_source
+
+    def _validated(self, entry: Entry) -> Entry:
+        """Run an entry built in code through the same validation as one read from disk."""
+        self._check_body(entry.body)
+        return entry_from_metadata(entry.path, entry.metadata(), entry.body)
+
+    def _after_write(self, action: str, changed: Iterable[Path], subject: str) -> None:
+        """Hook called under the write lock after every successful change (git, index)."""
+
+    def add(
+        self,
+        path: str,
+        body: str,
+        *,
+        title: str | None = None,
+        summary: str | None = None,
+        tags: Iterable[str] = (),
+        keywords: Iterable[str] = (),
+        related: Iterable[str] = (),
+        importance: int | None = None,
+        maturity: Maturity | None = None,
+        decay: Decay | None = None,
+        source: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Entry:
+        """Create a new entry; ExistsError if the path is taken (nothing is ever overwritten)."""
+        normalized = normalize_entry_path(path)
+        if title is None:
+            title, body = title_from_text(body, normalized)
+        now = self._now()
+        entry = self._validated(
+            Entry(
+                path=normalized,
+                title=title,
+                body=normalize_body(body),
+                summary=summary or "",
+                tags=tuple(tags),
+                keywords=tuple(keywords),
+                related=tuple(related),
+                importance=50 if importance is None else importance,
+                maturity=maturity or "draft",
+                decay=decay or "normal",
+                created=now,
+                updated=now,
+                source=self._source(source),
+                extra=dict(extra or {}),
+            )
+        )
+        file = entry_file(self.root, normalized)
+        with self._lock():
+            try:
+                create_exclusive(file, dump_entry(entry))
+            except ExistsError:
+                raise ExistsError(f"entry '{normalized}' already exists; use `mem update` to change it") from None
+            self._after_write("add", [file], normalized)
+        return entry
+
+    def update(
+        self,
+        path: str,
+        *,
+        body: str | None = None,
+        append: str | None = None,
+        title: str | None = None,
+        summary: str | None = None,
+        tags: Iterable[str] | None = None,
+        keywords: Iterable[str] | None = None,
+        related: Iterable[str] | None = None,
+        importance: int | None = None,
+        maturity: Maturity | None = None,
+        decay: Decay | None = None,
+        source: str | None = None,
+        bump: bool = True,
+    ) -> Entry:
+        """Change an entry under the write lock; refuses if the file changed underneath.
+
+        Any change raises importance by 5 (capped at 100) unless `importance` is given or
+        `bump` is False, and sets `updated`.
+        """
+        normalized = normalize_entry_path(path)
+        changes: dict[str, Any] = {}
+        if body is not None:
+            changes["body"] = normalize_body(body)
+        for key, value in (
+            ("title", title),
+            ("summary", summary),
+            ("maturity", maturity),
+            ("decay", decay),
+            ("source", source),
+        ):
+            if value is not None:
+                changes[key] = value
+        for key, values in (("tags", tags), ("keywords", keywords), ("related", related)):
+            if values is not None:
+                changes[key] = tuple(values)
+        if importance is not None:
+            changes["importance"] = importance
+        if not changes and append is None:
+            raise InvalidError("nothing to update: give a new body, text to append or a field to change")
+
+        with self._lock():
+            current, raw, file = self._read(normalized)
+            if append is not None:
+                base = changes.get("body", current.body)
+                if base and not base.endswith("\n"):
+                    base += "\n"
+                changes["body"] = (base + "\n" if base.strip() else "") + normalize_body(append)
+            if importance is None and bump:
+                changes["importance"] = min(100, current.importance + IMPORTANCE_BUMP_ON_UPDATE)
+            changes["updated"] = self._now()
+            entry = self._validated(replace(current, **changes))
+            replace_if_unchanged(file, raw, dump_entry(entry))
+            self._after_write("update", [file], normalized)
+        return entry
+
+    def _rewrite_links(self, mapping: Mapping[str, str], skip: set[str]) -> builtins.list[tuple[Path, str]]:
+        """Plan the rewrites of `related` links that point at moved entries: (file, new text)."""
+        plans: list[tuple[Path, str]] = []
+        for entry in self.list().entries:
+            if entry.path in skip or not any(link in mapping for link in entry.related):
+                continue
+            related = tuple(dict.fromkeys(mapping.get(link, link) for link in entry.related))
+            plans.append((entry_file(self.root, entry.path), dump_entry(replace(entry, related=related))))
+        return plans
+
+    def move(self, source: str, destination: str) -> MoveResult:
+        """Move an entry, or every entry of a folder, and rewrite `related` links to them.
+
+        Destinations are checked before anything moves, and each file is linked at its new
+        name before the old one is removed: a crash can leave a copy, never a loss.
+        """
+        with self._lock():
+            pairs = self._plan_move(source, destination)
+            mapping = dict(pairs)
+            relinks = self._rewrite_links(mapping, skip=set(mapping))
+            changed: list[Path] = []
+            for old, new in pairs:
+                old_file, new_file = entry_file(self.root, old), entry_file(self.root, new)
+                entry, _, _ = self._read(old)
+                related = tuple(dict.fromkeys(mapping.get(link, link) for link in entry.related))
+                if related != entry.related:
+                    create_exclusive(new_file, dump_entry(replace(entry, path=new, related=related)))
+                    old_file.unlink()
+                else:
+                    move_exclusive(old_file, new_file)  # bytes untouched
+                changed += [old_file, new_file]
+            for file, text in relinks:
+                atomic_write_text(file, text)
+                changed.append(file)
+            self._after_write("mv", changed, f"{source} -> {destination}")
+        return MoveResult(moved=tuple(pairs), relinked=tuple(sorted(self._path_of(file) for file, _ in relinks)))
+
+    def _path_of(self, file: Path) -> str:
+        return file.relative_to(self.root).as_posix().removesuffix(".md")
+
+    def _plan_move(self, source: str, destination: str) -> builtins.list[tuple[str, str]]:
+        src = normalize_prefix(source)
+        dst = normalize_prefix(destination)
+        if not src or not dst:
+            raise InvalidError("both the source and the destination must be entry or folder paths")
+        if src == dst:
+            raise InvalidError("the source and the destination are the same")
+        src_is_entry = len(src.split("/")) >= ENTRY_MIN_DEPTH and entry_file(self.root, src).is_file()
+        dst_folder = self.root.joinpath(*dst.split("/"))
+        refuse_symlinks(self.root, dst_folder)
+        if src_is_entry:
+            target = f"{dst}/{src.rsplit('/', 1)[-1]}" if dst_folder.is_dir() else dst
+            pairs = [(src, normalize_entry_path(target))]
+        else:
+            if under_prefix(dst, src):
+                raise InvalidError(f"cannot move '{src}' into itself")
+            entries = [record.path for record in scan_tree(self.root, src).records if record.path != src]
+            if not entries:
+                raise NotFoundError(f"no entry or folder '{src}'")
+            pairs = []
+            for old in entries:
+                new = dst + old[len(src) :]
+                depth = len(new.split("/"))
+                if not ENTRY_MIN_DEPTH <= depth <= ENTRY_MAX_DEPTH:
+                    raise InvalidError(
+                        f"moving '{old}' to '{new}' would put it at depth {depth}; entries live at depth 3 or 4"
+                    )
+                pairs.append((old, normalize_entry_path(new)))
+        taken = [new for _, new in pairs if entry_file(self.root, new).exists()]
+        if taken:
+            raise ExistsError(f"'{taken[0]}' already exists; nothing was moved")
+        return pairs
+
+    def forget(self, path: str, *, reason: str | None = None) -> Entry:
+        """Move an entry to `_archive/` (same path), noting when and why in its frontmatter."""
+        normalized = normalize_entry_path(path)
+        with self._lock():
+            entry, raw, file = self._read(normalized)
+            target = entry_file(self.root, normalized, archived=True)
+            if target.exists():
+                raise ExistsError(
+                    f"'{ARCHIVE_DIR}/{normalized}' already exists; restore or remove the archived copy first"
+                )
+            extra = {**entry.extra, ARCHIVED_AT_KEY: self._now(), ARCHIVED_REASON_KEY: reason or "forgotten"}
+            archived = replace(entry, extra=extra)
+            ensure_unchanged(file, raw)
+            create_exclusive(target, dump_entry(archived))
+            file.unlink()
+            self._after_write("forget", [file, target], normalized)
+        return archived
+
+    def restore(self, path: str) -> Entry:
+        """Bring an archived entry back to its path (the archive notes are removed)."""
+        normalized = normalize_entry_path(path)
+        with self._lock():
+            entry, _, archived_file = self._read(normalized, archived=True)
+            target = entry_file(self.root, normalized)
+            extra = {k: v for k, v in entry.extra.items() if k not in (ARCHIVED_AT_KEY, ARCHIVED_REASON_KEY)}
+            restored = replace(entry, extra=extra)
+            try:
+                create_exclusive(target, dump_entry(restored))
+            except ExistsError:
+                raise ExistsError(f"entry '{normalized}' exists again; move it away before restoring") from None
+            archived_file.unlink()
+            self._after_write("restore", [archived_file, target], normalized)
+        return restored

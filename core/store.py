@@ -1,0 +1,216 @@
+"""Reading and writing files safely: the only module that touches entry files' bytes.
+
+- Every write is atomic: the new text goes to a temporary file in the same folder, is
+  fsynced, and replaces the target with `os.replace`, so a reader (or a crash) sees the old
+  file or the new one, never half of one.
+- New files are created exclusively: the finished temporary file is hard-linked to its name,
+  which fails if the name exists. That gives "never overwrite" and "never half-written" in one
+  step (plain `O_EXCL` would expose a partially written file).
+- Writers serialize on one lock per tree (`.mem/write.lock`, an OS file lock that dies with
+  its process, so a killed writer never leaves a stale lock behind).
+- Reads refuse binary, non-UTF-8 and oversized files with one clear line instead of a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
+from .paths import STATE_DIR
+
+TEMP_SUFFIX = ".tmp"
+LOCK_FILE = "write.lock"
+# Frontmatter is allowed on top of the body limit; a file bigger than body limit plus this is
+# not read at all.
+FRONTMATTER_ALLOWANCE = 64 * 1024
+
+
+def _temp_path(target: Path) -> Path:
+    # Hidden (leading dot) so tree walks never mistake it for an entry; unique per writer.
+    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not every platform lets a folder be opened.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_temp(target: Path, data: bytes) -> Path:
+    temp = _temp_path(target)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return temp
+
+
+def _io_error(action: str, path: Path, error: OSError) -> MemError:
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        reason = "no space left on the device"
+    return MemError(f"cannot {action} {path}: {reason}")
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    """Replace (or create) `target` with `text` atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        temp = _write_temp(target, text.encode("utf-8"))
+        try:
+            temp.replace(target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+    except OSError as error:
+        raise _io_error("write", target, error) from None
+    _fsync_dir(target.parent)
+
+
+def create_exclusive(target: Path, text: str) -> None:
+    """Create `target` with `text`; ExistsError if anything is already at that name."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        temp = _write_temp(target, text.encode("utf-8"))
+    except OSError as error:
+        raise _io_error("write", target, error) from None
+    try:
+        link_exclusive(temp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+    _fsync_dir(target.parent)
+
+
+def link_exclusive(source: Path, target: Path) -> None:
+    """Give the existing file `source` the additional name `target`, failing if it is taken."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target, follow_symlinks=False)
+        return
+    except FileExistsError:
+        raise ExistsError(f"{target} already exists") from None
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise _io_error("create", target, error) from None
+    # Filesystems without hard links: O_EXCL still refuses to overwrite; the copy is written
+    # under the lock, and readers skip an entry that fails to parse until it is complete.
+    data = source.read_bytes()
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise ExistsError(f"{target} already exists") from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def move_exclusive(source: Path, target: Path) -> None:
+    """Rename a file without ever replacing an existing target (link, then unlink)."""
+    link_exclusive(source, target)
+    try:
+        source.unlink()
+    except OSError as error:
+        raise _io_error("remove", source, error) from None
+    _fsync_dir(source.parent)
+    _fsync_dir(target.parent)
+
+
+def read_bytes_limited(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file no larger than `limit`; clear errors otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise NotFoundError(f"{path} does not exist") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InvalidError(f"{path} is a symlink; mem does not follow symlinks") from None
+        raise _io_error("read", path, error) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidError(f"{path} is not a regular file")
+        if info.st_size > limit:
+            raise InvalidError(f"{path} is {info.st_size:,} bytes, over the {limit:,}-byte limit")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidError(f"{path} is over the {limit:,}-byte limit")
+    return data
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """UTF-8 text of an entry file, refusing binary data with a precise reason."""
+    if b"\x00" in data:
+        raise InvalidError(f"{where}: binary data (NUL bytes), not a markdown text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidError(f"{where}: not UTF-8 text (invalid byte at offset {error.start})") from None
+
+
+def read_text_limited(path: Path, limit: int, where: str) -> str:
+    return decode_text(read_bytes_limited(path, limit), where)
+
+
+def file_limit(max_body_bytes: int) -> int:
+    return max_body_bytes + FRONTMATTER_ALLOWANCE
+
+
+@contextlib.contextmanager
+def tree_lock(root: Path, timeout: float) -> Iterator[None]:
+    """Hold the tree's write lock. The OS releases it if the process dies, so no stale lock."""
+    from filelock import FileLock, Timeout
+
+    state = root / STATE_DIR
+    state.mkdir(exist_ok=True)
+    lock = FileLock(
+        state / LOCK_FILE,
+        timeout=timeout,
+        thread_local=False,
+        poll_interval=0.005,
+        # Keep the lock file: unlinking it on release lets two writers lock different inodes.
+        preserve_lock_file=True,
+    )
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ConflictError(f"another mem process held the write lock for over {timeout:g}s; try again") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def ensure_unchanged(target: Path, expected: bytes) -> None:
+    """Refuse to go on if `target` no longer holds `expected`: someone (an editor, a program
+    that does not take our lock) wrote it after we read it, and going on would lose their edit."""
+    try:
+        current = target.read_bytes()
+    except FileNotFoundError:
+        raise ConflictError(f"{target} was removed while it was being changed; nothing was written") from None
+    if current != expected:
+        raise ConflictError(f"{target} changed while it was being changed; nothing was written, try again")
+
+
+def replace_if_unchanged(target: Path, expected: bytes, text: str) -> None:
+    """Atomically replace `target` with `text` unless its bytes differ from `expected`."""
+    ensure_unchanged(target, expected)
+    atomic_write_text(target, text)
