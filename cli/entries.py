@@ -155,27 +155,26 @@ def list_entries(
     listing = state.memory().list(prefix, archived=archived)
 
     def human(out: Console) -> None:
-        from rich.table import Table
+        from rich.markup import escape
 
         if not listing.entries:
             out.print("[dim]no entries[/dim]")
             return
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        table.add_column("path", no_wrap=True)
-        table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
-        table.add_column("imp", justify="right", no_wrap=True)
-        table.add_column("maturity", no_wrap=True)
-        table.add_column("updated", no_wrap=True)
+        # Fixed columns first and the title last, cut to what the terminal has left: a rich
+        # Table squeezes the short columns away instead when paths are long.
+        width = max(len(entry.path) for entry in listing.entries)
+        title_room = max(10, out.width - width - 29)
+        out.print(f"[bold]{'path':<{width}}  imp  {'maturity':<9}  {'updated':<10}  title[/bold]")
         for entry in listing.entries:
             style = MATURITY_STYLE.get(entry.maturity, "")
-            table.add_row(
-                entry.path,
-                entry.title,
-                str(entry.importance),
-                f"[{style}]{entry.maturity}[/{style}]",
-                format_time(entry.updated)[:10] if entry.updated else "",
+            updated = format_time(entry.updated)[:10] if entry.updated else ""
+            title = entry.title if len(entry.title) <= title_room else entry.title[: title_room - 1] + "…"
+            out.print(
+                f"{escape(entry.path):<{width}}  {entry.importance:>3}  [{style}]{entry.maturity:<9}[/{style}]  "
+                f"{updated:<10}  {escape(title)}",
+                overflow="ignore",
+                crop=False,
             )
-        out.print(table)
 
     data = {
         "prefix": prefix or "",
