@@ -431,6 +431,7 @@ class Memory:
         Destinations are checked before anything moves, and each file is linked at its new
         name before the old one is removed: a crash can leave a copy, never a loss.
         """
+        source, destination = normalize_prefix(source), normalize_prefix(destination)
         with self._lock():
             pairs = self._plan_move(source, destination)
             mapping = dict(pairs)

@@ -1,0 +1,101 @@
+"""Shared fixtures. Every test runs with HOME, MEM_ROOT and the working directory in a fresh
+temporary folder, so nothing can touch the real home or a real memory."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from contextree import Memory
+from contextree.cli.app import run
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / ".memory-example"
+MEM_BIN = str(Path(sys.executable).with_name("mem"))
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "home"
+    home.mkdir()
+    root = tmp_path / "memory"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("MEM_ROOT", str(root))
+    for name in list(os.environ):
+        if name.startswith("MEM_LLM_") or name in ("MEM_SOURCE", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield root
+
+
+@pytest.fixture
+def root(isolated: Path) -> Path:
+    """An initialized, empty memory root (also MEM_ROOT)."""
+    Memory.init(isolated)
+    return isolated
+
+
+@pytest.fixture
+def memory(root: Path) -> Memory:
+    return Memory(root)
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    @property
+    def data(self) -> Any:
+        payload = self.json
+        assert payload["ok"], payload
+        return payload["data"]
+
+
+@pytest.fixture
+def mem(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run the CLI in-process: mem("add", "a/b/c", "text", input=None) -> CliResult."""
+
+    def invoke(*args: str, input: str | None = None) -> CliResult:
+        capsys.readouterr()
+        stdin = io.TextIOWrapper(io.BytesIO((input or "").encode()), encoding="utf-8")
+        stdin.isatty = lambda: input is None  # type: ignore[method-assign]
+        monkeypatch.setattr(sys, "stdin", stdin)
+        code = run(list(args))
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return invoke
+
+
+def run_mem(
+    *args: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `mem` executable as a separate process."""
+    return subprocess.run(
+        [MEM_BIN, *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,87 @@
+"""Concurrent writers lose nothing and leave no partial or temporary files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from contextree import Memory
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from contextree import Memory
+    worker, workers, per_worker = (int(v) for v in sys.argv[1:4])
+    memory = Memory(sys.argv[4])
+    for i in range(per_worker):
+        memory.add(f"conc/w{worker}/e{i}", f"written by {worker}", tags=[f"w{worker}"])
+    neighbour = (worker + 1) % workers
+    for i in range(per_worker):
+        # The neighbour may not have written it yet: retry until it exists.
+        while True:
+            try:
+                memory.update(f"conc/w{neighbour}/e{i}", append=f"appended by {worker}")
+                break
+            except Exception as error:
+                if "no entry" not in str(error):
+                    raise
+    """
+)
+
+
+def test_eight_processes_add_and_update_200_entries(root: Path) -> None:
+    workers, per_worker = 8, 25
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(w), str(workers), str(per_worker), str(root)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(workers)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+
+    listing = Memory(root).list()
+    assert listing.problems == ()
+    assert len(listing.entries) == workers * per_worker
+    for entry in listing.entries:
+        owner = int(entry.path.split("/")[1][1:])
+        appender = (owner - 1) % workers
+        assert entry.body == f"written by {owner}\n\nappended by {appender}\n", entry.path
+        assert entry.importance == 55
+    expected = {".gitignore", "config.yaml"}
+    leftovers = [
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and ".mem" not in p.relative_to(root).parts
+        and not p.name.endswith(".md")
+        and p.name not in expected
+    ]
+    assert leftovers == []  # no temporary files
+
+
+def test_update_refuses_when_the_file_changed_underneath(memory: Memory, root: Path, monkeypatch) -> None:
+    """An editor saving between our read and our write must not lose its edit."""
+    import contextree.core.memory as memory_module
+
+    memory.add("a/b/c", "original")
+    file = root / "a" / "b" / "c.md"
+    real_validated = Memory._validated
+
+    def editor_saves_meanwhile(self: Memory, entry):  # runs between read and write
+        file.write_text(file.read_text().replace("original", "edited by a person"))
+        return real_validated(self, entry)
+
+    monkeypatch.setattr(memory_module.Memory, "_validated", editor_saves_meanwhile)
+    import pytest
+    from contextree.core.errors import ConflictError
+
+    with pytest.raises(ConflictError, match="changed while"):
+        memory.update("a/b/c", append="agent text")
+    assert "edited by a person" in file.read_text()
+    assert "agent text" not in file.read_text()

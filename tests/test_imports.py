@@ -1,0 +1,43 @@
+"""`mem --help`, `mem add` (and later `mem recall`) must never import the heavy libraries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import MEM_BIN
+
+HEAVY = ("litellm", "mcp", "watchdog", "openai", "httpx")
+
+
+def imported_modules(args: list[str], cwd: Path) -> set[str]:
+    completed = subprocess.run(
+        [MEM_BIN, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    names = set()
+    for line in completed.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["add", "a/b/c", "text"], ["show", "a/b/c"], ["list"]],
+    ids=["help", "add", "show", "list"],
+)
+def test_light_commands_do_not_import_heavy_libraries(args: list[str], root: Path, tmp_path: Path) -> None:
+    if args[0] in ("show", "list"):
+        imported_modules(["add", "a/b/c", "text"], tmp_path)
+    modules = imported_modules(args, tmp_path)
+    assert "yaml" in modules or args == ["--help"]  # the probe itself works
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
