@@ -160,18 +160,25 @@ def _represent_datetime(dumper: yaml.SafeDumper, moment: datetime) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
 
 
+def _represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
+    # `tags: [a, b]` on one line; a list holding mappings or lists stays in block style.
+    flat = all(not isinstance(item, (list, dict)) for item in items)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flat)
+
+
 _Dumper.add_representer(datetime, _represent_datetime)
+_Dumper.add_representer(list, _represent_list)
 
 
 def dump_yaml(data: Mapping[str, Any]) -> str:
-    # Flow style for lists of scalars (`tags: [a, b]`), block style for anything nested;
-    # no line wrapping, so a long title stays on one line and diffs stay small.
+    # Block style for mappings (one key per line, so diffs and merges stay per field), flow
+    # style only for flat lists; no line wrapping, so a long title stays on one line.
     return yaml.dump(
         dict(data),
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
-        default_flow_style=None,
+        default_flow_style=False,
         width=1 << 30,
     )
 

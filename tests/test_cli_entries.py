@@ -115,7 +115,7 @@ def test_update_keeps_unknown_keys_and_body_bytes(mem, root: Path) -> None:
     file.write_text("---\ntitle: T\nowner: team-x\nreview: {every: 90d}\n---\nbody  \n\n\n")
     mem("update", "a/b/c", "--tags", "t")
     text = file.read_text()
-    assert "owner: team-x" in text and "review: {every: 90d}" in text
+    assert "owner: team-x" in text and "review:\n  every: 90d" in text
     assert text.endswith("---\nbody  \n\n\n")
 
 

@@ -103,6 +103,14 @@ def test_comma_separated_tags_are_accepted() -> None:
     assert parse_entry("a/b/c", "---\ntitle: t\ntags: auth, redis\n---\n").tags == ("auth", "redis")
 
 
+def test_dump_is_one_key_per_line_even_without_lists() -> None:
+    entry = Entry(path="a/b/c", title="T", created=datetime(2026, 1, 1, tzinfo=UTC), extra={"review": {"every": "90d"}})
+    assert dump_entry(entry) == (
+        "---\ntitle: T\nimportance: 50\nmaturity: draft\ndecay: normal\ncreated: 2026-01-01T00:00:00Z\n"
+        "review:\n  every: 90d\n---\n"
+    )
+
+
 def test_split_keeps_body_bytes_including_crlf() -> None:
     frontmatter, body = split_frontmatter("---\r\ntitle: t\r\n---\r\n\r\nbody\r\n")
     assert frontmatter == "title: t\r\n"
