@@ -35,9 +35,53 @@ class WriteConfig:
 
 
 @dataclass(frozen=True)
+class RecallConfig:
+    k: int = 10  # results returned by default
+    candidates: int = 100  # BM25 candidates re-ranked per query
+    # BM25 field weights: title, keywords+tags, path words, summary, body.
+    weight_title: float = 4.0
+    weight_keywords: float = 3.0
+    weight_path: float = 2.0
+    weight_summary: float = 2.0
+    weight_body: float = 1.0
+    # Confidence gates: a tier resolves the query when its best hit's relevance (0-1) is at
+    # least the floor and leads the runner-up's by the margin. Hits under the floor are
+    # never shown: "no memory about this" beats a weak guess.
+    keyword_floor: float = 0.55
+    keyword_margin: float = 0.08
+    fuzzy_floor: float = 0.72
+    fuzzy_margin: float = 0.05
+    fuzzy_min_similarity: float = 80.0  # rapidfuzz ratio (0-100) for a word to count as a typo match
+    record_access: bool = True  # count first hits in .mem/state.db (drives effective importance)
+
+
+@dataclass(frozen=True)
+class LifecycleConfig:
+    importance_bump_on_update: int = 5
+    access_bonus: float = 3.0  # added to importance per counted recall (first hit or read in full)
+    importance_daily_decay: float = 0.995  # effective importance x this ^ days since update
+    half_life_days_normal: float = 21.0
+    half_life_days_slow: float = 180.0
+    weight_relevance: float = 0.6
+    weight_importance: float = 0.2
+    weight_recency: float = 0.2
+    boost_core: float = 1.15
+    boost_validated: float = 1.0
+    boost_draft: float = 0.85
+    promote_validated_at: float = 65.0  # draft -> validated
+    promote_core_at: float = 85.0  # any -> core
+    demote_core_below: float = 60.0  # core -> validated
+    demote_validated_below: float = 35.0  # validated -> draft
+    archive_below: float = 35.0  # drafts under this effective importance ...
+    archive_after_days: float = 60.0  # ... untouched this long are archived by consolidate
+
+
+@dataclass(frozen=True)
 class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
+    recall: RecallConfig = field(default_factory=RecallConfig)
+    lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
     # Problems found while reading the file that did not stop it from loading.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -30,6 +30,7 @@ from .entry import (
     split_frontmatter,
 )
 from .errors import ExistsError, InvalidError, MemError, NotFoundError
+from .index import Index, Progress, RefreshReport
 from .paths import (
     ARCHIVE_DIR,
     ENTRY_MAX_DEPTH,
@@ -41,6 +42,7 @@ from .paths import (
     refuse_symlinks,
     under_prefix,
 )
+from .state import StateStore
 from .store import (
     atomic_write_text,
     create_exclusive,
@@ -54,8 +56,11 @@ from .store import (
 )
 from .tree import Problem, Scan, find_root, overview_file, scan_tree
 
+if TYPE_CHECKING:
+    from .context import ContextBlock
+    from .recall import RecallResult
+
 Clock = Callable[[], datetime]
-IMPORTANCE_BUMP_ON_UPDATE = 5  # DESIGN.md lifecycle: "raised by 5 on each update"
 ARCHIVED_AT_KEY = "archived_at"
 ARCHIVED_REASON_KEY = "archived_reason"
 TITLE_FROM_TEXT_MAX = 80
@@ -154,6 +159,8 @@ class Memory:
         self.root = find_root(root, self.env, Path.cwd())
         self.config = config if config is not None else load_config(self.root)
         self.clock: Clock = clock or system_clock
+        self._index: Index | None = None
+        self._state: StateStore | None = None
 
     # --- set-up --------------------------------------------------------------------------
 
@@ -287,6 +294,65 @@ class Memory:
         title, summary = meta.get("title"), meta.get("summary")
         return (str(title) if title is not None else None, str(summary) if summary is not None else None)
 
+    # --- recall --------------------------------------------------------------------------
+
+    def index(self) -> Index:
+        """The search index (a cache of the files; opened lazily, kept for this Memory)."""
+        if self._index is None:
+            self._index = Index(self.root, self._file_limit())
+        return self._index
+
+    def state(self) -> StateStore:
+        """Volatile usage signals (`.mem/state.db`)."""
+        if self._state is None:
+            self._state = StateStore(self.root)
+        return self._state
+
+    def refresh_index(self, progress: Progress | None = None) -> RefreshReport:
+        """Bring the index up to date with the files (recall does this by itself)."""
+        return self.index().refresh(progress)
+
+    def reindex(self, *, full: bool = False, progress: Progress | None = None) -> RefreshReport:
+        """Refresh the index; `full` drops it first and rebuilds it from the files."""
+        if full:
+            self.index().reset()
+        return self.index().refresh(progress)
+
+    def recall(
+        self,
+        query: str,
+        k: int | None = None,
+        scope: str | None = None,
+        max_tier: str | None = None,
+        *,
+        explain: bool = False,
+    ) -> RecallResult:
+        """Answer a query from the tree: path, keyword, fuzzy tiers (see core/recall.py)."""
+        from .recall import Recaller
+
+        return Recaller(self, self.index(), self.state()).recall(
+            query, k=k, scope=scope, max_tier=max_tier, explain=explain
+        )
+
+    def recall_context(self, result: RecallResult, budget: int) -> ContextBlock:
+        """The results of a recall as one delimited, budgeted block for an agent's prompt."""
+        from .context import build_context
+
+        bodies: dict[str, str] = {}
+        for hit in result.results:
+            try:
+                bodies[hit.path] = self.get(hit.path).body
+            except MemError:
+                continue  # removed or broken since the recall: left out
+        return build_context(result, bodies, budget)
+
+    def close(self) -> None:
+        """Close the index and state databases (they reopen on next use)."""
+        if self._index is not None:
+            self._index.close()
+        if self._state is not None:
+            self._state.close()
+
     # --- writing -------------------------------------------------------------------------
 
     def _lock(self) -> Any:
@@ -408,7 +474,8 @@ class Memory:
                     base += "\n"
                 changes["body"] = (base + "\n" if base.strip() else "") + normalize_body(append)
             if importance is None and bump:
-                changes["importance"] = min(100, current.importance + IMPORTANCE_BUMP_ON_UPDATE)
+                bumped = current.importance + self.config.lifecycle.importance_bump_on_update
+                changes["importance"] = min(100, bumped)
             changes["updated"] = self._now()
             entry = self._validated(replace(current, **changes))
             replace_if_unchanged(file, raw, dump_entry(entry))
@@ -450,6 +517,7 @@ class Memory:
             for file, text in relinks:
                 atomic_write_text(file, text)
                 changed.append(file)
+            self.state().rename(mapping)
             self._after_write("mv", changed, f"{source} -> {destination}")
         return MoveResult(moved=tuple(pairs), relinked=tuple(sorted(self._path_of(file) for file, _ in relinks)))
 

@@ -8,9 +8,10 @@ Root-level files (`config.yaml`, a README) are not entries and are ignored.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,10 +77,28 @@ def find_root(explicit: str | os.PathLike[str] | None, env: Mapping[str, str], c
 def scan_tree(root: Path, prefix: str = "", *, archived: bool = False) -> Scan:
     """Every entry file under `prefix` (a normalized folder or entry path, '' for all)."""
     base = root / ARCHIVE_DIR if archived else root
-    records: list[FileRecord] = []
+    files, overviews, problems = _walk(root, base, prefix, shown_base=f"{ARCHIVE_DIR}/" if archived else "")
+    records = [FileRecord(path, base / (path + ENTRY_SUFFIX), mtime_ns, size) for path, mtime_ns, size in files]
+    records.sort(key=lambda record: record.path)
+    return Scan(tuple(records), tuple(sorted(overviews)), tuple(sorted(problems, key=lambda p: p.file)))
+
+
+def walk_entry_files(root: Path) -> tuple[list[tuple[str, int, int]], tuple[Problem, ...]]:
+    """(path, mtime_ns, size) of every live entry file, in walk order, and the problems found.
+
+    The index calls this at the start of every recall, so it avoids per-file objects: at
+    100k entries the `stat` calls are most of its cost.
+    """
+    files, _, problems = _walk(root, root, "", shown_base="")
+    return files, tuple(sorted(problems, key=lambda p: p.file))
+
+
+def _walk(
+    root: Path, base: Path, prefix: str, *, shown_base: str
+) -> tuple[list[tuple[str, int, int]], list[str], list[Problem]]:
+    files: list[tuple[str, int, int]] = []
     overviews: list[str] = []
     problems: list[Problem] = []
-    shown_base = f"{ARCHIVE_DIR}/" if archived else ""
 
     def problem(relative: str, message: str) -> None:
         problems.append(Problem(shown_base + relative, message))
@@ -89,33 +108,34 @@ def scan_tree(root: Path, prefix: str = "", *, archived: bool = False) -> Scan:
     start = base.joinpath(*start_parts)
     refuse_symlinks(root, start)
     if len(start_parts) >= ENTRY_MIN_DEPTH:  # the prefix may name an entry itself
-        single = base.joinpath(*start_parts[:-1], start_parts[-1] + ENTRY_SUFFIX)
-        _visit_file(single, prefix, records, problem)
-    stack: list[tuple[Path, list[str]]] = [(start, start_parts)]
+        with contextlib.suppress(OSError):
+            info = os.lstat(base.joinpath(*start_parts[:-1], start_parts[-1] + ENTRY_SUFFIX))
+            if stat.S_ISREG(info.st_mode):
+                files.append((prefix, info.st_mtime_ns, info.st_size))
+    stack: list[tuple[str, str]] = [(str(start), prefix)]
+    suffix_length = len(ENTRY_SUFFIX)
 
     while stack:
-        folder, parts = stack.pop()
+        folder, relative_folder = stack.pop()
         try:
-            listing = list(os.scandir(folder))
-        except FileNotFoundError:
-            continue
-        except NotADirectoryError:
+            with os.scandir(folder) as listing:
+                items = list(listing)
+        except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as error:
-            problem("/".join(parts) or ".", f"cannot be read ({error.strerror})")
+            problem(relative_folder or ".", f"cannot be read ({error.strerror})")
             continue
-        depth = len(parts) + 1  # depth of the children in this folder
-        for item in listing:
+        depth = relative_folder.count("/") + 2 if relative_folder else 1  # depth of the children
+        for item in items:
             name = item.name
-            if name.startswith("."):
-                continue
-            relative = "/".join([*parts, name])
-            if not parts and name == ARCHIVE_DIR and not archived:
+            if name[0] == ".":
+                continue  # hidden: .mem/, .git/, editor swap files, our temporary files
+            relative = f"{relative_folder}/{name}" if relative_folder else name
+            if depth == 1 and name == ARCHIVE_DIR and shown_base == "":
                 continue
             if item.is_symlink():
                 problem(relative, "is a symlink; mem does not follow symlinks inside the memory root")
-                continue
-            if item.is_dir(follow_symlinks=False):
+            elif item.is_dir(follow_symlinks=False):
                 if not is_slug(name):
                     problem(
                         relative + "/", "folder name is not a slug (lowercase a-z, 0-9, '-'); its entries are skipped"
@@ -123,44 +143,25 @@ def scan_tree(root: Path, prefix: str = "", *, archived: bool = False) -> Scan:
                 elif depth >= ENTRY_MAX_DEPTH:
                     problem(relative + "/", "nested deeper than domain/topic/subtopic; its entries are skipped")
                 else:
-                    stack.append((Path(item.path), [*parts, name]))
-                continue
-            if not name.endswith(ENTRY_SUFFIX) or depth == 1:
+                    stack.append((item.path, relative))
+            elif depth == 1 or not name.endswith(ENTRY_SUFFIX):
                 continue  # root-level files (config.yaml, README.md) and attachments are not entries
-            if name == INDEX_FILE:
-                overviews.append("/".join(parts))
-                continue
-            stem = name[: -len(ENTRY_SUFFIX)]
-            if not is_slug(stem):
+            elif name == INDEX_FILE:
+                overviews.append(relative_folder)
+            elif not is_slug(name[:-suffix_length]):
                 problem(relative, "file name is not a slug (lowercase a-z, 0-9, '-'); skipped")
             elif depth < ENTRY_MIN_DEPTH:
                 problem(relative, "entries belong in domain/topic/entry.md; skipped")
             else:
-                _visit_file(Path(item.path), "/".join([*parts, stem]), records, problem, listed=item)
-
-    records.sort(key=lambda record: record.path)
-    problems.sort(key=lambda found: found.file)
-    return Scan(tuple(records), tuple(sorted(overviews)), tuple(problems))
-
-
-def _visit_file(
-    file: Path,
-    path: str,
-    records: list[FileRecord],
-    problem: Callable[[str, str], None],
-    *,
-    listed: os.DirEntry[str] | None = None,
-) -> None:
-    """Record one entry file; `listed` is its directory entry when a listing found it."""
-    try:
-        info = listed.stat(follow_symlinks=False) if listed is not None else os.lstat(file)
-    except FileNotFoundError:
-        return  # removed between listing and stat: simply not there any more
-    if not stat.S_ISREG(info.st_mode):
-        if listed is not None:  # a prefix that names no regular file is just "no match"
-            problem(path + ENTRY_SUFFIX, "is not a regular file; skipped")
-        return
-    records.append(FileRecord(path, file, info.st_mtime_ns, info.st_size))
+                try:
+                    info = item.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # removed between listing and stat: simply not there any more
+                if stat.S_ISREG(info.st_mode):
+                    files.append((relative[:-suffix_length], info.st_mtime_ns, info.st_size))
+                else:
+                    problem(relative, "is not a regular file; skipped")
+    return files, overviews, problems
 
 
 def overview_file(root: Path, folder: str) -> Path:

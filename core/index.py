@@ -1,0 +1,498 @@
+"""The search index: SQLite FTS5 in `.mem/index.db`, derived from the files and nothing else.
+
+The markdown files are the only truth. The index is a cache that any process may delete:
+it is brought up to date at the start of every recall by a cheap scan (one `stat` per file;
+a content hash only where mtime or size differ), and rebuilt transparently when it is
+missing, corrupt or of an older schema. Several processes may read and refresh it at once:
+the database runs in WAL mode and refreshes take SQLite's write lock.
+
+Tables (all rowids are the same document id):
+- `docs`      one row per entry: path, stat fingerprint, content hash, display and ranking
+              fields (title, importance, maturity, decay, updated, source)
+- `fts`       FTS5 over title, keywords+tags, path words, summary, body (porter stemming,
+              accents removed, CJK as bigrams) for the keyword tier (BM25)
+- `fuzzy`     FTS5 over title, keywords+tags, path words without stemming; its vocabulary
+              (`fuzzy_vocab`) is what the fuzzy tier matches typos against
+- `trigram`   FTS5 trigram index of entries written in scripts without spaces (Thai, ...),
+              the fallback where word tokens do not exist
+- `problems`  files that failed to parse, with their stat, so they are not re-read each time
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .entry import Entry, EntryFormatError, parse_entry
+from .errors import MemError
+from .paths import ENTRY_SUFFIX, STATE_DIR
+from .store import decode_text, read_bytes_limited
+from .text import cjk_to_bigrams, fold, fts_quote, has_unspaced_script
+from .tree import Problem, walk_entry_files
+
+SCHEMA_VERSION = "1"
+INDEX_FILE = "index.db"
+INDEX_LOCK = "index.lock"
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE docs(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    title_key TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    importance INTEGER NOT NULL,
+    maturity TEXT NOT NULL,
+    decay TEXT NOT NULL,
+    updated REAL NOT NULL,
+    source TEXT
+);
+CREATE INDEX docs_title_key ON docs(title_key);
+CREATE TABLE problems(file TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, message TEXT NOT NULL);
+CREATE VIRTUAL TABLE fts USING fts5(
+    title, keywords, path, summary, body, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE fuzzy USING fts5(title, keywords, path, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE fuzzy_vocab USING fts5vocab(fuzzy, 'row');
+CREATE VIRTUAL TABLE trigram USING fts5(text, tokenize = 'trigram');
+"""
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a refresh found and did."""
+
+    scanned: int
+    added: int
+    updated: int
+    removed: int
+    rebuilt: bool  # the index was missing, corrupt or outdated and was built from scratch
+    problems: tuple[Problem, ...]
+    ms: float
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.removed
+
+
+@dataclass(frozen=True)
+class DocRow:
+    """The ranking and display fields of one indexed entry."""
+
+    id: int
+    path: str
+    title: str
+    summary: str
+    importance: int
+    maturity: str
+    decay: str
+    updated: float  # epoch seconds: frontmatter `updated`, else `created`, else file mtime
+    source: str | None
+
+
+Progress = Callable[[int, int], None]
+
+
+def path_words(path: str) -> str:
+    return path.replace("/", " ").replace("-", " ")
+
+
+def _timestamp(moment: datetime | None, fallback_ns: int) -> float:
+    return moment.timestamp() if moment is not None else fallback_ns / 1e9
+
+
+class Index:
+    """The index of one memory root. Cheap to construct; opens the database lazily."""
+
+    def __init__(self, root: Path, file_limit: int) -> None:
+        self.root = root
+        self.file_limit = file_limit
+        self.state_dir = root / STATE_DIR
+        self.db_path = self.state_dir / INDEX_FILE
+        self._conn: sqlite3.Connection | None = None
+
+    # --- connection ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # a cache: durability of the last commit is not needed
+        return conn
+
+    def _version(self, conn: sqlite3.Connection) -> str | None:
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.OperationalError:
+            return None  # empty file or no meta table: a new database
+        return row[0] if row else None
+
+    @contextlib.contextmanager
+    def _build_lock(self) -> Iterator[None]:
+        from filelock import FileLock
+
+        lock = FileLock(self.state_dir / INDEX_LOCK, timeout=120, thread_local=False, preserve_lock_file=True)
+        with lock:
+            yield
+
+    def connection(self) -> tuple[sqlite3.Connection, bool]:
+        """An open, valid database and whether it had to be created from scratch."""
+        if self._conn is not None:
+            return self._conn, False
+        self.state_dir.mkdir(exist_ok=True)
+        try:
+            conn = self._connect()
+            if self._version(conn) == SCHEMA_VERSION:
+                self._conn = conn
+                return conn, False
+            conn.close()
+        except sqlite3.DatabaseError:
+            pass  # not a database, or damaged beyond opening: rebuilt below
+        with self._build_lock():
+            # Another process may have built it while we waited for the lock.
+            with contextlib.suppress(sqlite3.DatabaseError):
+                conn = self._connect()
+                if self._version(conn) == SCHEMA_VERSION:
+                    self._conn = conn
+                    return conn, False
+                conn.close()
+            self._create()
+        self._conn = self._connect()
+        return self._conn, True
+
+    def _create(self) -> None:
+        """A fresh, empty database in place of whatever was there (called under the build lock)."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                (self.state_dir / (INDEX_FILE + suffix)).unlink()
+        conn = self._connect()
+        try:
+            conn.executescript(_SCHEMA)
+            conn.execute(
+                "INSERT INTO meta VALUES ('schema', ?), ('fingerprint', ''), ('version', ?)",
+                (SCHEMA_VERSION, uuid.uuid4().hex),
+            )
+        finally:
+            conn.close()
+
+    def reset(self) -> None:
+        """Drop the index entirely (used for `mem reindex --full` and after corruption)."""
+        self.close()
+        self.state_dir.mkdir(exist_ok=True)
+        with self._build_lock():
+            self._create()
+
+    # --- refresh -------------------------------------------------------------------------
+
+    def refresh(self, progress: Progress | None = None) -> RefreshReport:
+        """Bring the index up to date with the files; rebuild it if it is unusable."""
+        started = time.perf_counter()
+        try:
+            return self._refresh(started, progress)
+        except sqlite3.DatabaseError:
+            # Corrupt pages show up on use, not on open: start over once, from the files.
+            self.reset()
+            report = self._refresh(started, progress)
+            return RefreshReport(
+                report.scanned, report.added, report.updated, report.removed, True, report.problems, report.ms
+            )
+
+    def _refresh(self, started: float, progress: Progress | None) -> RefreshReport:
+        conn, created = self.connection()
+        files, walk_problems = walk_entry_files(self.root)
+        fingerprint = _fingerprint(files)
+        stored = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+        if stored and stored[0] == fingerprint and not created:
+            problems = walk_problems + self._stored_problems(conn)
+            return RefreshReport(len(files), 0, 0, 0, False, problems, _ms(started))
+
+        added = updated = removed = 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            known = {
+                path: (doc_id, mtime, size, digest)
+                for doc_id, path, mtime, size, digest in conn.execute("SELECT id, path, mtime_ns, size, hash FROM docs")
+            }
+            failed = {
+                file: (mtime, size) for file, mtime, size in conn.execute("SELECT file, mtime_ns, size FROM problems")
+            }
+            seen: set[str] = set()
+            total = len(files)
+            for done, (path, mtime_ns, size) in enumerate(files, 1):
+                seen.add(path)
+                if progress is not None and (done % 500 == 0 or done == total):
+                    progress(done, total)
+                previous = known.get(path)
+                if previous is not None and previous[1] == mtime_ns and previous[2] == size:
+                    continue
+                if previous is None and failed.get(path + ENTRY_SUFFIX) == (mtime_ns, size):
+                    continue  # still the same broken file
+                outcome = self._index_file(conn, path, mtime_ns, size, previous)
+                if outcome == "added":
+                    added += 1
+                elif outcome == "updated":
+                    updated += 1
+                elif outcome == "removed":
+                    removed += 1
+            for path, (doc_id, *_rest) in known.items():
+                if path not in seen:
+                    self._delete(conn, doc_id)
+                    removed += 1
+            conn.execute(
+                "DELETE FROM problems WHERE substr(file, 1, length(file) - 3) NOT IN (SELECT value FROM json_each(?))",
+                (_json_list(seen),),
+            )
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (fingerprint,))
+            if added or updated or removed or created:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        problems = walk_problems + self._stored_problems(conn)
+        return RefreshReport(len(files), added, updated, removed, created, problems, _ms(started))
+
+    def _stored_problems(self, conn: sqlite3.Connection) -> tuple[Problem, ...]:
+        return tuple(
+            Problem(file, message) for file, message in conn.execute("SELECT file, message FROM problems ORDER BY file")
+        )
+
+    def _index_file(
+        self,
+        conn: sqlite3.Connection,
+        path: str,
+        mtime_ns: int,
+        size: int,
+        previous: tuple[int, int, int, str] | None,
+    ) -> str:
+        """(Re)index one file; returns 'added', 'updated', 'removed' (now broken) or 'touched'."""
+        file = self.root / (path + ENTRY_SUFFIX)
+        try:
+            data = read_bytes_limited(file, self.file_limit)
+        except MemError as error:
+            return self._record_problem(conn, path, mtime_ns, size, error.message, previous)
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if previous is not None and previous[3] == digest:
+            # Touched but not changed (git checkout, an editor saving without edits).
+            conn.execute("UPDATE docs SET mtime_ns = ?, size = ? WHERE id = ?", (mtime_ns, size, previous[0]))
+            return "touched"
+        try:
+            entry = parse_entry(path, decode_text(data, path), where=path)
+        except EntryFormatError as error:
+            return self._record_problem(conn, path, mtime_ns, size, "; ".join(error.problems), previous)
+        except MemError as error:
+            return self._record_problem(conn, path, mtime_ns, size, error.message, previous)
+        conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,))
+        if previous is not None:
+            self._delete(conn, previous[0])
+        self._insert(conn, entry, mtime_ns, size, digest, doc_id=previous[0] if previous else None)
+        return "updated" if previous is not None else "added"
+
+    def _record_problem(
+        self,
+        conn: sqlite3.Connection,
+        path: str,
+        mtime_ns: int,
+        size: int,
+        message: str,
+        previous: tuple[int, int, int, str] | None,
+    ) -> str:
+        where = path + ENTRY_SUFFIX
+        message = message.removeprefix(f"{path}: ").removeprefix(f"{self.root / where}: ")
+        conn.execute("INSERT OR REPLACE INTO problems VALUES (?, ?, ?, ?)", (where, mtime_ns, size, message))
+        if previous is not None:
+            self._delete(conn, previous[0])
+            return "removed"
+        return "touched"
+
+    def _insert(
+        self, conn: sqlite3.Connection, entry: Entry, mtime_ns: int, size: int, digest: str, doc_id: int | None
+    ) -> None:
+        keywords = " ".join((*entry.keywords, *entry.tags))
+        updated = _timestamp(entry.updated or entry.created, mtime_ns)
+        cursor = conn.execute(
+            "INSERT INTO docs (id, path, mtime_ns, size, hash, title, title_key, summary, importance, maturity, decay,"
+            " updated, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc_id,
+                entry.path,
+                mtime_ns,
+                size,
+                digest,
+                entry.title,
+                entry.title.casefold(),
+                entry.summary,
+                entry.importance,
+                entry.maturity,
+                entry.decay,
+                updated,
+                entry.source,
+            ),
+        )
+        rowid = cursor.lastrowid
+        words_of_path = path_words(entry.path)
+        conn.execute(
+            "INSERT INTO fts (rowid, title, keywords, path, summary, body) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                rowid,
+                cjk_to_bigrams(entry.title),
+                cjk_to_bigrams(keywords),
+                words_of_path,
+                cjk_to_bigrams(entry.summary),
+                cjk_to_bigrams(entry.body),
+            ),
+        )
+        conn.execute(
+            "INSERT INTO fuzzy (rowid, title, keywords, path) VALUES (?, ?, ?, ?)",
+            (rowid, cjk_to_bigrams(entry.title), cjk_to_bigrams(keywords), words_of_path),
+        )
+        text = f"{entry.title}\n{entry.summary}\n{keywords}\n{entry.body}"
+        if has_unspaced_script(text):
+            conn.execute("INSERT INTO trigram (rowid, text) VALUES (?, ?)", (rowid, fold(text)))
+
+    def _delete(self, conn: sqlite3.Connection, doc_id: int) -> None:
+        for table in ("fts", "fuzzy", "trigram"):
+            conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (doc_id,))
+        conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
+
+    # --- queries -------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """Changes whenever the indexed content changes (keys caches of LLM answers)."""
+        conn, _ = self.connection()
+        return str(conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+
+    def count(self) -> int:
+        conn, _ = self.connection()
+        return int(conn.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def docs(self, ids: Iterable[int]) -> dict[int, DocRow]:
+        conn, _ = self.connection()
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        rows = conn.execute(
+            "SELECT id, path, title, summary, importance, maturity, decay, updated, source FROM docs "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            (_json_list(wanted),),
+        )
+        return {row[0]: DocRow(*row) for row in rows}
+
+    @staticmethod
+    def _scoped(table: str, columns: str, scope: str) -> tuple[str, list[str]]:
+        """`SELECT columns FROM table WHERE table MATCH ?`, restricted to a folder or entry.
+
+        The restriction is a join on `docs`, not `rowid IN (...)`: FTS5 would turn an IN list
+        into one full-text query per rowid (30x slower on a 3k-entry scope).
+        """
+        if not scope:
+            return f"SELECT {columns} FROM {table} WHERE {table} MATCH ?", []
+        return (
+            f"SELECT {columns} FROM {table} JOIN docs ON docs.id = {table}.rowid "
+            f"WHERE {table} MATCH ? AND (docs.path = ? OR docs.path GLOB ?)",
+            [scope, scope + "/*"],
+        )
+
+    @staticmethod
+    def _scope_condition(scope: str) -> tuple[str, list[str]]:
+        if not scope:
+            return "", []
+        return " AND (path = ? OR path GLOB ?)", [scope, scope + "/*"]
+
+    def find_path(self, path: str, scope: str) -> list[int]:
+        """Exact path, else the entries whose path starts with it at a segment or word boundary."""
+        conn, _ = self.connection()
+        exact = conn.execute("SELECT id FROM docs WHERE path = ?", (path,)).fetchall()
+        if exact:
+            return [exact[0][0]]
+        condition, args = self._scope_condition(scope)
+        rows = conn.execute(
+            "SELECT id FROM docs WHERE path GLOB ?" + condition + " ORDER BY path LIMIT 2",
+            [path.replace("[", "[[]") + "*", *args],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def find_title(self, title: str, scope: str) -> list[int]:
+        conn, _ = self.connection()
+        condition, args = self._scope_condition(scope)
+        rows = conn.execute(
+            "SELECT id FROM docs WHERE title_key = ?" + condition + " LIMIT 2", [title.casefold(), *args]
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def bm25(self, terms: list[str], weights: tuple[float, ...], scope: str, limit: int) -> list[tuple[int, float]]:
+        """Top documents for any of the terms by weighted BM25 (higher is better)."""
+        if not terms:
+            return []
+        conn, _ = self.connection()
+        weight_args = ", ".join(f"{float(w):.6f}" for w in weights)
+        sql, args = self._scoped("fts", f"fts.rowid, bm25(fts, {weight_args}) AS rank", scope)
+        rows = conn.execute(
+            sql + " ORDER BY rank LIMIT ?", [" OR ".join(fts_quote(term) for term in terms), *args, limit]
+        ).fetchall()
+        return [(row[0], -row[1]) for row in rows]
+
+    def term_documents(self, terms: list[str], scope: str) -> dict[str, set[int]]:
+        """For each term, the documents that contain it anywhere (stemmed like the index)."""
+        conn, _ = self.connection()
+        sql, args = self._scoped("fts", "fts.rowid", scope)
+        return {term: {row[0] for row in conn.execute(sql, [fts_quote(term), *args])} for term in terms}
+
+    def trigram_search(self, fragments: list[str], scope: str, limit: int) -> list[tuple[int, float]]:
+        """Documents containing all fragments (>= 3 characters each) as substrings."""
+        usable = [fold(fragment) for fragment in fragments if len(fragment) >= 3]
+        if not usable:
+            return []
+        conn, _ = self.connection()
+        sql, args = self._scoped("trigram", "trigram.rowid, bm25(trigram) AS rank", scope)
+        rows = conn.execute(
+            sql + " ORDER BY rank LIMIT ?", [" AND ".join(fts_quote(fragment) for fragment in usable), *args, limit]
+        ).fetchall()
+        return [(row[0], -row[1]) for row in rows]
+
+    def fuzzy_vocabulary(self) -> list[tuple[str, int]]:
+        """Every word of titles, keywords, tags and paths with the number of entries using it."""
+        conn, _ = self.connection()
+        return conn.execute("SELECT term, doc FROM fuzzy_vocab").fetchall()
+
+    def fuzzy_documents(self, words: Iterable[str], scope: str) -> dict[str, set[int]]:
+        conn, _ = self.connection()
+        sql, args = self._scoped("fuzzy", "fuzzy.rowid", scope)
+        return {word: {row[0] for row in conn.execute(sql, [fts_quote(word), *args])} for word in words}
+
+    def total_documents(self, scope: str) -> int:
+        conn, _ = self.connection()
+        condition, args = self._scope_condition(scope)
+        return int(conn.execute("SELECT count(*) FROM docs WHERE 1" + condition, args).fetchone()[0])
+
+
+def _fingerprint(files: list[tuple[str, int, int]]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update("\n".join(f"{path}\0{mtime}\0{size}" for path, mtime, size in files).encode())
+    return digest.hexdigest()
+
+
+def _json_list(values: Iterable[object]) -> str:
+    import json
+
+    return json.dumps(list(values))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

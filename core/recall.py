@@ -1,0 +1,379 @@
+"""Tiered recall: path, then keyword (BM25), then fuzzy, stopping at the first confident tier.
+
+Every tier turns its matches into a *relevance* between 0 and 1 that means the same thing
+everywhere: how much of the query the entry accounts for.
+
+- path:    1.0 for an exact path, a unique path prefix or an exact title.
+- keyword: the IDF-weighted share of the query's content words that the entry contains
+           (its *coverage*), scaled by its BM25 score relative to the best candidate's:
+           coverage x (0.5 + 0.5 x bm25 / best bm25). A question about something the memory
+           never heard of covers little of the query, whatever BM25 says.
+- fuzzy:   the same coverage, but each query word may match an entry word approximately
+           (rapidfuzz ratio over the words of titles, keywords, tags and paths), weighted by
+           how similar they are: typos, partial words and any word order.
+
+A tier is *confident* when its best relevance reaches the tier's floor and leads the
+runner-up by the margin (both in config.yaml, `recall:`). Results are ranked with the
+lifecycle formula; nothing is returned when no hit reaches the floor of a tier that ran.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from .config import Config
+from .entry import format_time
+from .errors import InvalidError
+from .index import DocRow, Index, RefreshReport
+from .lifecycle import Signals, effective_importance, rank_score, recency
+from .paths import normalize_prefix
+from .state import StateStore
+from .text import has_unspaced_script, query_terms, snippet
+
+if TYPE_CHECKING:
+    from .memory import Memory
+
+Tier = Literal["path", "keyword", "fuzzy", "llm", "agent"]
+TIERS: tuple[Tier, ...] = ("path", "keyword", "fuzzy", "llm", "agent")
+CHEAP_TIERS: tuple[Tier, ...] = ("path", "keyword", "fuzzy")
+NO_MEMORY = "no memory about this"
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str
+    title: str
+    score: float  # the lifecycle ranking score the results are ordered by
+    tier: Tier  # the tier that found it
+    snippet: str
+    importance: int  # as written in the frontmatter
+    maturity: str
+    relevance: float  # 0-1, see the module docstring
+    effective_importance: float
+    recency: float
+    source: str | None
+    updated: str
+
+
+@dataclass(frozen=True)
+class TierTrace:
+    """What one tier did, for `--explain`."""
+
+    tier: Tier
+    ms: float
+    confident: bool
+    reason: str
+    candidates: tuple[Hit, ...]
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    scanned: int
+    changed: int
+    rebuilt: bool
+    ms: float
+
+
+@dataclass(frozen=True)
+class RecallResult:
+    query: str
+    resolved: bool  # a tier was confident
+    tier: Tier | None  # the tier that resolved it
+    timings_ms: Mapping[str, float]
+    results: tuple[Hit, ...]
+    message: str
+    notes: tuple[str, ...] = ()
+    explain: tuple[TierTrace, ...] = ()
+    index: IndexStatus | None = None
+    problems: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class _Candidate:
+    doc_id: int
+    relevance: float
+    tier: Tier
+
+
+def _round(value: float) -> float:
+    return round(value, 4)
+
+
+def idf(document_frequency: int, total: int) -> float:
+    """BM25's inverse document frequency, never negative."""
+    return math.log(1.0 + (total - document_frequency + 0.5) / (document_frequency + 0.5))
+
+
+class Recaller:
+    """One recall over one memory: refreshes the index, walks the tiers, ranks the hits."""
+
+    def __init__(self, memory: Memory, index: Index, state: StateStore) -> None:
+        self.memory = memory
+        self.config: Config = memory.config
+        self.index = index
+        self.state = state
+
+    def recall(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        scope: str | None = None,
+        max_tier: str | None = None,
+        explain: bool = False,
+    ) -> RecallResult:
+        started = time.perf_counter()
+        query = query.strip()
+        if not query:
+            raise InvalidError("the query is empty")
+        limit = self.config.recall.k if k is None else k
+        if limit < 1:
+            raise InvalidError("k must be at least 1")
+        last_tier = _parse_tier(max_tier)
+        prefix = normalize_prefix(scope)
+
+        report = self.index.refresh()
+        timings: dict[str, float] = {"refresh": report.ms}
+        terms = query_terms(query)
+        found: dict[int, _Candidate] = {}
+        traces: list[TierTrace] = []
+        resolved_by: Tier | None = None
+
+        for tier in CHEAP_TIERS:
+            if TIERS.index(tier) > TIERS.index(last_tier):
+                break
+            tier_started = time.perf_counter()
+            candidates = self._run_tier(tier, query, terms, prefix)
+            confident, reason = self._gate(tier, candidates)
+            timings[tier] = _ms(tier_started)
+            for candidate in candidates:
+                previous = found.get(candidate.doc_id)
+                if previous is None or candidate.relevance > previous.relevance:
+                    found[candidate.doc_id] = candidate
+            if explain:
+                traces.append(TierTrace(tier, timings[tier], confident, reason, tuple(self._hits(candidates, [], 0))))
+            if confident:
+                resolved_by = tier
+                break
+
+        # In domain or not: at least one hit must clear its own tier's floor. Then the best
+        # candidates of every tier walked are ranked together (each says how relevant it is).
+        in_domain = any(c.relevance >= self._floor(c.tier) for c in found.values())
+        hits = self._hits(list(found.values()), terms, limit) if in_domain else []
+        notes: list[str] = []
+        if resolved_by is None and TIERS.index(last_tier) >= TIERS.index("llm"):
+            notes.append("the llm and agent tiers were not run: no model is configured (set MEM_LLM_MODEL)")
+        if hits and self.config.recall.record_access:
+            self.state.record([hits[0].path], time.time())
+        if resolved_by is not None:
+            message = f"resolved by the {resolved_by} tier"
+        elif hits:
+            message = "no tier was confident; the best matches are shown"
+        else:
+            message = NO_MEMORY
+        timings["total"] = _ms(started)
+        problems = tuple(str(problem) for problem in report.problems)
+        return RecallResult(
+            query=query,
+            resolved=resolved_by is not None,
+            tier=resolved_by,
+            timings_ms=timings,
+            results=tuple(hits),
+            message=message,
+            notes=tuple(notes),
+            explain=tuple(traces),
+            index=_status(report),
+            problems=problems,
+        )
+
+    # --- tiers ---------------------------------------------------------------------------
+
+    def _floor(self, tier: Tier) -> float:
+        cfg = self.config.recall
+        return {"path": 1.0, "keyword": cfg.keyword_floor, "fuzzy": cfg.fuzzy_floor}.get(tier, 1.0)
+
+    def _gate(self, tier: Tier, candidates: list[_Candidate]) -> tuple[bool, str]:
+        if not candidates:
+            return False, "no candidates"
+        ranked = sorted((c.relevance for c in candidates), reverse=True)
+        top = ranked[0]
+        runner_up = ranked[1] if len(ranked) > 1 else 0.0
+        if tier == "path":
+            if len(candidates) == 1:
+                return True, "exact path, unique path prefix or exact title"
+            return False, f"{len(candidates)} entries share this path prefix or title"
+        cfg = self.config.recall
+        floor, margin = (
+            (cfg.keyword_floor, cfg.keyword_margin) if tier == "keyword" else (cfg.fuzzy_floor, cfg.fuzzy_margin)
+        )
+        if top < floor:
+            return False, f"best relevance {top:.2f} is under the floor {floor:.2f}"
+        if top - runner_up < margin:
+            return (
+                False,
+                f"best relevance {top:.2f} leads the runner-up by {top - runner_up:.2f}, under the margin {margin:.2f}",
+            )
+        return True, f"best relevance {top:.2f} >= floor {floor:.2f}, lead {top - runner_up:.2f} >= margin {margin:.2f}"
+
+    def _run_tier(self, tier: Tier, query: str, terms: list[str], scope: str) -> list[_Candidate]:
+        if tier == "path":
+            return self._path_tier(query, scope)
+        if tier == "keyword":
+            return self._keyword_tier(query, terms, scope)
+        return self._fuzzy_tier(terms, scope)
+
+    def _path_tier(self, query: str, scope: str) -> list[_Candidate]:
+        ids: list[int] = []
+        if " " not in query:
+            try:
+                path = normalize_prefix(query.removeprefix("/"))
+            except InvalidError:
+                path = ""
+            if path and (not scope or path == scope or path.startswith(scope + "/") or scope.startswith(path)):
+                ids = self.index.find_path(path, scope)
+        if not ids:
+            ids = self.index.find_title(query, scope)
+        return [_Candidate(doc_id, 1.0, "path") for doc_id in ids]
+
+    def _keyword_tier(self, query: str, terms: list[str], scope: str) -> list[_Candidate]:
+        cfg = self.config.recall
+        weights = (cfg.weight_title, cfg.weight_keywords, cfg.weight_path, cfg.weight_summary, cfg.weight_body)
+        scored = dict(self.index.bm25(terms, weights, scope, cfg.candidates))
+        if has_unspaced_script(query):
+            fragments = [w for w in query.split() if has_unspaced_script(w)]
+            for doc_id, score in self.index.trigram_search(fragments, scope, cfg.candidates):
+                scored.setdefault(doc_id, score)
+        if not scored:
+            return []
+        total = self.index.total_documents(scope)
+        term_docs = self.index.term_documents(terms, scope)
+        weights_by_term = {term: idf(len(docs), total) for term, docs in term_docs.items()}
+        weight_sum = sum(weights_by_term.values()) or 1.0
+        best_bm25 = max(scored.values()) or 1.0
+        candidates = []
+        for doc_id, score in scored.items():
+            covered = sum(weight for term, weight in weights_by_term.items() if doc_id in term_docs[term])
+            coverage = covered / weight_sum if terms else 1.0
+            relevance = coverage * (0.5 + 0.5 * max(score, 0.0) / best_bm25)
+            candidates.append(_Candidate(doc_id, relevance, "keyword"))
+        return candidates
+
+    def _fuzzy_tier(self, terms: list[str], scope: str) -> list[_Candidate]:
+        from rapidfuzz import fuzz, process
+
+        cfg = self.config.recall
+        query_words = [w for w in terms if len(w) >= 3 or has_unspaced_script(w)]
+        if not query_words:
+            return []
+        vocabulary = self.index.fuzzy_vocabulary()
+        if not vocabulary:
+            return []
+        vocab_terms = [term for term, _ in vocabulary]
+        frequency = dict(vocabulary)
+        total = self.index.total_documents("")
+        # For each query word: the vocabulary words it may stand for, with a similarity 0-1.
+        matches: dict[str, dict[str, float]] = {}
+        for word in query_words:
+            similar: dict[str, float] = {}
+            for term, score, _ in process.extract(
+                word, vocab_terms, scorer=fuzz.ratio, score_cutoff=cfg.fuzzy_min_similarity, limit=8
+            ):
+                similar[term] = score / 100.0
+            if len(word) >= 4:  # a partial word: "pgbounc" for "pgbouncer"
+                for term in vocab_terms:
+                    if term.startswith(word) and term != word:
+                        similar[term] = max(similar.get(term, 0.0), 0.85 + 0.15 * len(word) / len(term))
+            matches[word] = similar
+        needed = {term for similar in matches.values() for term in similar}
+        term_docs = self.index.fuzzy_documents(needed, scope)
+        # A word's weight is the IDF of what it most likely stands for; a word that matches
+        # nothing weighs as much as the rarest word, so unknown words lower the coverage.
+        word_weight = {}
+        for word, similar in matches.items():
+            if similar:
+                likely = max(similar, key=lambda term: similar[term])
+                word_weight[word] = idf(frequency.get(likely, 0), total)
+            else:
+                word_weight[word] = idf(0, total)
+        weight_sum = sum(word_weight.values()) or 1.0
+        per_doc: dict[int, dict[str, float]] = {}
+        for word, similar in matches.items():
+            for term, similarity in similar.items():
+                for doc_id in term_docs.get(term, ()):
+                    best = per_doc.setdefault(doc_id, {})
+                    best[word] = max(best.get(word, 0.0), similarity)
+        candidates = []
+        for doc_id, best in per_doc.items():
+            relevance = sum(word_weight[word] * similarity for word, similarity in best.items()) / weight_sum
+            candidates.append(_Candidate(doc_id, relevance, "fuzzy"))
+        candidates.sort(key=lambda c: c.relevance, reverse=True)
+        return candidates[: cfg.candidates]
+
+    # --- ranking -------------------------------------------------------------------------
+
+    def _hits(self, candidates: list[_Candidate], terms: list[str], limit: int) -> list[Hit]:
+        """Rank candidates with the lifecycle formula; snippets only for the `limit` kept."""
+        rows = self.index.docs(c.doc_id for c in candidates)
+        signals = self.state.signals(row.path for row in rows.values())
+        now = self.memory.clock().timestamp()
+        lifecycle = self.config.lifecycle
+        ranked: list[tuple[float, _Candidate, DocRow, float, float]] = []
+        for candidate in candidates:
+            row = rows.get(candidate.doc_id)
+            if row is None:
+                continue
+            used = signals.get(row.path, Signals())
+            importance = effective_importance(row.importance, row.updated, used, now, lifecycle)
+            fresh = recency(row.decay, row.updated, used, now, lifecycle)
+            score = rank_score(candidate.relevance, importance, fresh, row.maturity, lifecycle)
+            ranked.append((score, candidate, row, importance, fresh))
+        ranked.sort(key=lambda item: (-item[0], item[2].path))
+        keep = ranked[:limit] if limit else ranked
+        hits = []
+        for score, candidate, row, importance, fresh in keep:
+            text = self._snippet(row.path, terms) if limit else ""
+            hits.append(
+                Hit(
+                    path=row.path,
+                    title=row.title,
+                    score=_round(score),
+                    tier=candidate.tier,
+                    snippet=text,
+                    importance=row.importance,
+                    maturity=row.maturity,
+                    relevance=_round(candidate.relevance),
+                    effective_importance=_round(importance),
+                    recency=_round(fresh),
+                    source=row.source,
+                    updated=format_time(datetime.fromtimestamp(row.updated, UTC)),
+                )
+            )
+        return hits
+
+    def _snippet(self, path: str, terms: list[str]) -> str:
+        try:
+            entry = self.memory.get(path)
+        except Exception:
+            return ""
+        return snippet(entry.body or entry.summary, terms)
+
+
+def _parse_tier(max_tier: str | None) -> Tier:
+    if max_tier is None:
+        return "agent"
+    if max_tier not in TIERS:
+        raise InvalidError(f"unknown tier {max_tier!r}; tiers are {', '.join(TIERS)}")
+    return max_tier
+
+
+def _status(report: RefreshReport) -> IndexStatus:
+    return IndexStatus(report.scanned, report.changed, report.rebuilt, report.ms)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

@@ -1,0 +1,112 @@
+"""Text handling shared by the index and the tiers: query terms, scripts without spaces,
+accent folding, snippets and token estimates.
+
+SQLite's `unicode61` tokenizer splits on spaces and punctuation, which leaves a run of
+Chinese or Japanese as one giant token. Before text reaches the index, runs of CJK
+characters are rewritten as overlapping bigrams (数据库迁移 -> 数据 据库 库迁 迁移), the
+usual approach of CJK search engines: a two-character word, the most common length, is then
+an ordinary token, and a query is processed the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Han, Hiragana, Katakana, Hangul: scripts written without spaces between words.
+_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u3100-\u312f"
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+# Other scripts without word separators (Thai, Lao, Myanmar, Khmer, Tibetan): these go to the
+# trigram fallback index.
+_UNSPACED = re.compile(f"[{_CJK_CLASS}\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u0f00-\u0fff]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# English function words: they match nearly every entry and only add noise to BM25 and to
+# the coverage of a query. Kept short and conservative on purpose.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves s t d ll m re ve don doesn didn isn wasn aren weren won
+    tell know let get got also ever us
+    """.split()
+)
+
+
+def has_unspaced_script(text: str) -> bool:
+    return _UNSPACED.search(text) is not None
+
+
+def _bigrams(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if len(run) == 1:
+        return f" {run} "
+    return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
+
+
+def cjk_to_bigrams(text: str) -> str:
+    """Rewrite CJK runs as space-separated overlapping bigrams (see the module docstring)."""
+    return _CJK_RUN.sub(_bigrams, text) if _CJK_RUN.search(text) else text
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: `Facturación` -> `facturacion` (for fuzzy matching)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=4096)
+def _fold_word(word: str) -> str:
+    return fold(word)
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text, CJK split into bigrams."""
+    return [_fold_word(word) for word in _WORD.findall(cjk_to_bigrams(text))]
+
+
+def query_terms(query: str) -> list[str]:
+    """The distinct content words of a query, in order; stopwords dropped unless nothing else
+    is left (a query of only stopwords still deserves an answer)."""
+    tokens = [word for word in words(query) if word != "_"]
+    content = [word for word in tokens if word not in STOPWORDS]
+    return list(dict.fromkeys(content or tokens))
+
+
+def fts_quote(term: str) -> str:
+    """A term as an FTS5 string literal: immune to the query syntax (AND, NEAR, *, ^, :)."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough token count for budgets: ~4 characters per token for English, 1 per CJK char.
+    (A real tokenizer depends on the model; this errs on the side of fitting.)"""
+    cjk = len(_UNSPACED.findall(text))
+    return (len(text) - cjk) // 4 + cjk + 1
+
+
+def snippet(body: str, terms: list[str], width: int = 160) -> str:
+    """The part of a body around its first line that mentions a query term, on one line."""
+    flat_lines = [line.strip() for line in body.splitlines() if line.strip() and not line.strip().startswith("---")]
+    if not flat_lines:
+        return ""
+    folded_terms = [fold(term) for term in terms if len(term) > 1]
+    chosen = flat_lines[0]
+    position = 0
+    for line in flat_lines:
+        folded = fold(line)
+        hits = [folded.find(term) for term in folded_terms if term in folded]
+        if hits:
+            chosen, position = line, min(hits)
+            break
+    start = max(0, position - width // 4)
+    text = chosen[start : start + width]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(chosen) else ""
+    return prefix + text + suffix
