@@ -4,11 +4,12 @@ inside a project repository, log, undo, and conflict markers in listings."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from .conftest import CliResult
+from .conftest import CliResult, run_mem
 from .gitutil import PERSON, files_of, git, isolate_git, status, subjects
 
 Mem = Callable[..., CliResult]
@@ -373,3 +374,12 @@ def test_conflict_markers_quoted_in_a_code_block_are_fine(mem: Mem, root: Path) 
     body = "How a conflict looks:\n\n```\n<<<<<<< HEAD\nours\n=======\ntheirs\n>>>>>>> branch\n```\n"
     assert mem("add", "git/howto/conflicts", body, "--title", "Conflicts").code == 0
     assert mem("--json", "show", "git/howto/conflicts").data["entry"]["body"] == body
+
+
+def test_concurrent_writers_each_make_one_commit(standalone: Path) -> None:
+    """Commits happen under the tree's write lock: parallel writers never fight over index.lock."""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda n: run_mem("add", f"team/notes/note-{n}", f"note {n}"), range(6)))
+    assert all(r.returncode == 0 and r.stderr == "" for r in results), [r.stderr for r in results]
+    assert sorted(subjects(standalone)[:-1]) == [f"mem add: team/notes/note-{n}" for n in range(6)]
+    assert status(standalone) == []
