@@ -30,13 +30,21 @@ class State:
     debug: bool = False
     command: str = ""
     warnings: list[str] = field(default_factory=list)
+    memories: list[Memory] = field(default_factory=list)
 
     def memory(self) -> Memory:
         from ..core.memory import Memory
 
         memory = Memory(self.root)
         self.warnings.extend(memory.config.warnings)
+        self.memories.append(memory)
         return memory
+
+    def collect_warnings(self) -> None:
+        """Take the warnings a Memory gathered while working (e.g. a git commit that failed)."""
+        for memory in self.memories:
+            self.warnings.extend(memory.warnings)
+            memory.warnings.clear()
 
 
 def console(stderr: bool = False) -> Console:
@@ -77,6 +85,7 @@ def emit(
     from ..core.jsonable import jsonable
 
     state.warnings.extend(warnings)
+    state.collect_warnings()
     if state.json:
         print_json(envelope(state.command, True, jsonable(data), [], state.warnings))
         return
@@ -87,6 +96,7 @@ def emit(
 
 
 def print_warnings(state: State) -> None:
+    state.collect_warnings()
     if state.quiet or state.json:
         return
     for warning in state.warnings:
@@ -95,6 +105,7 @@ def print_warnings(state: State) -> None:
 
 
 def print_error(state: State, kind: str, message: str) -> None:
+    state.collect_warnings()
     if state.json:
         error = {"kind": kind, "message": message}
         print_json(envelope(state.command, False, None, [error], state.warnings))

@@ -20,6 +20,10 @@ def init(
     path: Annotated[
         Path | None, typer.Argument(help="Folder to create (default: --root, MEM_ROOT, else ./.memory).")
     ] = None,
+    git: Annotated[
+        bool,
+        typer.Option("--git", help="Make the folder a git repository of its own; every write becomes one commit."),
+    ] = False,
 ) -> None:
     """Create a memory folder with its .gitignore and a commented config.yaml (idempotent)."""
     import os
@@ -29,17 +33,23 @@ def init(
 
     state = use(ctx, "init")
     target = path or (Path(state.root) if state.root else None) or Path(os.environ.get(ROOT_ENV) or ROOT_DIR_NAME)
-    result = Memory.init(target)
+    result = Memory.init(target, git_repository=git)
 
     def human(out: Console) -> None:
         verb = "Created" if result.created else "Already a memory root:"
         out.print(f"[green]{verb}[/green] [bold]{result.root}[/bold]")
         for name in result.files:
             out.print(f"  wrote {name}")
+        if result.git == "created":
+            out.print("  made it a git repository: every write is one commit (docs/git.md)")
+        elif result.git == "existing":
+            out.print("  already a git repository of its own")
+        if result.commit:
+            out.print(f"  committed {result.commit} mem init")
         if result.created:
             out.print('Next: [bold]mem add domain/topic/entry "what you learned"[/bold]')
 
-    emit(state, result, human, confirmation=True)
+    emit(state, result, human, confirmation=True, warnings=result.warnings)
 
 
 config_app = typer.Typer(help="Read and change config.yaml.", no_args_is_help=True)

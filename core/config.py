@@ -77,11 +77,23 @@ class LifecycleConfig:
 
 
 @dataclass(frozen=True)
+class GitConfig:
+    # null: commit each write when the memory folder is a repository of its own (`mem init
+    # --git`, or a clone of one), never when it sits inside a larger repository.
+    autocommit: bool | None = None
+    author_name: str | None = None  # else MEM_GIT_AUTHOR_NAME, else "NAME (mem)" for MEM_SOURCE=agent:NAME, else git's
+    author_email: str | None = None  # else MEM_GIT_AUTHOR_EMAIL, else git's own configuration
+    remote: str = "origin"  # the remote `mem sync` pulls from and pushes to
+    branch: str | None = None  # the branch `mem sync` works on; null: the current one
+
+
+@dataclass(frozen=True)
 class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
     recall: RecallConfig = field(default_factory=RecallConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
+    git: GitConfig = field(default_factory=GitConfig)
     # Problems found while reading the file that did not stop it from loading.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 

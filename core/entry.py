@@ -335,10 +335,41 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
     return Entry(path=path, body=body, extra=extra, **fields)
 
 
+def has_conflict_markers(text: str) -> bool:
+    """Git's conflict markers (<<<<<<<, =======, >>>>>>> at line starts, in that order) outside
+    fenced code blocks, where an entry may quote them on purpose."""
+    if "<<<<<<<" not in text:
+        return False
+    state = 0  # 0: looking for <<<<<<<, 1: for =======, 2: for >>>>>>>
+    fenced = False
+    for line in text.splitlines():
+        if line.startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if state == 0 and line.startswith("<<<<<<<"):
+            state = 1
+        elif state == 1 and line.rstrip() == "=======":
+            state = 2
+        elif state == 2 and line.startswith(">>>>>>>"):
+            return True
+    return False
+
+
 def parse_entry(path: str, text: str, *, where: str | None = None) -> Entry:
     """Parse the text of an entry file. A file without frontmatter is an entry too: its title
     comes from the first markdown heading, else from the file name."""
     where = where or path
+    if has_conflict_markers(text):
+        # Left by a sync that stopped on a conflict: say so, rather than a puzzling YAML error.
+        raise EntryFormatError(
+            where,
+            [
+                "has unresolved git conflict markers (<<<<<<< ======= >>>>>>>): keep the right text, "
+                "remove the marker lines, then `mem sync --continue`"
+            ],
+        )
     try:
         frontmatter, body = split_frontmatter(text)
     except ValueError as error:

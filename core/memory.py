@@ -8,8 +8,9 @@ dataclasses and never print.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from . import git
 from .config import CONFIG_FILE, Config, load_config
 from .entry import (
     Decay,
@@ -29,7 +31,7 @@ from .entry import (
     parse_entry,
     split_frontmatter,
 )
-from .errors import ExistsError, InvalidError, MemError, NotFoundError
+from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
 from .index import Index, Progress, RefreshReport
 from .paths import (
     ARCHIVE_DIR,
@@ -106,6 +108,9 @@ class InitResult:
     root: Path
     created: bool  # False when the folder already was a memory root
     files: tuple[str, ...]  # files written by this call, relative to the root
+    git: str | None = None  # "created" / "existing" with --git: the root's own repository
+    commit: str | None = None  # the "mem init" commit, when one was made
+    warnings: tuple[str, ...] = ()
 
 
 def parse_location(raw: str) -> tuple[str, bool]:
@@ -161,12 +166,20 @@ class Memory:
         self.clock: Clock = clock or system_clock
         self._index: Index | None = None
         self._state: StateStore | None = None
+        # Things that went wrong without undoing an operation (a write whose git commit
+        # failed); the CLI prints them as warnings.
+        self.warnings: builtins.list[str] = []
+        self._repo_found: tuple[git.Repo | None] | None = None  # cached by _repo()
 
     # --- set-up --------------------------------------------------------------------------
 
     @staticmethod
-    def init(path: str | os.PathLike[str]) -> InitResult:
-        """Create a memory root (idempotent): the folder, `.gitignore` and a commented config."""
+    def init(path: str | os.PathLike[str], *, git_repository: bool = False) -> InitResult:
+        """Create a memory root (idempotent): the folder, `.gitignore` and a commented config.
+
+        With `git_repository`, the root also becomes a git repository of its own (unless it
+        already is one) and its files are committed as "mem init".
+        """
         from importlib.resources import files
 
         root = Path(path).expanduser().resolve()
@@ -186,7 +199,39 @@ class Memory:
                 continue  # another `mem init` got there first; theirs is the same text
             written.append(name)
         (root / STATE_DIR).mkdir(exist_ok=True)
-        return InitResult(root=root, created=created, files=tuple(written))
+        git_state: str | None = None
+        warnings: builtins.list[str] = []
+        if git_repository:
+            existing = git.locate(root)
+            git_state = "existing" if existing is not None and existing.standalone else "created"
+            if existing is not None and not existing.standalone:
+                warnings.append(
+                    f"{root} is inside the git repository at {existing.top}; it now has a repository of its own, "
+                    f"which that one will show as an untracked folder: add it to {existing.top / '.gitignore'}"
+                )
+            git.init_repository(root)
+        if not git_repository and git.locate(root) is None:
+            return InitResult(root=root, created=created, files=tuple(written))
+        memory = Memory(root)
+        commit = None
+        repo = memory._commit_repo()
+        if repo is not None:
+            # A new repository takes everything already in the folder; an existing one only
+            # the files this call wrote.
+            names = (
+                [item.name for item in git.pending_changes(repo)]
+                if git_state == "created"
+                else [repo.rel(root / name) for name in written]
+            )
+            commit = memory._commit(names, "mem init", "mem init")
+        return InitResult(
+            root=root,
+            created=created,
+            files=tuple(written),
+            git=git_state,
+            commit=commit,
+            warnings=(*warnings, *memory.warnings),
+        )
 
     # --- reading -------------------------------------------------------------------------
 
@@ -355,7 +400,15 @@ class Memory:
 
     # --- writing -------------------------------------------------------------------------
 
-    def _lock(self) -> Any:
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """The tree's write lock, for a change to entries."""
+        with tree_lock(self.root, self.config.limits.lock_timeout_seconds):
+            self._before_write()
+            yield
+
+    def _git_lock(self) -> Any:
+        """The write lock for git's own changes to the tree (sync, undo): no write checks."""
         return tree_lock(self.root, self.config.limits.lock_timeout_seconds)
 
     def _check_body(self, body: str) -> None:
@@ -372,8 +425,101 @@ class Memory:
         self._check_body(entry.body)
         return entry_from_metadata(entry.path, entry.metadata(), entry.body)
 
+    def _before_write(self) -> None:
+        """Called under the write lock before every change."""
+        repo = self._commit_repo()
+        if repo is not None and (operation := git.operation_in_progress(repo)) is not None:
+            # A write now would either be swept into the commit being replayed or block
+            # `git rebase --continue` (it refuses unstaged changes): pause instead.
+            if operation == "rebase":
+                raise ConflictError(
+                    f"writes are paused: `mem sync` is stopped on a conflict in {repo.top}; resolve it and run "
+                    "`mem sync --continue` (or `mem sync --abort`), then try again"
+                )
+            raise ConflictError(f"writes are paused: a git {operation} is in progress in {repo.top}; finish it first")
+
     def _after_write(self, action: str, changed: Iterable[Path], subject: str) -> None:
         """Hook called under the write lock after every successful change (git, index)."""
+        repo = self._commit_repo()
+        if repo is not None:
+            self._commit([repo.rel(file) for file in changed], f"mem {action}: {subject}", subject)
+
+    # --- git ---------------------------------------------------------------------------------
+
+    def _repo(self) -> git.Repo | None:
+        """The repository the root is in, found once per instance without running git."""
+        if self._repo_found is None:
+            self._repo_found = (git.locate(self.root),)
+        return self._repo_found[0]
+
+    def _commit_repo(self) -> git.Repo | None:
+        """The repository writes are committed to, or None: with git.autocommit unset, only a
+        root that is a repository of its own. Costs a few stats at most, and no git process."""
+        autocommit = self.config.git.autocommit
+        if autocommit is False:
+            return None
+        repo = self._repo()
+        if repo is None:
+            warning = f"git.autocommit is true but {self.root} is not inside a git repository"
+            if autocommit and warning not in self.warnings:
+                self.warnings.append(warning)
+            return None
+        return repo if autocommit or repo.standalone else None
+
+    def _commit(self, names: Iterable[str], message: str, subject: str) -> str | None:
+        """Commit these files; a failure leaves the written files in place and becomes a warning."""
+        repo = self._repo()
+        if repo is None:
+            return None
+        try:
+            return git.commit_files(repo, names, message, git.identity(self.config.git, self.env))
+        except MemError as error:
+            self.warnings.append(
+                f"{subject} was saved but not committed ({error.message}); "
+                "the next write to it or `mem sync` will commit it"
+            )
+            return None
+
+    def _require_repo(self) -> git.Repo:
+        repo = self._repo()
+        if repo is None:
+            raise NotFoundError(f"{self.root} is not in a git repository; `mem init --git` makes it one")
+        return repo
+
+    def log(self, path: str | None = None, *, limit: int | None = None) -> tuple[git.Commit, ...]:
+        """The commits that changed an entry (following `mem mv` and `mem forget`), a folder, or
+        the whole memory, newest first."""
+        repo = self._require_repo()
+        if path is None or not path.strip().strip("/"):
+            return git.log(repo, None, follow=False, limit=limit)
+        text = path.strip().strip("/")
+        archived = text == ARCHIVE_DIR or text.startswith(ARCHIVE_DIR + "/")
+        inner = normalize_prefix(text[len(ARCHIVE_DIR) :].lstrip("/")) if archived else normalize_prefix(text)
+        relative = f"{ARCHIVE_DIR}/{inner}".rstrip("/") if archived else inner
+        folder = self.root.joinpath(*relative.split("/"))
+        is_entry = len(inner.split("/")) >= ENTRY_MIN_DEPTH and not folder.is_dir()
+        name = repo.from_root(relative + ".md" if is_entry else relative)
+        return git.log(repo, name, follow=is_entry, limit=limit)
+
+    def undo(self) -> git.UndoResult:
+        """Revert the last commit if mem made it (see `git.undo` for the refusals)."""
+        repo = self._require_repo()
+        with self._git_lock():
+            return git.undo(repo, git.identity(self.config.git, self.env))
+
+    def sync(self, action: git.SyncAction = "sync") -> git.SyncResult:
+        """Pull with rebase and push the memory's own repository (`mem sync`)."""
+        repo = self._require_repo()
+        result = git.Sync(
+            repo,
+            self.root,
+            self.config.git,
+            git.identity(self.config.git, self.env),
+            self._git_lock,
+            commit_pending=self._commit_repo() is not None,
+        ).run(action)
+        self.refresh_index()  # pulled entries are searchable right away
+        return result
 
     def add(
         self,

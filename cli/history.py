@@ -1,0 +1,115 @@
+"""Commands over the memory's git history: log, undo and sync (docs/git.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .base import app, use
+from .output import emit
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    path: Annotated[
+        str | None,
+        typer.Argument(help="An entry (its history follows `mem mv` and `mem forget`), a folder, or nothing for all."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many commits.")] = 50,
+) -> None:
+    """Show the git history of an entry, a folder or the whole memory, newest first."""
+    state = use(ctx, "log")
+    commits = state.memory().log(path, limit=limit)
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        if not commits:
+            out.print("[dim]no commits[/dim]")
+            return
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for column in ("date", "commit", "author", "action", "subject"):
+            table.add_column(column, no_wrap=column != "subject", style="dim" if column == "commit" else None)
+        for commit in commits:
+            table.add_row(
+                commit.date.strftime("%Y-%m-%d %H:%M"),
+                commit.short,
+                escape(commit.author),
+                commit.action or "-",
+                escape(commit.subject),
+            )
+        out.print(table)
+
+    emit(state, {"path": path or "", "count": len(commits), "commits": commits}, human)
+
+
+@app.command()
+def undo(ctx: typer.Context) -> None:
+    """Revert the last commit if mem made it, as a new "mem undo" commit.
+
+    Refused when the last commit is not mem's, or when a file it changed has uncommitted
+    edits (undo never overwrites work that is not in git).
+    """
+    state = use(ctx, "undo")
+    result = state.memory().undo()
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+
+        new = f" as {result.commit}" if result.commit else ""
+        out.print(f"[green]Undid[/green] {result.undone.short} {escape(result.undone.subject)}{new}")
+        for name in result.files:
+            out.print(f"  restored {escape(name)}")
+
+    emit(state, result, human, confirmation=True)
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    continue_: Annotated[
+        bool, typer.Option("--continue", help="Finish a sync that stopped on a conflict, after editing the files.")
+    ] = False,
+    abort: Annotated[
+        bool, typer.Option("--abort", help="Give up a sync that stopped on a conflict; back to before it.")
+    ] = False,
+) -> None:
+    """Share the memory through git: commit pending edits, pull with rebase, push.
+
+    On a conflict (both sides changed the same entry) it stops, lists the files, and leaves
+    both texts in them between git's conflict markers: edit them, then `mem sync --continue`.
+    """
+    from ..core.errors import InvalidError
+
+    if continue_ and abort:
+        raise InvalidError("give either --continue or --abort, not both")
+    state = use(ctx, "sync")
+    result = state.memory().sync("continue" if continue_ else "abort" if abort else "sync")
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+
+        target = f"{result.remote}/{result.branch}"
+        if result.aborted:
+            out.print(f"[yellow]Aborted[/yellow] the sync; back to where it started on {escape(result.branch)}")
+            return
+        if result.committed:
+            out.print(f"committed {len(result.committed)} edited file(s) first: {escape(', '.join(result.committed))}")
+        if result.pulled:
+            out.print(f"[green]Pulled[/green] {result.pulled} commit(s) from {escape(target)}")
+            for name in result.received:
+                out.print(f"  {escape(name)}")
+        if result.pushed:
+            out.print(f"[green]Pushed[/green] {result.pushed} commit(s) to {escape(target)}")
+        if result.upstream_set:
+            out.print(f"{escape(result.branch)} now tracks {escape(target)}")
+        if not (result.pulled or result.pushed or result.upstream_set):
+            out.print(f"Up to date with {escape(target)}")
+
+    emit(state, result, human, confirmation=True)
