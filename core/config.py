@@ -38,19 +38,28 @@ class WriteConfig:
 class RecallConfig:
     k: int = 10  # results returned by default
     candidates: int = 100  # BM25 candidates re-ranked per query
-    # BM25 field weights: title, keywords+tags, path words, summary, body.
-    weight_title: float = 4.0
-    weight_keywords: float = 3.0
-    weight_path: float = 2.0
-    weight_summary: float = 2.0
+    # BM25 field weights: title, keywords+tags, path words, summary, body. Equal weights
+    # measured best on both benchmarks (docs/benchmarks.md): BM25's length normalisation
+    # already favours a match in a short field such as the title.
+    weight_title: float = 1.0
+    weight_keywords: float = 1.0
+    weight_path: float = 1.0
+    weight_summary: float = 1.0
     weight_body: float = 1.0
-    # Confidence gates: a tier resolves the query when its best hit's relevance (0-1) is at
-    # least the floor and leads the runner-up's by the margin. Hits under the floor are
-    # never shown: "no memory about this" beats a weak guess.
+    # Topic context: share of an entry's keyword relevance that comes from how relevant its
+    # folder is as a whole (the sum of its best `topic_top` entries' relevance).
+    topic_context: float = 0.2
+    topic_top: int = 5
+    # Gates (docs/recall.md). A tier is confident - the query is resolved - when its best
+    # hit's relevance (0-1) reaches the floor and leads the runner-up by the margin. A query
+    # is about something the memory knows when some hit reaches its tier's minimum;
+    # otherwise the answer is "no memory about this" and no hit is shown.
     keyword_floor: float = 0.55
     keyword_margin: float = 0.08
+    keyword_minimum: float = 0.2
     fuzzy_floor: float = 0.72
     fuzzy_margin: float = 0.05
+    fuzzy_minimum: float = 0.5
     fuzzy_min_similarity: float = 80.0  # rapidfuzz ratio (0-100) for a word to count as a typo match
     record_access: bool = True  # count first hits in .mem/state.db (drives effective importance)
 
