@@ -91,7 +91,9 @@ def test_a_changed_block_is_replaced_in_place(mem: Mem, project: Path) -> None:
     assert actions(result) == {"AGENTS.md": "updated"}
     text = (project / "AGENTS.md").read_text()
     assert "old rules" not in text and text.count(BEGIN_MARKER) == 1
-    assert text.startswith("# Agents\n\n" + BEGIN_MARKER) and text.endswith(f"{END_MARKER}\n\n## Tests\nrun make test\n")
+    assert text.startswith("# Agents\n\n" + BEGIN_MARKER) and text.endswith(
+        f"{END_MARKER}\n\n## Tests\nrun make test\n"
+    )
 
 
 def test_codex_gets_agents_md_and_the_config_snippet_but_home_is_untouched(
@@ -121,7 +123,7 @@ def test_cursor_rule_has_frontmatter_and_removal_cleans_up(mem: Mem, project: Pa
 
 
 def test_mcp_config_keeps_other_servers_and_its_formatting(mem: Mem, project: Path) -> None:
-    original = '{\n    "mcpServers": {\n        "github": {\n            "command": "gh-mcp"\n        }\n    },\n    "x": 1\n}\n'
+    original = json.dumps({"mcpServers": {"github": {"command": "gh-mcp"}}, "x": 1}, indent=4) + "\n"
     (project / ".mcp.json").write_text(original)
     assert mem("init", "--agent", "claude").code == 0
     merged = (project / ".mcp.json").read_text()
