@@ -11,7 +11,7 @@ from .base import app, use
 from .output import emit
 
 
-@app.command()
+@app.command(rich_help_panel="Agents")
 def mcp(ctx: typer.Context) -> None:
     """Serve the memory to coding agents over MCP (stdio): recall, add, update, show, tree, forget.
 
@@ -26,7 +26,7 @@ def mcp(ctx: typer.Context) -> None:
     serve(state.root)
 
 
-@app.command("memory-tool")
+@app.command("memory-tool", rich_help_panel="Agents")
 def memory_tool(
     ctx: typer.Context,
     source: Annotated[
