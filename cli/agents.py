@@ -21,6 +21,12 @@ def mcp(ctx: typer.Context) -> None:
     (MEM_MCP_LOG_LEVEL=INFO for more).
     """
     state = use(ctx, "mcp")
+    if sys.stdin.isatty():
+        # A person ran it in a terminal: say what it is waiting for (on stderr, never stdout).
+        sys.stderr.write(
+            "mem mcp speaks the Model Context Protocol on stdin/stdout and is started by an agent; "
+            "see `mem init --agent claude` (Ctrl-D stops it).\n"
+        )
     from .mcp_server import serve  # imports the mcp SDK: only this command pays for it
 
     serve(state.root)

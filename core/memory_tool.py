@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from .entry import EntryFormatError, parse_entry, split_frontmatter
+import yaml
+
+from .entry import Entry, EntryFormatError, entry_from_metadata, load_yaml, split_frontmatter
 from .errors import ExistsError, ExitCode, InvalidError, MemError, NotFoundError
 from .memory import Memory, title_from_text
 from .paths import (
@@ -352,15 +354,8 @@ class MemoryTool:
         path = self._entry(location)
         if entry_file(self.root, path).exists():
             raise _fail(f"Error: File {location.shown} already exists", ExitCode.EXISTS)
-        try:
-            parsed = parse_entry(path, file_text, where=location.shown)
-        except EntryFormatError as error:
-            problems = "; ".join(error.problems)
-            raise _fail(
-                f"Error: the frontmatter of {location.shown} is not valid ({problems}); nothing was written"
-            ) from None
-        has_frontmatter = split_frontmatter(file_text)[0] is not None
-        title = parsed.title if has_frontmatter else title_from_text(file_text, path)[0]
+        parsed = self._parse_new(path, file_text, location)
+        title = parsed.title
         try:
             self.memory.add(
                 path,
@@ -379,6 +374,32 @@ class MemoryTool:
         except ExistsError:
             raise _fail(f"Error: File {location.shown} already exists", ExitCode.EXISTS) from None
         return f"File created successfully at: {location.shown}"
+
+    @staticmethod
+    def _parse_new(path: str, file_text: str, location: Location) -> Entry:
+        """The entry a new file's text describes. Frontmatter is optional, and so is its title:
+        without one the first heading (else the first line) is the title."""
+        try:
+            frontmatter, body = split_frontmatter(file_text)
+            meta = load_yaml(frontmatter) if frontmatter is not None else {}
+        except (ValueError, yaml.YAMLError, RecursionError) as error:
+            reason = str(error).replace("\n", " ")
+            raise _fail(
+                f"Error: the frontmatter of {location.shown} is not valid ({reason}); nothing was written"
+            ) from None
+        if meta is None:
+            meta = {}
+        if not isinstance(meta, dict):
+            raise _fail(f"Error: the frontmatter of {location.shown} must be a mapping of keys; nothing was written")
+        if frontmatter is None or meta.get("title") in (None, ""):
+            meta = {**meta, "title": title_from_text(body, path)[0]}
+        try:
+            return entry_from_metadata(path, meta, body, where=location.shown)
+        except EntryFormatError as error:
+            problems = "; ".join(error.problems)
+            raise _fail(
+                f"Error: the frontmatter of {location.shown} is not valid ({problems}); nothing was written"
+            ) from None
 
     # --- edits ----------------------------------------------------------------------------
 

@@ -134,6 +134,14 @@ def test_create_keeps_the_frontmatter_the_model_wrote_but_not_a_forged_source(to
     assert (entry.title, entry.tags, entry.importance) == ("Deploys", ("ops",), 80)
     assert entry.extra == {"owner": "platform"}
     assert entry.source == "agent:claude-memory-tool"
+    # Frontmatter without a title: the heading is the title, as without frontmatter.
+    ok(
+        tool,
+        command="create",
+        path="/memories/ops/deploy/hotfix.md",
+        file_text="---\ntags: [ops]\n---\n# Hotfixes\nany day\n",
+    )
+    assert Memory(root).get("ops/deploy/hotfix").title == "Hotfixes"
 
 
 def test_create_never_overwrites(tool: MemoryTool, root: Path) -> None:
