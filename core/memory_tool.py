@@ -57,7 +57,8 @@ from .tree import scan_tree
 
 MEMORIES = "/memories"
 TOOL_SOURCE = "agent:claude-memory-tool"
-TOOL_TYPE = "memory_20250818"
+# What to put in the request's `tools` list to offer Claude the tool.
+TOOL_DEFINITION = {"type": "memory_20250818", "name": "memory"}
 MAX_PATH_CHARS = 1024  # an entry path is at most 4 slugs of 64; anything far longer is an attack or a mistake
 MAX_LINES = 999_999  # from Anthropic's reference implementation
 LINE_NUMBER_WIDTH = len(str(MAX_LINES))
