@@ -95,8 +95,13 @@ class MemoryServer:
         return Memory(self.root)
 
     def _run(self, action: Callable[[Memory], dict[str, Any]]) -> dict[str, Any]:
-        data = action(self._memory())
-        result: dict[str, Any] = jsonable(data)
+        memory = self._memory()
+        try:
+            result: dict[str, Any] = jsonable(action(memory))
+        finally:
+            memory.close()  # the index and state databases belong to this worker thread
+        for warning in memory.warnings:  # e.g. saved but not committed: the log is where a person looks
+            logger.warning("%s", warning)
         return result
 
     async def call(self, name: str, action: Callable[[Memory], dict[str, Any]]) -> CallToolResult:
@@ -115,7 +120,9 @@ class MemoryServer:
     async def recall(
         self,
         query: Annotated[str, Field(description="What you want to know, in a few keywords or a short question.")],
-        k: Annotated[int, Field(ge=1, le=100, description="How many entries at most (default 10).")] = 10,
+        k: Annotated[
+            int | None, Field(ge=1, le=100, description="How many entries at most (default 10, recall.k in config).")
+        ] = None,
         scope: Annotated[
             str | None, Field(description="Only search under this folder, e.g. 'architecture/auth'.")
         ] = None,
@@ -123,14 +130,12 @@ class MemoryServer:
         """Search the project's long-term memory, fastest method first (exact path or title,
         then keywords, then fuzzy matching). Returns the best entries first, each with its
         path, title, score, snippet, importance and maturity, and says which tier answered;
-        `resolved: false` means the memory holds nothing about it. Read a whole entry with
+        `resolved: false` means the memory holds nothing sure about it. Read a whole entry with
         `show`. Use it before a task and before deciding anything the project may have settled."""
 
         def action(memory: Memory) -> dict[str, Any]:
-            recall = getattr(memory, "recall", None)
-            if recall is None:
-                raise MemError("recall is not available in this version of contextree")
-            data: dict[str, Any] = jsonable(recall(query, k=k, scope=scope))
+            data: dict[str, Any] = jsonable(memory.recall(query, k=k, scope=scope))
+            data.pop("explain", None)  # as `mem recall --json` without --explain
             return data
 
         return await self.call("recall", action)

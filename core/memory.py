@@ -745,7 +745,9 @@ class Memory:
             except EntryFormatError:
                 old_importance = None  # the edit repairs a broken file: nothing to bump from
             if old_importance is not None and entry.importance == old_importance:
-                entry = replace(entry, importance=min(100, old_importance + IMPORTANCE_BUMP_ON_UPDATE))
+                entry = replace(
+                    entry, importance=min(100, old_importance + self.config.lifecycle.importance_bump_on_update)
+                )
             entry = self._validated(replace(entry, updated=self._now()))
             text = dump_entry(entry)
             replace_if_unchanged(file, raw, text)

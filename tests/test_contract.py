@@ -13,9 +13,9 @@ from typing import Any
 
 import anyio
 import pytest
-from contextree import Memory
 
 from .conftest import CliResult
+from .gitutil import git, isolate_git
 
 Mem = Callable[..., CliResult]
 
@@ -40,10 +40,25 @@ ENTRY_WITHOUT_BODY = ENTRY - {"body"}
 FOLDER = {"name", "path", "title", "summary", "folders", "entries"}
 FOLDER_ENTRY = {"path", "title", "importance", "maturity"}
 PROBLEM = {"file", "message"}
+INIT = {"root", "created", "files", "git", "commit", "warnings", "agents"}
+COMMIT = {"commit", "short", "author", "email", "date", "subject", "action"}
 AGENT_SETUP = {"agent", "project", "files", "notes"}
 FILE_CHANGE = {"file", "action"}
-RECALL = {"query", "resolved", "tier", "timings_ms", "results"}
-RECALL_HIT = {"path", "title", "score", "tier", "snippet", "importance", "maturity"}
+RECALL = {"query", "resolved", "tier", "timings_ms", "results", "message", "notes", "index", "problems"}
+RECALL_HIT = {
+    "path",
+    "title",
+    "score",
+    "tier",
+    "snippet",
+    "importance",
+    "maturity",
+    "relevance",
+    "effective_importance",
+    "recency",
+    "source",
+    "updated",
+}
 
 
 def envelope(result: CliResult, command: str) -> dict[str, Any]:
@@ -105,7 +120,7 @@ def test_problems_have_a_file_and_a_message(filled: Path, mem: Mem) -> None:
 
 def test_setup_commands(root: Path, mem: Mem, tmp_path: Path) -> None:
     data = ok_data(mem("init", "--json"), "init")
-    assert set(data) == {"root", "created", "files", "agents"} and data["agents"] == []
+    assert set(data) == INIT and data["agents"] == []
     data = ok_data(mem("init", "--agent", "claude", "--json"), "init")
     assert [set(agent) for agent in data["agents"]] == [AGENT_SETUP]
     assert {change["action"] for change in data["agents"][0]["files"]} <= {
@@ -170,9 +185,69 @@ def test_mcp_tools_return_the_cli_data(filled: Path, mem: Mem) -> None:
     assert anyio.run(call, "tree", {"prefix": "arch"}) == ok_data(mem("tree", "arch", "--json"), "tree")
 
 
-@pytest.mark.skipif(not hasattr(Memory, "recall"), reason="Memory.recall is not on this branch yet")
 def test_recall(filled: Path, mem: Mem) -> None:
-    data = ok_data(mem("recall", "session tokens redis", "--json"), "recall")
-    assert set(data) >= RECALL
+    data = ok_data(mem("recall", "opaque tokens redis", "--json"), "recall")
+    assert set(data) == RECALL
     assert isinstance(data["resolved"], bool) and isinstance(data["timings_ms"], dict)
-    assert data["results"] and all(set(hit) >= RECALL_HIT for hit in data["results"])
+    assert data["results"] and all(set(hit) == RECALL_HIT for hit in data["results"])
+    assert set(data["index"]) == {"scanned", "changed", "rebuilt", "ms"}
+
+    explained = ok_data(mem("recall", "opaque tokens", "--explain", "--json"), "recall")
+    assert set(explained) == RECALL | {"explain"}
+    assert {"tier", "ms", "confident", "reason", "candidates"} == set(explained["explain"][0])
+    context = ok_data(mem("recall", "opaque tokens", "--format", "context", "--json"), "recall")
+    assert set(context) == RECALL | {"context"}
+    assert set(context["context"]) == {"text", "tokens", "included", "truncated"}
+
+
+def test_reindex(filled: Path, mem: Mem) -> None:
+    data = ok_data(mem("reindex", "--full", "--json"), "reindex")
+    assert set(data) == {"scanned", "added", "updated", "removed", "rebuilt", "problems", "ms"}
+
+
+def test_mcp_recall_returns_the_cli_data(filled: Path, mem: Mem) -> None:
+    from contextree.cli.mcp_server import build_server
+    from mcp import Client
+
+    async def call() -> Any:
+        async with Client(build_server(str(filled))) as client:
+            return (await client.call_tool("recall", {"query": "opaque tokens redis"})).structured_content
+
+    cli = ok_data(mem("recall", "opaque tokens redis", "--json"), "recall")
+    served = anyio.run(call)
+    assert set(served) == set(cli) == RECALL
+    strip = {"timings_ms", "index"}  # how long it took and what the refresh found differ per call
+    hits = {"score", "effective_importance", "recency"}  # a recall counts as an access: ranks move a little
+    assert {k: v for k, v in served.items() if k not in strip | {"results"}} == {
+        k: v for k, v in cli.items() if k not in strip | {"results"}
+    }
+    assert [{k: v for k, v in hit.items() if k not in hits} for hit in served["results"]] == [
+        {k: v for k, v in hit.items() if k not in hits} for hit in cli["results"]
+    ]
+
+
+def test_git_commands(mem: Mem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_git(monkeypatch, tmp_path)
+    remote, root = tmp_path / "remote.git", tmp_path / "standalone"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    data = ok_data(mem("init", "--git", str(root), "--json"), "init")
+    assert set(data) == INIT and data["git"] == "created" and data["commit"]
+    git(root, "remote", "add", "origin", str(remote))
+    assert mem("--root", str(root), "add", "ops/ci/cache", "Cache the venv.").code == 0
+
+    data = ok_data(mem("--root", str(root), "log", "--json"), "log")
+    assert set(data) == {"path", "count", "commits"} and set(data["commits"][0]) == COMMIT
+    data = ok_data(mem("--root", str(root), "sync", "--json"), "sync")
+    assert set(data) == {
+        "action",
+        "remote",
+        "branch",
+        "committed",
+        "received",
+        "pulled",
+        "pushed",
+        "upstream_set",
+        "aborted",
+    }
+    data = ok_data(mem("--root", str(root), "undo", "--json"), "undo")
+    assert set(data) == {"undone", "commit", "files"} and set(data["undone"]) == COMMIT

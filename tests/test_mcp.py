@@ -84,6 +84,9 @@ def test_add_show_and_a_bad_path_does_not_stop_the_server(root: Path, tmp_path: 
             assert added["entry"]["path"] == "tools/mcp/first" and added["entry"]["source"] == "agent:test"
             shown = data(await client.call_tool("show", {"path": "tools/mcp/first"}))
             assert shown == {"entry": added["entry"], "archived": False}
+            recalled = data(await client.call_tool("recall", {"query": "does MCP work over stdio", "k": 3}))
+            assert recalled["resolved"] is True and recalled["results"][0]["path"] == "tools/mcp/first"
+            assert "explain" not in recalled
 
             message = error_text(await client.call_tool("show", {"path": "../../etc/passwd"}))
             assert message.startswith("Error: path '../../etc/passwd' contains '..'")
@@ -117,12 +120,18 @@ def test_entries_written_by_other_processes_are_seen(root: Path, tmp_path: Path)
             assert done.returncode == 0, done.stderr
             shown = data(await client.call_tool("show", {"path": "team/ci/flaky-tests"}))
             assert shown["entry"]["source"] == "user"
+            recalled = data(await client.call_tool("recall", {"query": "quarantine flaky tests"}))
+            assert [hit["path"] for hit in recalled["results"]][:1] == ["team/ci/flaky-tests"]
 
             # A person edits the file in an editor: the next call reads the new text.
             file = root / "team" / "ci" / "flaky-tests.md"
             file.write_text(file.read_text().replace("once", "twice"))
             shown = data(await client.call_tool("show", {"path": "team/ci/flaky-tests"}))
             assert "Retry flaky tests twice" in shown["entry"]["body"]
+            # ... and the index the server searches follows the file, without a restart.
+            file.write_text(file.read_text().replace("quarantine", "skip-list"))
+            recalled = data(await client.call_tool("recall", {"query": "skip-list", "scope": "team"}))
+            assert [hit["path"] for hit in recalled["results"]][:1] == ["team/ci/flaky-tests"]
 
     run(main)
 
