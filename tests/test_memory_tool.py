@@ -15,6 +15,7 @@ from contextree.core.entry import parse_entry
 from contextree.core.memory_tool import MemoryTool, ToolResult
 
 from .conftest import run_mem
+from .gitutil import isolate_git, status, subjects
 
 HEADER = "Here're the files and directories up to 2 levels deep in {}, excluding hidden items and node_modules:"
 NOTE = "/memories/project/notes/setup.md"
@@ -398,3 +399,21 @@ def test_cli_reads_one_command_on_stdin(root: Path) -> None:
 
     bad = run_mem("memory-tool", input="view /memories")
     assert bad.returncode == 5 and bad.stdout.startswith("stdin is not a JSON command")
+
+
+def test_in_a_git_memory_every_command_is_one_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_git(monkeypatch, tmp_path)
+    root = tmp_path / "standalone"
+    Memory.init(root, git_repository=True)
+    tool = MemoryTool(Memory(root))
+    ok(tool, command="create", path=NOTE, file_text=NOTE_TEXT)
+    ok(tool, command="str_replace", path=NOTE, old_str="Run make test.", new_str="Run make test -j2.")
+    ok(tool, command="rename", old_path=NOTE, new_path="/memories/project/build/setup.md")
+    ok(tool, command="delete", path="/memories/project/build/setup.md")
+    assert subjects(root)[:4] == [
+        "mem forget: project/build/setup",
+        "mem mv: project/notes/setup -> project/build/setup",
+        "mem update: project/notes/setup",
+        "mem add: project/notes/setup",
+    ]
+    assert status(root) == []  # nothing left uncommitted
