@@ -726,7 +726,7 @@ class Memory:
         """Rewrite an entry's file text with `change`, which gets the current text under the lock.
 
         For tools that edit the file as text (Claude's memory tool): the result must still be
-        a valid entry, `updated` is set, importance rises by 5 unless the change set it, and the
+        a valid entry, `updated` is set, importance rises as with `update` unless the change set it, and the
         file is replaced only if nothing changed it meanwhile. Returns the entry and the text
         written (frontmatter in mem's stable form, body as the change left it).
         """
