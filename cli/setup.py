@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .base import app, use
+from .base import app, split_list, use
 from .output import emit
 
 if TYPE_CHECKING:
@@ -24,32 +24,71 @@ def init(
         bool,
         typer.Option("--git", help="Make the folder a git repository of its own; every write becomes one commit."),
     ] = False,
+    agents: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--agent",
+            help="Also wire a coding agent (claude, codex, cursor): rules block + MCP config. Repeatable.",
+        ),
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="With --agent: take the rules block and MCP entry out again.")
+    ] = False,
 ) -> None:
-    """Create a memory folder with its .gitignore and a commented config.yaml (idempotent)."""
+    """Create a memory folder with its .gitignore and a commented config.yaml (idempotent).
+
+    With `--agent NAME` it also writes the agent's rules block (CLAUDE.md, AGENTS.md,
+    .cursor/rules/contextree.mdc) and MCP server entry (.mcp.json, .cursor/mcp.json) in the
+    project folder: the folder that holds `.memory/`, else the current directory.
+    """
+    import dataclasses
     import os
 
-    from ..core.memory import Memory
+    from ..core.agents import agent_spec, install_agent, project_folder, remove_agent
+    from ..core.errors import InvalidError
+    from ..core.memory import InitResult, Memory
     from ..core.tree import ROOT_DIR_NAME, ROOT_ENV
 
     state = use(ctx, "init")
     target = path or (Path(state.root) if state.root else None) or Path(os.environ.get(ROOT_ENV) or ROOT_DIR_NAME)
-    result = Memory.init(target, git_repository=git)
+    names = [agent_spec(name).name for name in split_list(agents) or []]
+    if remove and not names:
+        raise InvalidError("--remove needs --agent NAME (the memory folder itself is never removed by init)")
+    if remove:
+        root = target.expanduser().resolve()
+        result = InitResult(root=root, created=False, files=())
+    else:
+        result = Memory.init(target, git_repository=git)
+        root = result.root
+    project = project_folder(root, Path.cwd())
+    setups = [remove_agent(name, project) if remove else install_agent(name, project, root) for name in names]
 
     def human(out: Console) -> None:
-        verb = "Created" if result.created else "Already a memory root:"
-        out.print(f"[green]{verb}[/green] [bold]{result.root}[/bold]")
-        for name in result.files:
-            out.print(f"  wrote {name}")
-        if result.git == "created":
-            out.print("  made it a git repository: every write is one commit (docs/git.md)")
-        elif result.git == "existing":
-            out.print("  already a git repository of its own")
-        if result.commit:
-            out.print(f"  committed {result.commit} mem init")
-        if result.created:
+        if not remove:
+            verb = "Created" if result.created else "Already a memory root:"
+            out.print(f"[green]{verb}[/green] [bold]{result.root}[/bold]")
+            for name in result.files:
+                out.print(f"  wrote {name}")
+            if result.git == "created":
+                out.print("  made it a git repository: every write is one commit (docs/git.md)")
+            elif result.git == "existing":
+                out.print("  already a git repository of its own")
+            if result.commit:
+                out.print(f"  committed {result.commit} mem init")
+        for setup in setups:
+            title = agent_spec(setup.agent).title
+            out.print(f"[bold]{title}[/bold] in {setup.project}")
+            for change in setup.files:
+                inside = change.file.is_relative_to(setup.project)
+                shown = change.file.relative_to(setup.project) if inside else change.file
+                out.print(f"  {change.action:<9} {shown}")
+            for note in setup.notes:
+                out.out(note, highlight=False)
+        if result.created and not setups:
             out.print('Next: [bold]mem add domain/topic/entry "what you learned"[/bold]')
 
-    emit(state, result, human, confirmation=True, warnings=result.warnings)
+    data = {**{field.name: getattr(result, field.name) for field in dataclasses.fields(result)}, "agents": setups}
+    emit(state, data, human, confirmation=True, warnings=result.warnings)
 
 
 config_app = typer.Typer(help="Read and change config.yaml.", no_args_is_help=True)

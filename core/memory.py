@@ -703,15 +703,16 @@ class Memory:
             raise ExistsError(f"'{taken[0]}' already exists; nothing was moved")
         return pairs
 
-    def forget(self, path: str, *, reason: str | None = None) -> Entry:
-        """Move an entry to `_archive/` (same path), noting when and why in its frontmatter."""
+    def forget(self, path: str, *, reason: str | None = None, archive_as: str | None = None) -> Entry:
+        """Move an entry to `_archive/` (same path, or `archive_as`), noting when and why in its frontmatter."""
         normalized = normalize_entry_path(path)
+        archived_path = normalize_entry_path(archive_as) if archive_as is not None else normalized
         with self._lock():
             entry, raw, file = self._read(normalized)
-            target = entry_file(self.root, normalized, archived=True)
+            target = entry_file(self.root, archived_path, archived=True)
             if target.exists():
                 raise ExistsError(
-                    f"'{ARCHIVE_DIR}/{normalized}' already exists; restore or remove the archived copy first"
+                    f"'{ARCHIVE_DIR}/{archived_path}' already exists; restore or remove the archived copy first"
                 )
             extra = {**entry.extra, ARCHIVED_AT_KEY: self._now(), ARCHIVED_REASON_KEY: reason or "forgotten"}
             archived = replace(entry, extra=extra)
@@ -720,6 +721,38 @@ class Memory:
             file.unlink()
             self._after_write("forget", [file, target], normalized)
         return archived
+
+    def edit_text(self, path: str, change: Callable[[str], str]) -> tuple[Entry, str]:
+        """Rewrite an entry's file text with `change`, which gets the current text under the lock.
+
+        For tools that edit the file as text (Claude's memory tool): the result must still be
+        a valid entry, `updated` is set, importance rises as with `update` unless the change set it, and the
+        file is replaced only if nothing changed it meanwhile. Returns the entry and the text
+        written (frontmatter in mem's stable form, body as the change left it).
+        """
+        normalized = normalize_entry_path(path)
+        with self._lock():
+            file = entry_file(self.root, normalized)
+            try:
+                raw = read_bytes_limited(file, self._file_limit())
+            except NotFoundError:
+                raise NotFoundError(f"no entry '{normalized}'") from None
+            old_text = decode_text(raw, normalized)
+            new_text = change(old_text)
+            entry = parse_entry(normalized, new_text)
+            try:
+                old_importance: int | None = parse_entry(normalized, old_text).importance
+            except EntryFormatError:
+                old_importance = None  # the edit repairs a broken file: nothing to bump from
+            if old_importance is not None and entry.importance == old_importance:
+                entry = replace(
+                    entry, importance=min(100, old_importance + self.config.lifecycle.importance_bump_on_update)
+                )
+            entry = self._validated(replace(entry, updated=self._now()))
+            text = dump_entry(entry)
+            replace_if_unchanged(file, raw, text)
+            self._after_write("update", [file], normalized)
+        return entry, text
 
     def restore(self, path: str) -> Entry:
         """Bring an archived entry back to its path (the archive notes are removed)."""

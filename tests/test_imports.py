@@ -41,3 +41,23 @@ def test_light_commands_do_not_import_heavy_libraries(args: list[str], root: Pat
     modules = imported_modules(args, tmp_path)
     assert "yaml" in modules or args == ["--help"]  # the probe itself works
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_agent_commands_stay_light_and_only_mem_mcp_loads_the_sdk(root: Path, tmp_path: Path) -> None:
+    light = [
+        ["init", "--agent", "claude", "--agent", "codex", "--agent", "cursor"],
+        ["init", "--agent", "claude", "--remove"],
+        ["memory-tool", "--help"],
+        ["mcp", "--help"],
+    ]
+    for args in light:
+        modules = imported_modules(args, tmp_path)
+        assert not modules & set(HEAVY), (args, sorted(modules & set(HEAVY)))
+    probe = subprocess.run(
+        [str(Path(MEM_BIN).with_name("python")), "-X", "importtime", "-c", "import contextree.cli.mcp_server"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line}
+    assert "mcp" in loaded  # the server module is what pulls the SDK in: the probe works

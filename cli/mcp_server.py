@@ -1,0 +1,311 @@
+"""`mem mcp`: the memory as a stdio MCP server, built on the official `mcp` SDK (2.x).
+
+This module imports the SDK at the top, so only the `mem mcp` command imports it (lazily):
+`mem --help`, `add` and `recall` never pay for it (tests/test_imports.py).
+
+- Each call opens the memory afresh (`Memory(root)`): entries, config and index changes made
+  by other processes - a person's editor, `mem` in a terminal, another agent - are seen by
+  the next call, and a root created after the server started is found.
+- Core calls block (files, SQLite, the tree's write lock), so they run in worker threads:
+  the server keeps answering while one call waits for the lock, and concurrent writes
+  serialize on that lock like any two `mem` processes.
+- A MemError comes back as a tool error with its one-line message; anything else is a tool
+  error too, logged with its traceback on stderr. Either way the server keeps serving.
+  stdout belongs to the protocol: nothing else is ever printed there.
+- Results carry the same data as the CLI's `--json` envelope `data` (docs/json-output.md),
+  as structured content and as JSON text.
+"""
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any
+
+import anyio.to_thread
+from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field
+
+from .. import __version__
+from ..core.errors import MemError
+from ..core.jsonable import jsonable
+from ..core.memory import Memory, parse_location
+from .entries import _entry_data, _node_data
+
+logger = logging.getLogger("contextree.mcp")
+
+SERVER_NAME = "contextree"
+LLM_MODEL_ENV = "MEM_LLM_MODEL"
+
+INSTRUCTIONS = """\
+contextree is this project's long-term memory: a tree of short markdown entries
+(domain/topic/entry) kept in the repository and shared with the people and other agents
+working on it. Call `recall` before starting a task or deciding something the project may
+already have settled (architecture, conventions, set-up, known bugs); call `add` when you
+learn something a future session would need, or `update` when an entry is wrong or
+incomplete. Never store secrets or credentials."""
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+EntryPath = Annotated[
+    str,
+    Field(
+        description="Entry path: domain/topic/entry (or domain/topic/subtopic/entry), lowercase slugs "
+        "of a-z, 0-9 and '-', e.g. architecture/auth/session-tokens"
+    ),
+]
+Tags = Annotated[list[str] | None, Field(description="Tags, e.g. ['auth', 'security'].")]
+Keywords = Annotated[
+    list[str] | None, Field(description="Search keywords people would use to look for this, e.g. ['jwt', 'redis'].")
+]
+Importance = Annotated[
+    int | None, Field(ge=0, le=100, description="0-100: how much this matters (default 50; 80+ for key rules).")
+]
+Title = Annotated[str | None, Field(description="One-line title (default: the first line of the text).")]
+
+
+def _result(data: dict[str, Any]) -> CallToolResult:
+    text = json.dumps(data, ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def _error(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+def llm_configured(env: dict[str, str] | None = None) -> bool:
+    """Whether `curate` can work: a model is named and the core has curation.
+
+    Only the MEM_LLM_MODEL environment variable is checked for now: the `llm` section of
+    config.yaml does not exist yet, and reading it here would guess at its shape.
+    """
+    environment = os.environ if env is None else env
+    return bool(environment.get(LLM_MODEL_ENV)) and hasattr(Memory, "curate")
+
+
+class MemoryServer:
+    """The tools, bound to one memory root (None: MEM_ROOT, else `.memory/` found upward)."""
+
+    def __init__(self, root: str | None = None) -> None:
+        self.root = root
+
+    def _memory(self) -> Memory:
+        return Memory(self.root)
+
+    def _run(self, action: Callable[[Memory], dict[str, Any]]) -> dict[str, Any]:
+        memory = self._memory()
+        try:
+            result: dict[str, Any] = jsonable(action(memory))
+        finally:
+            memory.close()  # the index and state databases belong to this worker thread
+        for warning in memory.warnings:  # e.g. saved but not committed: the log is where a person looks
+            logger.warning("%s", warning)
+        return result
+
+    async def call(self, name: str, action: Callable[[Memory], dict[str, Any]]) -> CallToolResult:
+        try:
+            data = await anyio.to_thread.run_sync(partial(self._run, action))
+        except MemError as error:
+            logger.warning("%s: %s", name, error.message)
+            return _error(f"Error: {error.message}")
+        except Exception as error:
+            logger.exception("%s failed unexpectedly", name)
+            return _error(f"Error: unexpected {type(error).__name__}: {error} (details in the server's log)")
+        return _result(data)
+
+    # --- tools ----------------------------------------------------------------------------
+
+    async def recall(
+        self,
+        query: Annotated[str, Field(description="What you want to know, in a few keywords or a short question.")],
+        k: Annotated[
+            int | None, Field(ge=1, le=100, description="How many entries at most (default 10, recall.k in config).")
+        ] = None,
+        scope: Annotated[
+            str | None, Field(description="Only search under this folder, e.g. 'architecture/auth'.")
+        ] = None,
+    ) -> CallToolResult:
+        """Search the project's long-term memory, fastest method first (exact path or title,
+        then keywords, then fuzzy matching). Returns the best entries first, each with its
+        path, title, score, snippet, importance and maturity, and says which tier answered;
+        `resolved: false` means the memory holds nothing sure about it. Read a whole entry with
+        `show`. Use it before a task and before deciding anything the project may have settled."""
+
+        def action(memory: Memory) -> dict[str, Any]:
+            data: dict[str, Any] = jsonable(memory.recall(query, k=k, scope=scope))
+            data.pop("explain", None)  # as `mem recall --json` without --explain
+            return data
+
+        return await self.call("recall", action)
+
+    async def add(
+        self,
+        path: EntryPath,
+        text: Annotated[str, Field(description="The knowledge, in markdown: the facts, the reason, how to apply it.")],
+        title: Title = None,
+        tags: Tags = None,
+        keywords: Keywords = None,
+        importance: Importance = None,
+    ) -> CallToolResult:
+        """Save a new entry to the project's long-term memory. Use it for what a future session
+        would need and cannot see in the code: a decision and its reason, a convention, a gotcha,
+        a fix that took effort. Look at `tree` to reuse existing domains and topics. Fails if
+        the path exists: then use `update`. Never store secrets."""
+        return await self.call(
+            "add",
+            lambda memory: {
+                "entry": _entry_data(
+                    memory.add(
+                        path,
+                        text,
+                        title=title,
+                        tags=tags or (),
+                        keywords=keywords or (),
+                        importance=importance,
+                    )
+                )
+            },
+        )
+
+    async def update(
+        self,
+        path: EntryPath,
+        text: Annotated[str | None, Field(description="A new body, replacing the old one.")] = None,
+        append: Annotated[str | None, Field(description="A paragraph to add at the end of the body.")] = None,
+        title: Annotated[str | None, Field(description="A new title.")] = None,
+        tags: Annotated[list[str] | None, Field(description="New tags (replace the old ones).")] = None,
+        keywords: Annotated[list[str] | None, Field(description="New keywords (replace the old ones).")] = None,
+        importance: Importance = None,
+    ) -> CallToolResult:
+        """Change an existing entry: replace its text, append to it, or change its title, tags,
+        keywords or importance. Use it when an entry is wrong, outdated or incomplete, rather
+        than adding a near-duplicate. Each change raises the entry's importance a little."""
+        return await self.call(
+            "update",
+            lambda memory: {
+                "entry": _entry_data(
+                    memory.update(
+                        path,
+                        body=text,
+                        append=append,
+                        title=title,
+                        tags=tags,
+                        keywords=keywords,
+                        importance=importance,
+                    )
+                )
+            },
+        )
+
+    async def show(
+        self,
+        path: Annotated[
+            str, Field(description="Entry path, e.g. architecture/auth/session-tokens (prefix _archive/ if archived).")
+        ],
+    ) -> CallToolResult:
+        """Read one entry in full: its metadata (title, summary, tags, importance, maturity,
+        dates, source) and its whole markdown body."""
+
+        def action(memory: Memory) -> dict[str, Any]:
+            location, archived = parse_location(path)
+            return {"entry": _entry_data(memory.get(location, archived=archived)), "archived": archived}
+
+        return await self.call("show", action)
+
+    async def tree(
+        self,
+        prefix: Annotated[str | None, Field(description="Only this folder, e.g. 'architecture'.")] = None,
+    ) -> CallToolResult:
+        """List the memory's folders and entries (path, title, importance, maturity), to see
+        what is known and where a new entry belongs."""
+
+        def action(memory: Memory) -> dict[str, Any]:
+            view = memory.tree(prefix)
+            return {"root": _node_data(view.root), "problems": view.problems}
+
+        return await self.call("tree", action)
+
+    async def forget(
+        self,
+        path: EntryPath,
+        reason: Annotated[str | None, Field(description="Why it no longer holds (kept with the entry).")] = None,
+    ) -> CallToolResult:
+        """Archive an entry that is wrong or no longer true: it moves to _archive/ and is no
+        longer recalled (a person can restore it). Prefer `update` when it can be corrected."""
+        return await self.call(
+            "forget",
+            lambda memory: {"entry": _entry_data(memory.forget(path, reason=reason)), "archived": True},
+        )
+
+    async def curate(
+        self,
+        text: Annotated[
+            str, Field(description="Free text to learn from: notes, a conversation, a summary of a change.")
+        ],
+    ) -> CallToolResult:
+        """Turn free text into memory entries with the configured model: it extracts what is
+        worth keeping and adds, updates or merges entries, placing them in the tree."""
+
+        def action(memory: Memory) -> dict[str, Any]:
+            data: dict[str, Any] = jsonable(memory.curate(text))  # type: ignore[attr-defined]
+            return data if isinstance(data, dict) else {"result": data}
+
+        return await self.call("curate", action)
+
+
+def build_server(root: str | None = None, *, log_level: str = "WARNING") -> MCPServer:
+    tools = MemoryServer(root)
+    server: MCPServer = MCPServer(
+        name=SERVER_NAME,
+        title="contextree memory",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        log_level=log_level,  # type: ignore[arg-type]
+    )
+    server.add_tool(tools.recall, name="recall", title="Recall from memory", annotations=READ_ONLY)
+    server.add_tool(
+        tools.add,
+        name="add",
+        title="Add a memory entry",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+        ),
+    )
+    server.add_tool(
+        tools.update,
+        name="update",
+        title="Update a memory entry",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
+        ),
+    )
+    server.add_tool(tools.show, name="show", title="Show a memory entry", annotations=READ_ONLY)
+    server.add_tool(tools.tree, name="tree", title="Browse the memory tree", annotations=READ_ONLY)
+    server.add_tool(
+        tools.forget,
+        name="forget",
+        title="Archive a memory entry",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
+        ),
+    )
+    if llm_configured():
+        server.add_tool(
+            tools.curate,
+            name="curate",
+            title="Curate text into memory",
+            annotations=ToolAnnotations(
+                read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+            ),
+        )
+    return server
+
+
+def serve(root: str | None = None) -> None:
+    """Run the server on stdin/stdout until the client closes the connection."""
+    log_level = os.environ.get("MEM_MCP_LOG_LEVEL", "WARNING").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        log_level = "WARNING"
+    build_server(root, log_level=log_level).run("stdio")
