@@ -54,6 +54,7 @@ RECALL_HIT = {
     "importance",
     "maturity",
     "relevance",
+    "match",
     "effective_importance",
     "recency",
     "source",
