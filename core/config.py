@@ -50,13 +50,16 @@ class RecallConfig:
     # folder is as a whole (the sum of its best `topic_top` entries' relevance).
     topic_context: float = 0.2
     topic_top: int = 5
+    # Relevance passed to the lifecycle ranking is (score / best score) ** sharpness: higher
+    # values let relevance dominate importance and recency more.
+    relevance_sharpness: float = 2.0
     # Gates (docs/recall.md). A tier is confident - the query is resolved - when its best
     # hit's relevance (0-1) reaches the floor and leads the runner-up by the margin. A query
     # is about something the memory knows when some hit reaches its tier's minimum;
     # otherwise the answer is "no memory about this" and no hit is shown.
     keyword_floor: float = 0.55
     keyword_margin: float = 0.08
-    keyword_minimum: float = 0.2
+    keyword_minimum: float = 0.25
     fuzzy_floor: float = 0.72
     fuzzy_margin: float = 0.05
     fuzzy_minimum: float = 0.5

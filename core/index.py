@@ -13,8 +13,9 @@ Tables (all rowids are the same document id):
               accents removed, CJK as bigrams) for the keyword tier (BM25)
 - `fuzzy`     FTS5 over title, keywords+tags, path words without stemming; its vocabulary
               (`fuzzy_vocab`) is what the fuzzy tier matches typos against
-- `trigram`   FTS5 trigram index of entries written in scripts without spaces (Thai, ...),
-              the fallback where word tokens do not exist
+- `trigram`   FTS5 trigram index of entries written in scripts without spaces that the CJK
+              bigram rule does not cover (Thai, Lao, Khmer, ...): the fallback where word
+              tokens do not exist
 - `problems`  files that failed to parse, with their stat, so they are not re-read each time
 """
 
@@ -34,7 +35,7 @@ from .entry import Entry, EntryFormatError, parse_entry
 from .errors import MemError
 from .paths import ENTRY_SUFFIX, STATE_DIR
 from .store import decode_text, read_bytes_limited
-from .text import cjk_to_bigrams, fold, fts_quote, has_unspaced_script
+from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
 from .tree import Problem, walk_entry_files
 
 SCHEMA_VERSION = "1"
@@ -363,7 +364,7 @@ class Index:
             (rowid, cjk_to_bigrams(entry.title), cjk_to_bigrams(keywords), words_of_path),
         )
         text = f"{entry.title}\n{entry.summary}\n{keywords}\n{entry.body}"
-        if has_unspaced_script(text):
+        if needs_trigrams(text):
             conn.execute("INSERT INTO trigram (rowid, text) VALUES (?, ?)", (rowid, fold(text)))
 
     def _delete(self, conn: sqlite3.Connection, doc_id: int) -> None:
@@ -466,10 +467,22 @@ class Index:
         ).fetchall()
         return [(row[0], -row[1]) for row in rows]
 
-    def fuzzy_vocabulary(self) -> list[tuple[str, int]]:
-        """Every word of titles, keywords, tags and paths with the number of entries using it."""
+    def fuzzy_vocabulary(self, initials: Iterable[str] = ()) -> list[str]:
+        """Words of titles, keywords, tags and paths; only those starting with one of
+        `initials` when given (a typo rarely changes the first letter, and reading a slice of
+        the vocabulary is much cheaper than reading all of it)."""
         conn, _ = self.connection()
-        return conn.execute("SELECT term, doc FROM fuzzy_vocab").fetchall()
+        wanted = sorted(set(initials))
+        if not wanted:
+            return [row[0] for row in conn.execute("SELECT term FROM fuzzy_vocab")]
+        words: list[str] = []
+        for initial in wanted:
+            upper = initial[:-1] + chr(ord(initial[-1]) + 1)
+            words += [
+                row[0]
+                for row in conn.execute("SELECT term FROM fuzzy_vocab WHERE term >= ? AND term < ?", (initial, upper))
+            ]
+        return words
 
     def fuzzy_documents(self, words: Iterable[str], scope: str) -> dict[str, set[int]]:
         conn, _ = self.connection()

@@ -361,6 +361,7 @@ class Memory:
         """Refresh the index; `full` drops it first and rebuilds it from the files."""
         if full:
             self.index().reset()
+            return replace(self.index().refresh(progress), rebuilt=True)
         return self.index().refresh(progress)
 
     def recall(

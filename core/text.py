@@ -19,7 +19,9 @@ _CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\
 _CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
 # Other scripts without word separators (Thai, Lao, Myanmar, Khmer, Tibetan): these go to the
 # trigram fallback index.
-_UNSPACED = re.compile(f"[{_CJK_CLASS}\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u0f00-\u0fff]")
+_OTHER_UNSPACED_CLASS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u0f00-\u0fff"
+_UNSPACED = re.compile(f"[{_CJK_CLASS}{_OTHER_UNSPACED_CLASS}]")
+_OTHER_UNSPACED = re.compile(f"[{_OTHER_UNSPACED_CLASS}]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # English function words: they match nearly every entry and only add noise to BM25 and to
@@ -41,6 +43,23 @@ STOPWORDS = frozenset(
 
 def has_unspaced_script(text: str) -> bool:
     return _UNSPACED.search(text) is not None
+
+
+def needs_trigrams(text: str) -> bool:
+    """Text in a script that neither spaces nor CJK bigrams split into words (Thai, ...)."""
+    return _OTHER_UNSPACED.search(text) is not None
+
+
+def split_unspaced(query: str) -> tuple[str, list[str]]:
+    """(the rest of the query, its chunks in Thai, Lao, Myanmar, Khmer or Tibetan).
+
+    Those scripts have no word separators and no bigram rule here, so such chunks are
+    matched as substrings by the trigram index instead of as words.
+    """
+    chunks = query.split()
+    unspaced = [chunk for chunk in chunks if _OTHER_UNSPACED.search(chunk)]
+    rest = " ".join(chunk for chunk in chunks if not _OTHER_UNSPACED.search(chunk))
+    return rest, unspaced
 
 
 def _bigrams(match: re.Match[str]) -> str:

@@ -22,6 +22,7 @@ from .paths import (
     ENTRY_MIN_DEPTH,
     ENTRY_SUFFIX,
     INDEX_FILE,
+    SLUG_RE,
     is_slug,
     refuse_symlinks,
 )
@@ -114,6 +115,7 @@ def _walk(
                 files.append((prefix, info.st_mtime_ns, info.st_size))
     stack: list[tuple[str, str]] = [(str(start), prefix)]
     suffix_length = len(ENTRY_SUFFIX)
+    slug = SLUG_RE.fullmatch  # bound once: this loop runs for every file at every recall
 
     while stack:
         folder, relative_folder = stack.pop()
@@ -126,11 +128,30 @@ def _walk(
             problem(relative_folder or ".", f"cannot be read ({error.strerror})")
             continue
         depth = relative_folder.count("/") + 2 if relative_folder else 1  # depth of the children
+        parent = relative_folder + "/" if relative_folder else ""
+        entries_allowed = ENTRY_MIN_DEPTH <= depth <= ENTRY_MAX_DEPTH
         for item in items:
             name = item.name
             if name[0] == ".":
                 continue  # hidden: .mem/, .git/, editor swap files, our temporary files
-            relative = f"{relative_folder}/{name}" if relative_folder else name
+            # The common case first: a regular entry file where entries belong.
+            if entries_allowed and name.endswith(ENTRY_SUFFIX) and not item.is_symlink() and name != INDEX_FILE:
+                if item.is_dir(follow_symlinks=False):
+                    pass  # a folder named like a file: handled below
+                elif slug(name, 0, len(name) - suffix_length) is None:
+                    problem(parent + name, "file name is not a slug (lowercase a-z, 0-9, '-'); skipped")
+                    continue
+                else:
+                    try:
+                        info = item.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed between listing and stat: simply not there any more
+                    if stat.S_ISREG(info.st_mode):
+                        files.append((parent + name[:-suffix_length], info.st_mtime_ns, info.st_size))
+                    else:
+                        problem(parent + name, "is not a regular file; skipped")
+                    continue
+            relative = parent + name
             if depth == 1 and name == ARCHIVE_DIR and shown_base == "":
                 continue
             if item.is_symlink():
@@ -150,17 +171,8 @@ def _walk(
                 overviews.append(relative_folder)
             elif not is_slug(name[:-suffix_length]):
                 problem(relative, "file name is not a slug (lowercase a-z, 0-9, '-'); skipped")
-            elif depth < ENTRY_MIN_DEPTH:
-                problem(relative, "entries belong in domain/topic/entry.md; skipped")
             else:
-                try:
-                    info = item.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue  # removed between listing and stat: simply not there any more
-                if stat.S_ISREG(info.st_mode):
-                    files.append((relative[:-suffix_length], info.st_mtime_ns, info.st_size))
-                else:
-                    problem(relative, "is not a regular file; skipped")
+                problem(relative, "entries belong in domain/topic/entry.md; skipped")
     return files, overviews, problems
 
 
