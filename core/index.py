@@ -26,7 +26,7 @@ import hashlib
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from pathlib import Path
 from .entry import Entry, EntryFormatError, parse_entry
 from .errors import MemError
 from .paths import ENTRY_SUFFIX, STATE_DIR
-from .store import decode_text, read_bytes_limited
+from .store import decode_text, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
 from .tree import Problem, walk_entry_files
 
@@ -143,13 +143,8 @@ class Index:
             return None  # empty file or no meta table: a new database
         return row[0] if row else None
 
-    @contextlib.contextmanager
-    def _build_lock(self) -> Iterator[None]:
-        from filelock import FileLock
-
-        lock = FileLock(self.state_dir / INDEX_LOCK, timeout=120, thread_local=False, preserve_lock_file=True)
-        with lock:
-            yield
+    def _build_lock(self) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.state_dir / INDEX_LOCK, 120, "another process building the index")
 
     def connection(self) -> tuple[sqlite3.Connection, bool]:
         """An open, valid database and whether it had to be created from scratch."""

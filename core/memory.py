@@ -32,7 +32,6 @@ from .entry import (
     split_frontmatter,
 )
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
-from .index import Index, Progress, RefreshReport
 from .paths import (
     ARCHIVE_DIR,
     ENTRY_MAX_DEPTH,
@@ -44,7 +43,6 @@ from .paths import (
     refuse_symlinks,
     under_prefix,
 )
-from .state import StateStore
 from .store import (
     atomic_write_text,
     create_exclusive,
@@ -60,7 +58,9 @@ from .tree import Problem, Scan, find_root, overview_file, scan_tree
 
 if TYPE_CHECKING:
     from .context import ContextBlock
+    from .index import Index, Progress, RefreshReport
     from .recall import RecallResult
+    from .state import StateStore
 
 Clock = Callable[[], datetime]
 ARCHIVED_AT_KEY = "archived_at"
@@ -344,12 +344,16 @@ class Memory:
     def index(self) -> Index:
         """The search index (a cache of the files; opened lazily, kept for this Memory)."""
         if self._index is None:
+            from .index import Index  # sqlite3 and the index code are not needed to add or show
+
             self._index = Index(self.root, self._file_limit())
         return self._index
 
     def state(self) -> StateStore:
         """Volatile usage signals (`.mem/state.db`)."""
         if self._state is None:
+            from .state import StateStore
+
             self._state = StateStore(self.root)
         return self._state
 
