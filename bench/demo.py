@@ -9,8 +9,19 @@ from pathlib import Path
 
 STEPS = [
     ("The context tree: domains, topics, entries with importance and maturity", ["tree", "gotchas"]),
+    ("Recall by keywords (BM25): resolved without a model", ["recall", "pgbouncer prepared statements", "-k", "3"]),
+    ("Typos go to the fuzzy tier", ["recall", "kubernets readyness probe", "-k", "2"]),
+    ("A question in Chinese", ["recall", "数据库迁移检查清单", "-k", "1"]),
+    ("Something the memory does not know: no weak guess", ["recall", "what is the capital of Peru?"]),
+    (
+        "Why: every tier's candidates, scores and time",
+        ["recall", "how do we roll back a release?", "--explain", "-k", "3"],
+    ),
+    (
+        "A paste-ready block for an agent's prompt",
+        ["recall", "session tokens redis", "--format", "context", "--budget", "250"],
+    ),
     ("One entry, as a person reads it", ["show", "gotchas/database/pgbouncer-prepared-statements"]),
-    ("Everything under a folder", ["list", "runbooks"]),
 ]
 
 
