@@ -52,12 +52,19 @@ def _render(out: Console, result: RecallResult, explain: bool) -> None:
             else "[yellow]" + escape(result.message) + "[/yellow]"
         )
         out.print(f"{status} [dim]({total:.1f} ms)[/dim]")
+        if result.answer:
+            out.print(f"[bold]answer:[/bold] {escape(result.answer)}")
         for position, hit in enumerate(result.results, 1):
             out.print(_hit_line(position, hit))
             if hit.snippet:
                 out.print(f"   [dim]{escape(hit.snippet)}[/dim]")
     for note in result.notes:
         out.print(f"[dim]note: {escape(note)}[/dim]")
+    if result.llm is not None:
+        info = result.llm
+        spent = "cached" if info.cached else f"{info.tokens_in} tokens in, {info.tokens_out} out, {info.calls} call(s)"
+        verdict = f", failed: {escape(info.error)}" if info.error else ""
+        out.print(f"[dim]model: {escape(info.model)} ({info.tier} tier; {spent}; {info.ms:.0f} ms{verdict})[/dim]")
     if explain:
         from rich.table import Table
 
@@ -84,17 +91,23 @@ def recall(
     scope: Annotated[str | None, typer.Option("--scope", help="Only entries under this folder.")] = None,
     max_tier: Annotated[TierChoice | None, typer.Option("--max-tier", help="Stop after this tier.")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show each tier's candidates, scores and time.")] = False,
+    escalate: Annotated[
+        bool,
+        typer.Option("--escalate", help="Walk every tier up to --max-tier even after a confident one (asks a model)."),
+    ] = False,
     output_format: Annotated[
         FormatChoice, typer.Option("--format", help="text, or context: a paste-ready block for agent prompts.")
     ] = FormatChoice.text,
     budget: Annotated[int, typer.Option("--budget", min=50, help="Token budget for --format context.")] = 2000,
 ) -> None:
-    """Find what the memory knows about QUERY: path, keyword, then fuzzy tier."""
+    """Find what the memory knows about QUERY: path, keyword, fuzzy, then (with a model) llm and agent tiers."""
     from ..core.jsonable import jsonable
 
     state = use(ctx, "recall")
     memory = state.memory()
-    result = memory.recall(query, k=k, scope=scope, max_tier=max_tier.value if max_tier else None, explain=explain)
+    result = memory.recall(
+        query, k=k, scope=scope, max_tier=max_tier.value if max_tier else None, explain=explain, escalate=escalate
+    )
     context = memory.recall_context(result, budget) if output_format is FormatChoice.context else None
 
     data: dict[str, Any] = jsonable(result)

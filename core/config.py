@@ -100,12 +100,40 @@ class GitConfig:
 
 
 @dataclass(frozen=True)
+class LLMConfig:
+    """The model behind the `llm` and `agent` tiers and `mem curate` (docs/llm.md).
+
+    MEM_LLM_MODEL, MEM_LLM_API_BASE and MEM_LLM_API_KEY override model, api_base and
+    api_key; keep keys in the environment (or the provider's own variable, e.g.
+    OPENAI_API_KEY), not in this file, which is usually committed.
+    """
+
+    model: str | None = None  # a litellm model name: openai/gpt-4o-mini, anthropic/..., ollama/llama3.1
+    api_base: str | None = None  # for Ollama or any OpenAI-compatible server
+    api_key: str | None = None
+    timeout_seconds: float = 30.0  # per attempt
+    max_retries: int = 2  # more attempts after a rate limit (429), a 5xx or a dropped connection
+    retry_backoff_seconds: float = 1.0  # first wait; doubles on each retry (a Retry-After header wins, capped)
+    max_tokens: int = 1024  # the longest reply asked for
+    temperature: float = 0.0
+    json_mode: bool = True  # ask for a JSON object (response_format); off for servers that refuse it
+    candidate_budget_tokens: int = 3000  # entry text sent to the llm tier, spread over the candidates
+    max_candidates: int = 8  # entries the llm tier may choose from
+    agent_max_steps: int = 6  # model calls the agent tier may make
+    agent_max_tokens: int = 20000  # tokens (in + out) the agent tier may spend
+    cache: bool = True  # keep answers in .mem/llm-cache.db, keyed by query and content version
+    curate_chunk_tokens: int = 2000  # `mem curate` reads long text in chunks of about this size
+    curate_max_items: int = 40  # knowledge items taken from one `mem curate` input
+
+
+@dataclass(frozen=True)
 class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
     recall: RecallConfig = field(default_factory=RecallConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
     git: GitConfig = field(default_factory=GitConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
     # Problems found while reading the file that did not stop it from loading.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -175,6 +203,12 @@ def config_from_mapping(data: Any) -> Config:
             warnings.append(f"config.yaml: unknown section '{name}' is ignored")
             continue
         sections[name] = _build_section(name, section_types[name], values, warnings)
+    llm = sections.get("llm")
+    if isinstance(llm, LLMConfig) and llm.api_key:
+        warnings.append(
+            "config.yaml holds llm.api_key: a committed key leaks; set MEM_LLM_API_KEY (or the provider's own "
+            "variable, e.g. OPENAI_API_KEY) instead"
+        )
     return Config(**sections, warnings=tuple(warnings))
 
 
@@ -195,7 +229,10 @@ def load_config(root: Path) -> Config:
 
 def config_as_dict(config: Config) -> dict[str, Any]:
     """The effective configuration as plain data (for `config get` and JSON)."""
-    return {name: dataclasses.asdict(getattr(config, name)) for name in _SECTION_NAMES}
+    data = {name: dataclasses.asdict(getattr(config, name)) for name in _SECTION_NAMES}
+    if data["llm"]["api_key"]:
+        data["llm"]["api_key"] = "(set)"  # shown, not printed: `config get` output ends up in logs
+    return data
 
 
 def get_value(config: Config, key: str) -> Any:

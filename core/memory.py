@@ -376,12 +376,15 @@ class Memory:
         max_tier: str | None = None,
         *,
         explain: bool = False,
+        escalate: bool = False,
     ) -> RecallResult:
-        """Answer a query from the tree: path, keyword, fuzzy tiers (see core/recall.py)."""
+        """Answer a query from the tree: path, keyword, fuzzy tiers, then the model tiers when
+        they are not confident and a model is configured (core/recall.py, core/llm_tiers.py).
+        `escalate` walks every tier up to `max_tier` even after a confident one."""
         from .recall import Recaller
 
         return Recaller(self, self.index(), self.state()).recall(
-            query, k=k, scope=scope, max_tier=max_tier, explain=explain
+            query, k=k, scope=scope, max_tier=max_tier, explain=explain, escalate=escalate
         )
 
     def recall_context(self, result: RecallResult, budget: int) -> ContextBlock:

@@ -36,6 +36,7 @@ from .state import StateStore
 from .text import has_unspaced_script, query_terms, snippet, split_unspaced
 
 if TYPE_CHECKING:
+    from .llm_tiers import Escalation, LLMInfo
     from .memory import Memory
 
 Tier = Literal["path", "keyword", "fuzzy", "llm", "agent"]
@@ -92,6 +93,11 @@ class RecallResult:
     explain: tuple[TierTrace, ...] = ()
     index: IndexStatus | None = None
     problems: tuple[str, ...] = field(default=())
+    # Set when a model tier ran (core/llm_tiers.py): its answer, the entries it cites, and
+    # how the call went (model, tokens, time, cached, error).
+    answer: str | None = None
+    citations: tuple[str, ...] = ()
+    llm: LLMInfo | None = None
 
 
 @dataclass
@@ -133,6 +139,7 @@ class Recaller:
         scope: str | None = None,
         max_tier: str | None = None,
         explain: bool = False,
+        escalate: bool = False,
     ) -> RecallResult:
         started = time.perf_counter()
         query = query.strip()
@@ -166,16 +173,28 @@ class Recaller:
                     found[candidate.doc_id] = candidate
             if explain:
                 traces.append(TierTrace(tier, timings[tier], confident, reason, tuple(self._hits(candidates, [], 0))))
-            if confident:
+            if confident and resolved_by is None:
                 resolved_by = tier
+            if confident and not escalate:
                 break
 
         # In domain or not: some tier must have had a hit reaching that tier's minimum. Then
         # the candidates of every tier walked are ranked together.
         hits = self._hits(list(found.values()), terms, limit) if in_domain else []
         notes: list[str] = []
-        if resolved_by is None and TIERS.index(last_tier) >= TIERS.index("llm"):
-            notes.append("the llm and agent tiers were not run: no model is configured (set MEM_LLM_MODEL)")
+        model: Escalation | None = None
+        if TIERS.index(last_tier) >= TIERS.index("llm") and (resolved_by is None or escalate):
+            model = self._escalate(query, terms, prefix, list(found.values()), last_tier, notes)
+        if model is not None:
+            timings.update(model.timings)
+            notes.extend(model.notes)
+            if explain:
+                for step in model.steps:
+                    chosen = tuple(self._model_hits(step.paths, step.tier, terms, prefix))
+                    traces.append(TierTrace(step.tier, step.ms, step.confident, step.reason, chosen))
+            if model.resolved_by is not None:
+                resolved_by = model.resolved_by
+                hits = self._model_hits(model.paths, model.resolved_by, terms, prefix)[:limit]
         if hits and self.config.recall.record_access:
             self.state.record([hits[0].path], time.time())
         if resolved_by is not None:
@@ -197,7 +216,43 @@ class Recaller:
             explain=tuple(traces),
             index=_status(report),
             problems=problems,
+            answer=model.answer if model is not None and model.resolved_by is not None else None,
+            citations=model.citations if model is not None and model.resolved_by is not None else (),
+            llm=model.info if model is not None else None,
         )
+
+    # --- escalation to the model tiers (the llm and agent tiers live in core/llm_tiers.py) ----
+
+    def _escalate(
+        self, query: str, terms: list[str], scope: str, found: list[_Candidate], last_tier: Tier, notes: list[str]
+    ) -> Escalation | None:
+        """Run the model tiers, or say why not. Never raises for a model failure."""
+        from .llm import resolve_settings
+
+        settings = resolve_settings(self.config.llm, self.memory.env)
+        if settings is None:
+            notes.append("the llm and agent tiers were not run: no model is configured (set MEM_LLM_MODEL)")
+            return None
+        from .llm_tiers import Escalator
+
+        # The model chooses among the most relevant candidates of every tier walked, floors or
+        # not (a paraphrase the cheap tiers scored low is what it is there to recognise), best
+        # match first: importance and recency must not crowd a weak match out of its view.
+        best = sorted(found, key=lambda c: c.relevance, reverse=True)[: settings.max_candidates]
+        pool = sorted(self._hits(best, terms, len(best)), key=lambda hit: hit.relevance, reverse=True)
+        return Escalator(self.memory, settings).run(query, scope, pool, last_tier, self.index.version())
+
+    def _model_hits(self, paths: tuple[str, ...], tier: Tier, terms: list[str], scope: str) -> list[Hit]:
+        """Hits for the entries a model chose, in its order, labelled with its tier."""
+        ids: dict[str, int] = {}
+        for path in paths:
+            if scope and not (path == scope or path.startswith(scope + "/")):
+                continue
+            found = self.index.find_path(path, scope)
+            rows = self.index.docs(found)
+            ids.update({row.path: doc_id for doc_id, row in rows.items() if row.path == path})
+        hits = {hit.path: hit for hit in self._hits([_Candidate(i, 1.0, tier) for i in ids.values()], terms, len(ids))}
+        return [hits[path] for path in paths if path in hits]
 
     # --- tiers ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""`mem --help`, `mem add` (and later `mem recall`) must never import the heavy libraries."""
+"""`mem --help`, `mem add` and `mem recall` (without a model) must never import the heavy libraries."""
 
 from __future__ import annotations
 
@@ -32,11 +32,18 @@ def imported_modules(args: list[str], cwd: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["add", "a/b/c", "text"], ["show", "a/b/c"], ["list"]],
-    ids=["help", "add", "show", "list"],
+    [
+        ["--help"],
+        ["add", "a/b/c", "text"],
+        ["show", "a/b/c"],
+        ["list"],
+        ["recall", "text"],
+        ["recall", "unknown words"],
+    ],
+    ids=["help", "add", "show", "list", "recall", "recall-unresolved"],
 )
 def test_light_commands_do_not_import_heavy_libraries(args: list[str], root: Path, tmp_path: Path) -> None:
-    if args[0] in ("show", "list"):
+    if args[0] in ("show", "list", "recall"):
         imported_modules(["add", "a/b/c", "text"], tmp_path)
     modules = imported_modules(args, tmp_path)
     assert "yaml" in modules or args == ["--help"]  # the probe itself works

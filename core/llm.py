@@ -1,0 +1,352 @@
+"""The one door to a language model: settings, the litellm call, retries, JSON replies.
+
+Every provider litellm knows works (OpenAI, Anthropic, Ollama, any OpenAI-compatible
+server): the model name picks it (`openai/gpt-4o-mini`, `anthropic/claude-...`,
+`ollama/llama3.1`) and `api_base` points at a local server. Settings come from the `llm:`
+section of config.yaml, overridden by MEM_LLM_MODEL, MEM_LLM_API_BASE and MEM_LLM_API_KEY.
+
+litellm is imported only when a model is actually called (`import litellm` takes seconds)
+and always with LITELLM_LOCAL_MODEL_COST_MAP=True, which stops it from fetching its price
+list over the network at import.
+
+Retries are done here, not by litellm or the OpenAI SDK (both are told 0): their backoff is
+not configurable per call (litellm's `num_retries` retries at once through tenacity, the SDK
+waits 0.5-8 s), and the count must be exact and testable. A rate limit (429), a server
+error (5xx) or a dropped connection is retried `max_retries` times with exponential
+backoff (a Retry-After header wins, capped); a timeout is not retried: the time it was
+given is already spent, and a provider that hung once tends to hang again. Anything else
+(a bad key, an unknown model, a bad request) fails at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import LLMConfig
+from .errors import ExternalError
+from .paths import STATE_DIR
+
+ENV_MODEL = "MEM_LLM_MODEL"
+ENV_API_BASE = "MEM_LLM_API_BASE"
+ENV_API_KEY = "MEM_LLM_API_KEY"
+BACKOFF_CAP_SECONDS = 30.0
+CACHE_FILE = "llm-cache.db"
+CACHE_MAX_ROWS = 2000
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """The effective model settings (config.yaml with the environment on top)."""
+
+    model: str
+    api_base: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    timeout_seconds: float = 30.0
+    max_retries: int = 2
+    retry_backoff_seconds: float = 1.0
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    json_mode: bool = True
+    candidate_budget_tokens: int = 3000
+    max_candidates: int = 8
+    agent_max_steps: int = 6
+    agent_max_tokens: int = 20000
+    cache: bool = True
+    curate_chunk_tokens: int = 2000
+    curate_max_items: int = 40
+
+
+def resolve_settings(config: LLMConfig, env: Mapping[str, str]) -> LLMSettings | None:
+    """The settings to call a model with, or None when no model is configured."""
+    model = (env.get(ENV_MODEL) or config.model or "").strip()
+    if not model:
+        return None
+    api_base = (env.get(ENV_API_BASE) or config.api_base or "").strip() or None
+    api_key = (env.get(ENV_API_KEY) or config.api_key or "").strip() or None
+    return LLMSettings(
+        model=model,
+        api_base=api_base,
+        api_key=api_key,
+        timeout_seconds=max(0.1, config.timeout_seconds),
+        max_retries=max(0, config.max_retries),
+        retry_backoff_seconds=max(0.0, config.retry_backoff_seconds),
+        max_tokens=max(16, config.max_tokens),
+        temperature=config.temperature,
+        json_mode=config.json_mode,
+        candidate_budget_tokens=max(200, config.candidate_budget_tokens),
+        max_candidates=max(1, config.max_candidates),
+        agent_max_steps=max(1, config.agent_max_steps),
+        agent_max_tokens=max(500, config.agent_max_tokens),
+        cache=config.cache,
+        curate_chunk_tokens=max(200, config.curate_chunk_tokens),
+        curate_max_items=max(1, config.curate_max_items),
+    )
+
+
+class LLMError(ExternalError):
+    """A model call that failed. `failure` names how: timeout, rate_limit, server_error,
+    connection, http, malformed (not JSON), schema (JSON of the wrong shape), error."""
+
+    def __init__(self, failure: str, message: str, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.failure = failure
+        self.attempts = attempts
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    text: str
+    tokens_in: int
+    tokens_out: int
+    ms: float
+    attempts: int
+
+
+@dataclass
+class Usage:
+    """What the calls of one operation cost, added up."""
+
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    ms: float = 0.0
+
+    def add(self, reply: ChatReply) -> None:
+        self.calls += 1
+        self.tokens_in += reply.tokens_in
+        self.tokens_out += reply.tokens_out
+        self.ms += reply.ms
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+
+def _litellm() -> Any:
+    """Import litellm the one way it may be imported: offline cost map, quiet, lenient params."""
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    import litellm
+
+    litellm.suppress_debug_info = True  # else it prints "Give Feedback / Get Help" on stdout (breaks --json)
+    litellm.drop_params = True  # a provider that has no `temperature` or `response_format` still answers
+    if hasattr(litellm, "telemetry"):
+        litellm.telemetry = False
+    return litellm
+
+
+# litellm prefixes provider messages with its class names: "litellm.RateLimitError:
+# RateLimitError: OpenAIException - <the provider's message>". Only the last part says anything.
+_LITELLM_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)?(?:\w+Error:\s*)?(?:\w+Exception\s*-\s*)?")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    line = _LITELLM_PREFIX.sub("", " ".join(str(text).split()))
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _retry_after(error: BaseException) -> float | None:
+    """The provider's Retry-After (seconds), if it sent one. litellm keeps the real response
+    headers in `litellm_response_headers`; `response` is a stand-in without them."""
+    headers = getattr(error, "litellm_response_headers", None) or getattr(
+        getattr(error, "response", None), "headers", None
+    )
+    if not headers:
+        return None
+    value = headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class LLMClient:
+    """Chat calls to one model with the retry policy above. `usage` adds up every call."""
+
+    def __init__(self, settings: LLMSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.usage = Usage()
+        self._sleep = sleep
+        self._module: Any = None
+
+    @property
+    def where(self) -> str:
+        return self.settings.api_base or self.settings.model
+
+    def _classify(self, error: BaseException) -> tuple[str, str, bool]:
+        """(failure, one-line description, retry?) for an exception from litellm."""
+        litellm = self._module
+        status = getattr(error, "status_code", None)
+        text = _short(getattr(error, "message", None) or str(error))
+        if isinstance(error, litellm.Timeout):
+            return "timeout", f"no reply within {self.settings.timeout_seconds:g}s", False
+        if isinstance(error, litellm.RateLimitError):
+            return "rate_limit", "HTTP 429 (rate limited)", True
+        if isinstance(status, int) and 400 <= status < 500:
+            return "http", f"HTTP {status} ({text})", False
+        if "api_key" in text:  # the SDK found no key at all (litellm calls it a 500): asking again will not help
+            return "auth", f"no API key ({text})", False
+        if "connection error" in text.lower() or isinstance(error, litellm.APIConnectionError):
+            return "connection", f"cannot connect to {self.where}", True
+        if isinstance(status, int) and status >= 500:
+            return "server_error", f"HTTP {status} from the provider ({text})", True
+        return "error", f"{type(error).__name__}: {text}", False
+
+    def chat(self, messages: Sequence[Message], *, max_tokens: int | None = None, json_reply: bool = True) -> ChatReply:
+        """One completion, retried as the module docstring says; raises LLMError."""
+        if self._module is None:
+            self._module = _litellm()
+        settings = self.settings
+        kwargs: dict[str, Any] = {
+            "model": settings.model,
+            "messages": list(messages),
+            "timeout": settings.timeout_seconds,
+            "max_tokens": max_tokens or settings.max_tokens,
+            "temperature": settings.temperature,
+            "max_retries": 0,
+            "num_retries": 0,
+        }
+        if settings.api_base:
+            kwargs["api_base"] = settings.api_base
+        if settings.api_key:
+            kwargs["api_key"] = settings.api_key
+        elif settings.api_base and settings.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+            # A local OpenAI-compatible server (llama.cpp, vLLM, LM Studio, Ollama's /v1) needs
+            # no key, but the OpenAI SDK refuses to start without one.
+            kwargs["api_key"] = "no-key"
+        if json_reply and settings.json_mode:
+            kwargs["response_format"] = {"type": "json_object"}
+        attempts = 0
+        started = time.perf_counter()
+        while True:
+            attempts += 1
+            try:
+                response = self._module.completion(**kwargs)
+                break
+            except Exception as error:
+                failure, description, retry = self._classify(error)
+                if not retry or attempts > settings.max_retries:
+                    plural = "s" if attempts != 1 else ""
+                    raise LLMError(failure, f"{description}, {attempts} attempt{plural}", attempts) from None
+                wait = settings.retry_backoff_seconds * 2 ** (attempts - 1)
+                hinted = _retry_after(error)
+                if hinted is not None:
+                    wait = max(wait, hinted)
+                self._sleep(min(BACKOFF_CAP_SECONDS, wait * random.uniform(1.0, 1.25)))  # noqa: S311 - jitter
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        try:
+            text = response.choices[0].message.content
+        except (AttributeError, IndexError, TypeError):
+            text = None
+        usage = getattr(response, "usage", None)
+        tokens_in = int(getattr(usage, "prompt_tokens", 0) or 0)
+        tokens_out = int(getattr(usage, "completion_tokens", 0) or 0)
+        reply = ChatReply(text or "", tokens_in, tokens_out, ms, attempts)
+        self.usage.add(reply)
+        if not text:
+            raise LLMError("malformed", "the model sent an empty reply", attempts)
+        return reply
+
+    def chat_json(
+        self, messages: Sequence[Message], schema: Mapping[str, Any], *, max_tokens: int | None = None
+    ) -> tuple[dict[str, Any], ChatReply]:
+        """A completion whose reply must be one JSON object matching `schema`."""
+        reply = self.chat(messages, max_tokens=max_tokens)
+        data = parse_json_object(reply.text)
+        validate(data, schema)
+        return data, reply
+
+
+_FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
+_THINKING = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """The JSON object in a model's reply: bare, in a ``` fence, or after some prose (and after
+    a reasoning model's <think> block). Raises LLMError("malformed") otherwise."""
+    cleaned = _THINKING.sub("", text).strip()
+    fenced = _FENCE.match(cleaned)
+    if fenced:
+        cleaned = fenced.group(1).strip()
+    try:
+        data = json.loads(cleaned)
+    except ValueError:
+        data = None
+        decoder = json.JSONDecoder()
+        for match in re.finditer(r"\{", cleaned):
+            try:
+                data, _ = decoder.raw_decode(cleaned, match.start())
+                break
+            except ValueError:
+                continue
+    if not isinstance(data, dict):
+        raise LLMError("malformed", f"the model's reply is not a JSON object: {_short(text, 80)!r}")
+    return data
+
+
+def validate(data: Any, schema: Mapping[str, Any]) -> None:
+    """Check a reply against a JSON schema; raises LLMError("schema") naming the first problem."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "the reply"
+        raise LLMError("schema", f"the model's reply has the wrong form at {where}: {_short(error.message, 120)}")
+
+
+# --- the answer cache ---------------------------------------------------------------------
+
+
+class ReplyCache:
+    """Model answers kept in `.mem/llm-cache.db`, keyed by a digest of everything that
+    shaped them (query, scope, model, candidates, the tree's content version). A cache: it
+    may be deleted any time, and a failure to read or write it never fails a recall."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / STATE_DIR / CACHE_FILE
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        conn.execute("CREATE TABLE IF NOT EXISTS answers(key TEXT PRIMARY KEY, value TEXT NOT NULL, at REAL NOT NULL)")
+        return conn
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            conn = self._connect()
+            try:
+                row = conn.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
+            finally:
+                conn.close()
+            value = json.loads(row[0]) if row else None
+        except (sqlite3.Error, ValueError, OSError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def put(self, key: str, value: Mapping[str, Any]) -> None:
+        try:
+            conn = self._connect()
+            try:
+                conn.execute(
+                    "INSERT OR REPLACE INTO answers(key, value, at) VALUES (?, ?, ?)",
+                    (key, json.dumps(value, ensure_ascii=False), time.time()),
+                )
+                # Keys change with every edit of the tree, so old answers pile up: keep the newest.
+                conn.execute(
+                    "DELETE FROM answers WHERE key NOT IN (SELECT key FROM answers ORDER BY at DESC LIMIT ?)",
+                    (CACHE_MAX_ROWS,),
+                )
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError):
+            return
