@@ -58,6 +58,7 @@ from .tree import Problem, Scan, find_root, overview_file, scan_tree
 
 if TYPE_CHECKING:
     from .context import ContextBlock
+    from .curate import CurationPlan
     from .index import Index, Progress, RefreshReport
     from .recall import RecallResult
     from .state import StateStore
@@ -399,6 +400,18 @@ class Memory:
                 continue  # removed or broken since the recall: left out
         return build_context(result, bodies, budget)
 
+    def curate(self, text: str, *, origin: str = "text", dry_run: bool = False, yes: bool = False) -> CurationPlan:
+        """Turn free text into entries with the configured model (core/curate.py): extract,
+        decide ADD/UPDATE/MERGE/SUPERSEDE/NOOP/DELETE per item, validate, then apply unless
+        `dry_run`. DELETE is applied only with `yes`. Entries get `source: curate:<origin>`."""
+        from .curate import Curator
+        from .llm import resolve_settings
+
+        settings = resolve_settings(self.config.llm, self.env)
+        if settings is None:
+            raise InvalidError("mem curate needs a model: set MEM_LLM_MODEL or llm.model in config.yaml (docs/llm.md)")
+        return Curator(self, settings).curate(text, origin=origin, dry_run=dry_run, yes=yes)
+
     def close(self) -> None:
         """Close the index and state databases (they reopen on next use)."""
         if self._index is not None:
@@ -593,11 +606,13 @@ class Memory:
         decay: Decay | None = None,
         source: str | None = None,
         bump: bool = True,
+        extra: Mapping[str, Any] | None = None,
     ) -> Entry:
         """Change an entry under the write lock; refuses if the file changed underneath.
 
         Any change raises importance by 5 (capped at 100) unless `importance` is given or
-        `bump` is False, and sets `updated`.
+        `bump` is False, and sets `updated`. `extra` sets other frontmatter keys (a None value
+        removes one), e.g. `superseded_by` from `mem curate`.
         """
         normalized = normalize_entry_path(path)
         changes: dict[str, Any] = {}
@@ -617,7 +632,7 @@ class Memory:
                 changes[key] = tuple(values)
         if importance is not None:
             changes["importance"] = importance
-        if not changes and append is None:
+        if not changes and append is None and not extra:
             raise InvalidError("nothing to update: give a new body, text to append or a field to change")
 
         with self._lock():
@@ -627,6 +642,9 @@ class Memory:
                 if base and not base.endswith("\n"):
                     base += "\n"
                 changes["body"] = (base + "\n" if base.strip() else "") + normalize_body(append)
+            if extra:
+                merged = {**current.extra, **extra}
+                changes["extra"] = {key: value for key, value in merged.items() if value is not None}
             if importance is None and bump:
                 bumped = current.importance + self.config.lifecycle.importance_bump_on_update
                 changes["importance"] = min(100, bumped)
