@@ -249,7 +249,7 @@ class MemoryServer:
         worth keeping and adds, updates or merges entries, placing them in the tree."""
 
         def action(memory: Memory) -> dict[str, Any]:
-            data: dict[str, Any] = jsonable(memory.curate(text))  # type: ignore[attr-defined]
+            data: dict[str, Any] = jsonable(memory.curate(text, origin="mcp"))
             return data if isinstance(data, dict) else {"result": data}
 
         return await self.call("curate", action)

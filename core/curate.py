@@ -315,7 +315,7 @@ class Curator:
         result = self.memory.recall(query, k=RELATED_K, max_tier="fuzzy", explain=True)
         candidates: dict[str, float] = {}
         for hit in [*result.results, *(hit for trace in result.explain for hit in trace.candidates)]:
-            candidates[hit.path] = max(candidates.get(hit.path, 0.0), hit.relevance)
+            candidates[hit.path] = max(candidates.get(hit.path, 0.0), hit.match)
         best = sorted(candidates, key=lambda path: -candidates[path])
         related: list[tuple[str, str, str, str]] = []
         for path, index in draft.written.items():

@@ -238,8 +238,8 @@ class Recaller:
         # The model chooses among the most relevant candidates of every tier walked, floors or
         # not (a paraphrase the cheap tiers scored low is what it is there to recognise), best
         # match first: importance and recency must not crowd a weak match out of its view.
-        best = sorted(found, key=lambda c: c.relevance, reverse=True)[: settings.max_candidates]
-        pool = sorted(self._hits(best, terms, len(best)), key=lambda hit: hit.relevance, reverse=True)
+        best = sorted(found, key=lambda c: c.match, reverse=True)[: settings.max_candidates]
+        pool = sorted(self._hits(best, terms, len(best)), key=lambda hit: hit.match, reverse=True)
         return Escalator(self.memory, settings).run(query, scope, pool, last_tier, self.index.version())
 
     def _model_hits(self, paths: tuple[str, ...], tier: Tier, terms: list[str], scope: str) -> list[Hit]:

@@ -44,7 +44,20 @@ INIT = {"root", "created", "files", "git", "commit", "warnings", "agents"}
 COMMIT = {"commit", "short", "author", "email", "date", "subject", "action"}
 AGENT_SETUP = {"agent", "project", "files", "notes"}
 FILE_CHANGE = {"file", "action"}
-RECALL = {"query", "resolved", "tier", "timings_ms", "results", "message", "notes", "index", "problems"}
+RECALL = {
+    "query",
+    "resolved",
+    "tier",
+    "timings_ms",
+    "results",
+    "message",
+    "notes",
+    "index",
+    "problems",
+    "answer",
+    "citations",
+    "llm",
+}
 RECALL_HIT = {
     "path",
     "title",

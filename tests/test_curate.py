@@ -310,4 +310,8 @@ def test_plan_json_is_one_object(tree: Path, fake: FakeLLM, mem: Callable[..., C
     result = mem("curate", "-", "--json", input="nothing worth keeping")
     payload = json.loads(result.stdout)
     assert payload["command"] == "curate" and payload["data"]["operations"] == []
+    assert set(payload["data"]) == {
+        "source", "model", "chunks", "items", "operations", "dry_run", "applied",
+        "calls", "tokens_in", "tokens_out", "ms", "notes",
+    }  # fmt: skip
     assert payload["data"]["source"] == "curate:stdin"
