@@ -510,10 +510,13 @@ class Curator:
             except MemError as error:
                 finished = ", ".join(f"{o.op} {o.path or o.targets[0]}" for o in done if o.applied) or "none"
                 rest = len(draft.operations) - position
-                raise type(error)(
+                # Same error (same exit code), with what was and was not applied.
+                error.message = (
                     f"{error.message} — stopped at {operation.op} {operation.path or operation.targets[0]}; "
                     f"applied before it: {finished}; not applied: {rest}"
-                ) from None
+                )
+                error.args = (error.message,)
+                raise error from None
             done.append(replace(operation, applied=True))
             applied += 1
         memory.refresh_index()
