@@ -315,3 +315,33 @@ def test_plan_json_is_one_object(tree: Path, fake: FakeLLM, mem: Callable[..., C
         "calls", "tokens_in", "tokens_out", "ms", "notes",
     }  # fmt: skip
     assert payload["data"]["source"] == "curate:stdin"
+
+
+def test_a_write_failing_mid_apply_keeps_finished_operations_and_says_so(
+    tree: Path, fake: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextree.core.errors import ConflictError
+
+    fake.reply(
+        items(("One", "Canaries run 30 minutes."), ("Two", "Deploy freezes start on Dec 20.")),
+        {"operation": "ADD", "path": "runbooks/deploys/canary", "body": "Canaries run 30 minutes."},
+        {"operation": "ADD", "path": "runbooks/deploys/freeze", "body": "Deploy freezes start on Dec 20."},
+    )
+    real_add = Memory.add
+    calls = []
+
+    def failing_add(self: Memory, path: str, body: str, **meta: object) -> object:
+        calls.append(path)
+        if len(calls) == 2:  # the disk or the lock gives out on the second write
+            raise ConflictError("another mem process held the write lock for over 10s; try again")
+        return real_add(self, path, body, **meta)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Memory, "add", failing_add)
+    with pytest.raises(ConflictError) as raised:
+        Memory(tree).curate("two facts")
+    message = raised.value.message
+    assert "stopped at ADD runbooks/deploys/freeze" in message
+    assert "applied before it: ADD runbooks/deploys/canary; not applied: 1" in message
+    assert (tree / "runbooks/deploys/canary.md").is_file()
+    assert not (tree / "runbooks/deploys/freeze.md").exists()
+    assert not [p for p in (tree / "runbooks/deploys").iterdir() if p.name.startswith(".")]  # no temp files
