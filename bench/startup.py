@@ -31,8 +31,13 @@ def measure(command: list[str], runs: int, env: dict[str, str], before: object =
         if callable(before):
             before(run)
         started = time.perf_counter()
-        completed = subprocess.run(command(run) if callable(command) else command, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        completed = subprocess.run(
+            command(run) if callable(command) else command,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
         times.append((time.perf_counter() - started) * 1000)
         if completed.returncode != 0:
             raise SystemExit(f"{command} failed: {completed.stderr.decode()[-500:]}")
@@ -41,8 +46,12 @@ def measure(command: list[str], runs: int, env: dict[str, str], before: object =
 
 def summary(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
-    return {"median": round(statistics.median(ordered), 1), "min": round(ordered[0], 1),
-            "p90": round(ordered[int(0.9 * (len(ordered) - 1))], 1), "max": round(ordered[-1], 1)}
+    return {
+        "median": round(statistics.median(ordered), 1),
+        "min": round(ordered[0], 1),
+        "p90": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
+        "max": round(ordered[-1], 1),
+    }
 
 
 def main() -> int:
@@ -56,10 +65,12 @@ def main() -> int:
         subprocess.run([MEM, "reindex"], env=env, check=True, stdout=subprocess.DEVNULL)
         results = {
             "mem --help": measure([MEM, "--help"], args.runs, env),
-            "mem add": measure(lambda run: [MEM, "add", f"bench/startup/entry-{run}", "A benchmark entry."],
-                               args.runs, env),
-            "mem show": measure([MEM, "show", "gotchas/database/pgbouncer-prepared-statements", "--json"],
-                                args.runs, env),
+            "mem add": measure(
+                lambda run: [MEM, "add", f"bench/startup/entry-{run}", "A benchmark entry."], args.runs, env
+            ),
+            "mem show": measure(
+                [MEM, "show", "gotchas/database/pgbouncer-prepared-statements", "--json"], args.runs, env
+            ),
             "mem recall": measure([MEM, "recall", "pgbouncer prepared statements", "--json"], args.runs, env),
             "python -c pass": measure([sys.executable, "-c", "pass"], args.runs, env),
         }
