@@ -53,6 +53,7 @@ class RecallConfig:
     # Relevance passed to the lifecycle ranking is (score / best score) ** sharpness: higher
     # values let relevance dominate importance and recency more.
     relevance_sharpness: float = 2.0
+    superseded_penalty: float = 0.5  # score factor for entries marked `superseded_by` a newer one
     # Gates (docs/recall.md). A tier is confident - the query is resolved - when its best
     # hit's relevance (0-1) reaches the floor and leads the runner-up by the margin. A query
     # is about something the memory knows when some hit reaches its tier's minimum;

@@ -38,7 +38,7 @@ from .store import decode_text, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
 from .tree import Problem, walk_entry_files
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 
@@ -57,7 +57,8 @@ CREATE TABLE docs(
     maturity TEXT NOT NULL,
     decay TEXT NOT NULL,
     updated REAL NOT NULL,
-    source TEXT
+    source TEXT,
+    superseded_by TEXT
 );
 CREATE INDEX docs_title_key ON docs(title_key);
 CREATE TABLE problems(file TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, message TEXT NOT NULL);
@@ -100,6 +101,7 @@ class DocRow:
     decay: str
     updated: float  # epoch seconds: frontmatter `updated`, else `created`, else file mtime
     source: str | None
+    superseded_by: str | None  # set when a newer entry replaced this one (curate, consolidate)
 
 
 Progress = Callable[[int, int], None]
@@ -324,7 +326,7 @@ class Index:
         updated = _timestamp(entry.updated or entry.created, mtime_ns)
         cursor = conn.execute(
             "INSERT INTO docs (id, path, mtime_ns, size, hash, title, title_key, summary, importance, maturity, decay,"
-            " updated, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " updated, source, superseded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
                 entry.path,
@@ -339,6 +341,7 @@ class Index:
                 entry.decay,
                 updated,
                 entry.source,
+                _superseded_by(entry),
             ),
         )
         rowid = cursor.lastrowid
@@ -384,7 +387,7 @@ class Index:
         if not wanted:
             return {}
         rows = conn.execute(
-            "SELECT id, path, title, summary, importance, maturity, decay, updated, source FROM docs "
+            "SELECT id, path, title, summary, importance, maturity, decay, updated, source, superseded_by FROM docs "
             "WHERE id IN (SELECT value FROM json_each(?))",
             (_json_list(wanted),),
         )
@@ -488,6 +491,11 @@ class Index:
         conn, _ = self.connection()
         condition, args = self._scope_condition(scope)
         return int(conn.execute("SELECT count(*) FROM docs WHERE 1" + condition, args).fetchone()[0])
+
+
+def _superseded_by(entry: Entry) -> str | None:
+    successor = entry.extra.get("superseded_by")
+    return str(successor) if successor else None
 
 
 def _fingerprint(files: list[tuple[str, int, int]]) -> str:

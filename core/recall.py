@@ -60,6 +60,7 @@ class Hit:
     recency: float
     source: str | None
     updated: str
+    superseded_by: str | None = None  # a newer entry replaced this one
 
 
 @dataclass(frozen=True)
@@ -457,6 +458,9 @@ class Recaller:
             importance = effective_importance(row.importance, row.updated, used, now, lifecycle)
             fresh = recency(row.decay, row.updated, used, now, lifecycle)
             score = rank_score(candidate.relevance, importance, fresh, row.maturity, lifecycle)
+            if row.superseded_by:
+                # Outdated by a newer entry: still findable, but below what replaced it.
+                score *= self.config.recall.superseded_penalty
             ranked.append((score, candidate, row, importance, fresh))
         ranked.sort(key=lambda item: (-item[0], item[2].path))
         keep = ranked[:limit] if limit else ranked
@@ -478,6 +482,7 @@ class Recaller:
                     recency=_round(fresh),
                     source=row.source,
                     updated=format_time(datetime.fromtimestamp(row.updated, UTC)),
+                    superseded_by=row.superseded_by,
                 )
             )
         return hits

@@ -72,6 +72,7 @@ RECALL_HIT = {
     "recency",
     "source",
     "updated",
+    "superseded_by",
 }
 
 

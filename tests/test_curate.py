@@ -118,9 +118,11 @@ def test_a_contradiction_supersedes_and_keeps_the_old_entry(tree: Path, fake: Fa
     assert "superseded_at" in old.extra
     assert old.maturity == "draft" and old.importance <= 20 and before.importance > 20
     assert old.source == before.source
-    # The new rule now outranks the old one.
-    hits = [hit.path for hit in memory.recall("production deploy window", k=5).results]
+    # The new rule now outranks the old one, which says what replaced it.
+    results = memory.recall("production deploy window", k=20).results
+    hits = [hit.path for hit in results]
     assert hits.index("runbooks/deploys/production-deploy-window") < hits.index(DEPLOY)
+    assert results[hits.index(DEPLOY)].superseded_by == "runbooks/deploys/production-deploy-window"
 
 
 def test_a_repeated_fact_is_a_noop(tree: Path, fake: FakeLLM, mem: Callable[..., CliResult]) -> None:
