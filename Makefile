@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXAMPLE := .memory-example
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit docs bench clean
 
 # A virtual environment with the package installed (editable) and the test tools.
 $(BIN)/mem: pyproject.toml
@@ -33,6 +33,10 @@ typecheck: $(BIN)/mem
 
 unit: $(BIN)/mem
 	$(BIN)/pytest -n auto -q
+
+## docs: regenerate the command reference in docs/cli.md from the code
+docs: $(BIN)/mem
+	$(BIN)/python -m contextree.cli.reference docs/cli.md
 
 ## bench: the reproducible benchmarks (not run by CI); results go to docs/benchmarks.md
 bench: $(BIN)/mem
