@@ -18,14 +18,15 @@ END = "<!-- reference:end -->"
 def _commands() -> list[tuple[str, Any]]:
     import typer
 
-    from .app import app
+    from . import app as _registered  # noqa: F401 - importing registers every command
+    from .base import app
 
     root = typer.main.get_command(app)
     found: list[tuple[str, Any]] = []
 
     def walk(prefix: str, group: Any) -> None:
-        for name in group.list_commands(None):  # type: ignore[arg-type]
-            command = group.get_command(None, name)  # type: ignore[arg-type]
+        for name in group.list_commands(None):
+            command = group.get_command(None, name)
             if command is None or getattr(command, "hidden", False):
                 continue
             full = f"{prefix} {name}".strip()
