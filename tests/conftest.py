@@ -48,6 +48,17 @@ def memory(root: Path) -> Memory:
     return Memory(root)
 
 
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A scripted OpenAI-compatible server on 127.0.0.1, with MEM_LLM_* pointing at it."""
+    from .fakellm import FakeLLM
+
+    with FakeLLM() as server:
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        yield server
+
+
 @dataclass
 class CliResult:
     code: int

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,14 +40,6 @@ def tree(root: Path) -> Path:
     shutil.copytree(EXAMPLE, root, dirs_exist_ok=True)
     (root / "config.yaml").write_text(CONFIG, encoding="utf-8")
     return root
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        for name, value in server.env.items():
-            monkeypatch.setenv(name, value)
-        yield server
 
 
 def cheap(root: Path, query: str) -> RecallResult:
