@@ -43,6 +43,12 @@ MaturityOption = Annotated[MaturityChoice | None, typer.Option("--maturity", hel
 DecayOption = Annotated[DecayChoice | None, typer.Option("--decay", help="normal, slow or never.")]
 TitleOption = Annotated[str | None, typer.Option("--title", help="Title (default: the first line, or the slug).")]
 SummaryOption = Annotated[str | None, typer.Option("--summary", help="One-sentence summary.")]
+AllowSecretsOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-secrets", help="Store text even if it looks like it holds a secret (refused by default, exit 8)."
+    ),
+]
 
 MATURITY_STYLE = {"draft": "yellow", "validated": "green", "core": "bold cyan"}
 
@@ -58,6 +64,25 @@ def _entry_data(entry: Entry, *, body: bool = True) -> dict[str, Any]:
     if not body:
         data.pop("body")
     return data
+
+
+def _flag_data(entry: Entry) -> tuple[list[dict[str, Any]], list[str]]:
+    """The prompt-injection signals of an entry as JSON data, and the one-line warning about them.
+
+    Flagged text is still written: a person may keep a note about prompt injection on
+    purpose. The warning makes sure nobody stores one by accident (docs/security.md).
+    """
+    from ..core.jsonable import jsonable
+    from ..core.safety import entry_flags, summarize_signals
+
+    signals = entry_flags(entry)
+    if not signals:
+        return [], []
+    warning = (
+        f"{entry.path} reads like instructions to an agent: {summarize_signals(signals)}; "
+        "stored anyway, recall marks it as flagged"
+    )
+    return jsonable(list(signals)), [warning]
 
 
 def _badge(entry: Entry) -> str:
@@ -79,6 +104,7 @@ def add(
     maturity: MaturityOption = None,
     decay: DecayOption = None,
     source: SourceOption = None,
+    allow_secrets: AllowSecretsOption = False,
 ) -> None:
     """Add a new entry (never overwrites: use `mem update` to change one)."""
     state = use(ctx, "add")
@@ -95,12 +121,16 @@ def add(
         maturity=_value(maturity),
         decay=_value(decay),
         source=source,
+        allow_secrets=allow_secrets,
     )
+    flags, warnings = _flag_data(entry)
 
     def human(out: Console) -> None:
-        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {entry.title}")
+        from rich.markup import escape
 
-    emit(state, {"entry": _entry_data(entry)}, human, confirmation=True)
+        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {escape(entry.title)}")
+
+    emit(state, {"entry": _entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
 
 
 @app.command()
@@ -122,22 +152,27 @@ def show(
             out.out(dump_entry(entry), end="", highlight=False)
             return
         from rich.markdown import Markdown
+        from rich.markup import escape
         from rich.panel import Panel
 
-        lines = [f"[bold]{entry.title}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]"]
+        from ..core.display import printable
+
+        # What a file holds is shown, never interpreted: rich markup is escaped and control
+        # characters (a terminal escape in a hostile entry) are written out as `\x1b`.
+        lines = [f"[bold]{escape(entry.title)}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]"]
         if entry.summary:
-            lines.append(f"[italic]{entry.summary}[/italic]")
+            lines.append(f"[italic]{escape(printable(entry.summary, keep_newlines=True))}[/italic]")
         facts = [_badge(entry), f"[dim]decay[/dim] {entry.decay}"]
         if entry.updated:
             facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
         if entry.source:
-            facts.append(f"[dim]source[/dim] {entry.source}")
+            facts.append(f"[dim]source[/dim] {escape(entry.source)}")
         lines.append("  ".join(facts))
         for label, values in (("tags", entry.tags), ("keywords", entry.keywords), ("related", entry.related)):
             if values:
-                lines.append(f"[dim]{label}[/dim] {', '.join(values)}")
+                lines.append(f"[dim]{label}[/dim] {escape(', '.join(values))}")
         out.print(Panel("\n".join(lines), expand=False))
-        out.print(Markdown(entry.body))
+        out.print(Markdown(printable(entry.body, keep_newlines=True)))
 
     emit(state, {"entry": _entry_data(entry), "archived": archived}, human)
 
@@ -212,9 +247,12 @@ def tree(
         from rich.markup import escape
         from rich.tree import Tree
 
+        from ..core.display import printable
+
         def label(node: FolderNode) -> str:
             text = f"[bold blue]{escape(node.name)}/[/bold blue]"
-            return text + (f"  [dim]{escape(node.title)}[/dim]" if node.title else "")
+            # Overview titles come from `_index.md` unvalidated: show control characters as escapes.
+            return text + (f"  [dim]{escape(printable(node.title))}[/dim]" if node.title else "")
 
         def fill(branch: Tree, node: FolderNode) -> None:
             for child in node.folders:
@@ -245,6 +283,7 @@ def update(
     maturity: MaturityOption = None,
     decay: DecayOption = None,
     source: SourceOption = None,
+    allow_secrets: AllowSecretsOption = False,
 ) -> None:
     """Change an entry's body or metadata (importance rises by 5 unless --importance is given)."""
     state = use(ctx, "update")
@@ -262,12 +301,14 @@ def update(
         maturity=_value(maturity),
         decay=_value(decay),
         source=source,
+        allow_secrets=allow_secrets,
     )
+    flags, warnings = _flag_data(entry)
 
     def human(out: Console) -> None:
         out.print(f"[green]Updated[/green] [bold]{entry.path}[/bold]  {_badge(entry)}")
 
-    emit(state, {"entry": _entry_data(entry)}, human, confirmation=True)
+    emit(state, {"entry": _entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
 
 
 @app.command()

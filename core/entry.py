@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 
 import yaml
 
+from .display import clip, shown
 from .errors import InvalidError
 from .paths import normalize_entry_path
 
@@ -50,6 +51,12 @@ DEFAULT_IMPORTANCE = 50
 MAX_TITLE_CHARS = 300
 MAX_SUMMARY_CHARS = 2000
 MAX_LIST_ITEMS = 200
+MAX_ITEM_CHARS = 200  # one tag, keyword or related path
+# The YAML of a frontmatter is bounded in size and nesting before it is parsed: libyaml
+# (PyYAML's C loader) recurses once per nesting level and crashes the process with a
+# segmentation fault at a few tens of thousands of levels (`[[[[...` in a 200 KB file).
+MAX_FRONTMATTER_CHARS = 256 * 1024
+MAX_YAML_NESTING = 100
 # Unknown keys are kept verbatim; a bound on their size stops YAML alias bombs from
 # expanding when an entry is rendered as JSON.
 MAX_EXTRA_NODES = 10_000
@@ -141,7 +148,7 @@ def _parse_time(value: Any) -> datetime:
             return utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
         except ValueError:
             pass
-    raise ValueError(f"{value!r} is not a date-time like 2026-03-02T10:14:00Z")
+    raise ValueError(f"{shown(value)} is not a date-time like 2026-03-02T10:14:00Z")
 
 
 # --- YAML ------------------------------------------------------------------------------
@@ -184,7 +191,46 @@ def dump_yaml(data: Mapping[str, Any]) -> str:
 
 
 def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
+    """Parse frontmatter YAML with a safe loader, refusing sizes and nesting that could crash it.
+
+    Raises ValueError for those (yaml.YAMLError for bad YAML); every caller that loads YAML
+    from an entry or overview file goes through here.
+    """
+    if len(text) > MAX_FRONTMATTER_CHARS:
+        raise ValueError(f"frontmatter is {len(text):,} characters; at most {MAX_FRONTMATTER_CHARS:,} are allowed")
+    depth = yaml_nesting_estimate(text)
+    if depth > MAX_YAML_NESTING:
+        raise ValueError(f"frontmatter is nested about {depth} levels deep; at most {MAX_YAML_NESTING} are allowed")
+    try:
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
+    except yaml.YAMLError:
+        raise
+    except RecursionError:  # the pure-Python loader's way to fail on deep nesting
+        raise ValueError("frontmatter is nested too deeply") from None
+    except Exception as error:
+        # PyYAML's constructors raise plain Python errors on some values that match a YAML
+        # type's pattern (`created: 2026-13-45` -> ValueError, a 5000-digit int -> ValueError):
+        # on untrusted text every failure of the parser is a format error, never a crash.
+        raise ValueError(f"frontmatter cannot be read ({clip(str(error), 120)})") from None
+
+
+_FLOW = re.compile(r"[\[\]{}]")
+_BLOCK_RUN = re.compile(r"^[ \t]*(?:[-?][ \t]+)+", re.MULTILINE)
+
+
+def yaml_nesting_estimate(text: str) -> int:
+    """An upper bound on how deep a YAML text nests through flow brackets and block indicators.
+
+    Brackets inside quoted strings count too: the estimate errs on the side of refusing. Depth
+    through indentation alone is not counted: it costs a line of growing indentation per level,
+    so the size limit bounds it far below what crashes libyaml.
+    """
+    depth = deepest = 0
+    for bracket in _FLOW.findall(text):
+        depth = depth + 1 if bracket in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    block = max((run.group().count("-") + run.group().count("?") for run in _BLOCK_RUN.finditer(text)), default=0)
+    return deepest + block
 
 
 # --- frontmatter split -----------------------------------------------------------------
@@ -225,12 +271,27 @@ def _string_list(key: str, value: Any, problems: list[str]) -> tuple[str, ...]:
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             problems.append(f"'{key}' items must be strings, found {type(item).__name__}")
             return ()
-        text = str(item).strip()
+        try:
+            text = str(item).strip()
+        except ValueError:  # an int too long to print
+            problems.append(f"'{key}' items must be strings, found a number too long to print")
+            return ()
         if not text or "\n" in text:
             problems.append(f"'{key}' items must be non-empty single-line strings")
             return ()
+        if len(text) > MAX_ITEM_CHARS:
+            problems.append(f"'{key}' item {shown(text)} is {len(text):,} characters; at most {MAX_ITEM_CHARS}")
+            return ()
+        if _CONTROL.search(text):
+            problems.append(f"'{key}' item {shown(text)} contains control characters")
+            return ()
         items.append(text)
     return tuple(items)
+
+
+# Control characters (other than tab) have no place in one-line fields and could drive a
+# terminal that prints them (`\x1b[2J` in a title would clear the screen of `mem list`).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def _bounded_size(value: Any, budget: int) -> int:
@@ -258,12 +319,16 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
         problems.append("'title' is required")
     elif not isinstance(title, (str, int, float)) or isinstance(title, bool):
         problems.append(f"'title' must be text, not {type(title).__name__}")
+    elif not isinstance(title, str) and abs(title) >= 10**MAX_TITLE_CHARS:
+        problems.append(f"'title' is a number of over {MAX_TITLE_CHARS} digits")
     else:
         title = str(title).strip()
         if "\n" in title:
             problems.append("'title' must be a single line")
         elif len(title) > MAX_TITLE_CHARS:
-            problems.append(f"'title' is {len(title)} characters; at most {MAX_TITLE_CHARS} are allowed")
+            problems.append(f"'title' is {len(title):,} characters; at most {MAX_TITLE_CHARS} are allowed")
+        elif _CONTROL.search(title):
+            problems.append(f"'title' {shown(title)} contains control characters")
         else:
             fields["title"] = title
 
@@ -272,7 +337,9 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
         if not isinstance(summary, str):
             problems.append(f"'summary' must be text, not {type(summary).__name__}")
         elif len(summary) > MAX_SUMMARY_CHARS:
-            problems.append(f"'summary' is {len(summary)} characters; at most {MAX_SUMMARY_CHARS} are allowed")
+            problems.append(f"'summary' is {len(summary):,} characters; at most {MAX_SUMMARY_CHARS} are allowed")
+        elif re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", summary):
+            problems.append(f"'summary' {shown(summary)} contains control characters")
         else:
             fields["summary"] = summary.strip()
 
@@ -283,14 +350,14 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
         try:
             related.append(normalize_entry_path(link))
         except InvalidError as error:
-            problems.append(f"'related' link {link!r} is not an entry path ({error.message})")
+            problems.append(f"'related' link {shown(link)} is not an entry path ({error.message})")
     fields["related"] = tuple(related)
 
     importance = meta.get("importance", DEFAULT_IMPORTANCE)
     if isinstance(importance, float) and math.isfinite(importance) and importance.is_integer():
         importance = int(importance)
     if isinstance(importance, bool) or not isinstance(importance, int):
-        problems.append(f"'importance' must be a whole number from 0 to 100, not {importance!r}")
+        problems.append(f"'importance' must be a whole number from 0 to 100, not {shown(importance)}")
     elif not 0 <= importance <= 100:
         problems.append(f"'importance' must be from 0 to 100, not {importance}")
     else:
@@ -301,7 +368,7 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
         if value is None:
             continue
         if value not in allowed:
-            problems.append(f"'{key}' must be one of {', '.join(allowed)}, not {value!r}")
+            problems.append(f"'{key}' must be one of {', '.join(allowed)}, not {shown(value)}")
         else:
             fields[key] = value
 
@@ -316,15 +383,15 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
 
     source = meta.get("source")
     if source is not None:
-        if not isinstance(source, str) or "\n" in source:
-            problems.append("'source' must be single-line text such as user or agent:claude-code")
+        if not isinstance(source, str) or _CONTROL.search(source) or len(source) > MAX_ITEM_CHARS:
+            problems.append("'source' must be one short line of text such as user or agent:claude-code")
         else:
             fields["source"] = source.strip()
 
     extra: dict[str, Any] = {}
     for key, value in meta.items():
         if not isinstance(key, str):
-            problems.append(f"frontmatter key {key!r} is not text")
+            problems.append(f"frontmatter key {shown(key)} is not text")
         elif key not in KNOWN_KEYS:
             extra[key] = value
     if _bounded_size(extra, MAX_EXTRA_NODES) > MAX_EXTRA_NODES:
@@ -381,10 +448,10 @@ def parse_entry(path: str, text: str, *, where: str | None = None) -> Entry:
     try:
         meta = load_yaml(frontmatter)
     except yaml.YAMLError as error:
-        reason = str(error).replace("\n", " ")
+        reason = clip(" ".join(str(error).split()), 160)
         raise EntryFormatError(where, [f"frontmatter is not valid YAML ({reason})"]) from None
-    except RecursionError:
-        raise EntryFormatError(where, ["frontmatter is nested too deeply"]) from None
+    except ValueError as error:
+        raise EntryFormatError(where, [str(error)]) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from .display import clip
+
+MESSAGE_MAX = 1000  # characters: a message echoing hostile input stays one readable line
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -20,6 +24,7 @@ class ExitCode(IntEnum):
     CONFLICT = 6  # the file changed underneath, or the lock could not be taken in time
     EXTERNAL = 7  # an external tool failed: git, the LLM provider
     REFUSED = 8  # refused for safety (likely secret, unconfirmed destructive operation)
+    UNHEALTHY = 9  # `mem doctor` found problems (errors; with --strict, warnings too)
 
 
 class MemError(Exception):
@@ -32,6 +37,9 @@ class MemError(Exception):
     exit_code: ExitCode = ExitCode.FAILURE
 
     def __init__(self, message: str) -> None:
+        # Messages often quote input (a path, a YAML value): clipping here is the last guard
+        # against a 200 KB title or a newline or escape sequence reaching the terminal.
+        message = clip(message, MESSAGE_MAX)
         super().__init__(message)
         self.message = message
 

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from .index import Index, Progress, RefreshReport
     from .recall import RecallResult
     from .state import StateStore
+    from .safety import SecretFinding
 
 Clock = Callable[[], datetime]
 ARCHIVED_AT_KEY = "archived_at"
@@ -142,6 +143,22 @@ def title_from_text(text: str, path: str) -> tuple[str, str]:
         cut = line[:TITLE_FROM_TEXT_MAX].rsplit(" ", 1)[0].rstrip(" ,;:.")
         line = (cut or line[:TITLE_FROM_TEXT_MAX]) + "…"
     return line, text
+
+
+def _line_namer(text: str) -> Callable[[int], str]:
+    """Names for the lines of an entry file's text: "frontmatter line 2", "body line 3"."""
+    try:
+        frontmatter, body = split_frontmatter(text)
+    except ValueError:
+        frontmatter = None
+    if frontmatter is None:
+        return lambda line: f"line {line}"
+    header_lines = text[: len(text) - len(body)].count("\n")
+
+    def name(line: int) -> str:
+        return f"body line {line - header_lines}" if line > header_lines else f"frontmatter line {line - 1}"
+
+    return name
 
 
 def normalize_body(text: str) -> str:
@@ -252,8 +269,17 @@ class Memory:
             if not archived and entry_file(self.root, path, archived=True).exists():
                 hint = f"; it is archived: `mem show {ARCHIVE_DIR}/{path}` or `mem forget --restore {path}`"
             raise NotFoundError(f"no entry '{where}'{hint}") from None
-        entry = parse_entry(path, decode_text(data, where), where=where)
+        entry = self._parse(path, data, where)
         return entry, data, file
+
+    def _parse(self, path: str, data: bytes, where: str) -> Entry:
+        """An entry from a file's bytes; a body over the size limit is refused like on writing."""
+        entry = parse_entry(path, decode_text(data, where), where=where)
+        size = len(entry.body.encode("utf-8"))
+        limit = self.config.limits.max_body_bytes
+        if size > limit:
+            raise EntryFormatError(where, [f"body is {size:,} bytes, over the {limit:,}-byte limit"])
+        return entry
 
     def get(self, path: str, *, archived: bool = False) -> Entry:
         """The entry at `path` (or in `_archive/` when `archived`)."""
@@ -278,9 +304,10 @@ class Memory:
             where = f"{ARCHIVE_DIR}/{record.path}" if archived else record.path
             try:
                 data = read_bytes_limited(record.file, limit)
-                entries.append(parse_entry(record.path, decode_text(data, where), where=where))
+                entries.append(self._parse(record.path, data, where))
             except EntryFormatError as error:
-                problems.extend(Problem(where + ".md", message) for message in error.problems)
+                # One problem (one warning line) per file, however many things are wrong in it.
+                problems.append(Problem(where + ".md", "; ".join(error.problems)))
             except NotFoundError:
                 continue  # deleted since the scan
             except MemError as error:
@@ -459,6 +486,18 @@ class Memory:
                 )
             raise ConflictError(f"writes are paused: a git {operation} is in progress in {repo.top}; finish it first")
 
+    def check_text(self, text: str, *, allow_secrets: bool = False, previous: str = "") -> tuple[SecretFinding, ...]:
+        """Refuse text that brings in a likely secret (RefusedError, exit code 8) unless
+        `allow_secrets`; return the new findings (empty, or those allowed).
+
+        The one check every writer shares: add, update and curate. `previous` is the text being
+        replaced, so a secret stored on purpose earlier does not block later edits. Text given
+        as an entry file (frontmatter and body) gets its lines named "body line N".
+        """
+        from .safety import refuse_secrets
+
+        return refuse_secrets(text, previous=previous, allow=allow_secrets, where=_line_namer(text))
+
     def _after_write(self, action: str, changed: Iterable[Path], subject: str) -> None:
         """Hook called under the write lock after every successful change (git, index)."""
         repo = self._commit_repo()
@@ -557,8 +596,12 @@ class Memory:
         decay: Decay | None = None,
         source: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        allow_secrets: bool = False,
     ) -> Entry:
-        """Create a new entry; ExistsError if the path is taken (nothing is ever overwritten)."""
+        """Create a new entry; ExistsError if the path is taken (nothing is ever overwritten).
+
+        Text holding a likely secret is refused (RefusedError) unless `allow_secrets`.
+        """
         normalized = normalize_entry_path(path)
         if title is None:
             title, body = title_from_text(body, normalized)
@@ -581,10 +624,12 @@ class Memory:
                 extra=dict(extra or {}),
             )
         )
+        text = dump_entry(entry)
+        self.check_text(text, allow_secrets=allow_secrets)
         file = entry_file(self.root, normalized)
         with self._lock():
             try:
-                create_exclusive(file, dump_entry(entry))
+                create_exclusive(file, text)
             except ExistsError:
                 raise ExistsError(f"entry '{normalized}' already exists; use `mem update` to change it") from None
             self._after_write("add", [file], normalized)
@@ -607,12 +652,14 @@ class Memory:
         source: str | None = None,
         bump: bool = True,
         extra: Mapping[str, Any] | None = None,
+        allow_secrets: bool = False,
     ) -> Entry:
         """Change an entry under the write lock; refuses if the file changed underneath.
 
         Any change raises importance by 5 (capped at 100) unless `importance` is given or
         `bump` is False, and sets `updated`. `extra` sets other frontmatter keys (a None value
-        removes one), e.g. `superseded_by` from `mem curate`.
+        removes one), e.g. `superseded_by` from `mem curate`. A likely secret that the entry
+        did not hold before is refused (RefusedError) unless `allow_secrets`.
         """
         normalized = normalize_entry_path(path)
         changes: dict[str, Any] = {}
@@ -650,7 +697,9 @@ class Memory:
                 changes["importance"] = min(100, bumped)
             changes["updated"] = self._now()
             entry = self._validated(replace(current, **changes))
-            replace_if_unchanged(file, raw, dump_entry(entry))
+            text = dump_entry(entry)
+            self.check_text(text, allow_secrets=allow_secrets, previous=raw.decode("utf-8"))
+            replace_if_unchanged(file, raw, text)
             self._after_write("update", [file], normalized)
         return entry
 

@@ -14,6 +14,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
+from .display import shown
 from .errors import InvalidError
 
 SLUG_MAX = 64
@@ -47,11 +48,11 @@ def _check_raw(raw: str, what: str) -> str:
     if not text:
         raise InvalidError(f"{what} is empty")
     if "\x00" in text:
-        raise InvalidError(f"{what} {raw!r} contains a NUL byte")
+        raise InvalidError(f"{what} {shown(raw)} contains a NUL byte")
     if "\\" in text:
-        raise InvalidError(f"{what} {raw!r} contains a backslash; use '/' between segments")
+        raise InvalidError(f"{what} {shown(raw)} contains a backslash; use '/' between segments")
     if text.startswith("/") or re.match(r"^[A-Za-z]:", text) or text.startswith("~"):
-        raise InvalidError(f"{what} {raw!r} is absolute; give it relative to the memory root")
+        raise InvalidError(f"{what} {shown(raw)} is absolute; give it relative to the memory root")
     if text.endswith(ENTRY_SUFFIX):
         text = text[: -len(ENTRY_SUFFIX)]
     return text.rstrip("/") if what == "folder" else text
@@ -61,14 +62,14 @@ def _check_segments(text: str, raw: str, what: str) -> list[str]:
     segments = text.split("/")
     for segment in segments:
         if segment in ("..", "."):
-            raise InvalidError(f"{what} {raw!r} contains '{segment}'; paths cannot leave the memory root")
+            raise InvalidError(f"{what} {shown(raw)} contains '{segment}'; paths cannot leave the memory root")
         if segment == "":
-            raise InvalidError(f"{what} {raw!r} has an empty segment")
+            raise InvalidError(f"{what} {shown(raw)} has an empty segment")
         if not is_slug(segment):
             hint = slugify(segment)
             suggestion = f"; try '{hint}'" if hint else ""
             raise InvalidError(
-                f"{what} segment {segment!r} is not a slug "
+                f"{what} segment {shown(segment)} is not a slug "
                 f"(lowercase a-z, 0-9 and '-', at most {SLUG_MAX} characters){suggestion}"
             )
     return segments
@@ -83,7 +84,7 @@ def normalize_entry_path(raw: str) -> str:
     segments = _check_segments(text, raw, "path")
     if not ENTRY_MIN_DEPTH <= len(segments) <= ENTRY_MAX_DEPTH:
         raise InvalidError(
-            f"path {raw!r} has {len(segments)} segment(s); an entry is domain/topic/entry "
+            f"path {shown(raw)} has {len(segments)} segment(s); an entry is domain/topic/entry "
             "or domain/topic/subtopic/entry"
         )
     return "/".join(segments)
@@ -96,7 +97,7 @@ def normalize_prefix(raw: str | None) -> str:
     text = _check_raw(raw, "folder")
     segments = _check_segments(text, raw, "folder")
     if len(segments) > ENTRY_MAX_DEPTH:
-        raise InvalidError(f"folder {raw!r} is deeper than an entry can be ({ENTRY_MAX_DEPTH} segments)")
+        raise InvalidError(f"folder {shown(raw)} is deeper than an entry can be ({ENTRY_MAX_DEPTH} segments)")
     return "/".join(segments)
 
 
@@ -128,8 +129,8 @@ def refuse_symlinks(root: Path, target: Path) -> None:
         except FileNotFoundError:
             return  # nothing below a missing component can be a link yet
         if stat.S_ISLNK(mode):
-            shown = current.relative_to(root).as_posix()
-            raise InvalidError(f"'{shown}' is a symlink; mem does not follow symlinks inside the memory root")
+            link = current.relative_to(root).as_posix()
+            raise InvalidError(f"{shown(link)} is a symlink; mem does not follow symlinks inside the memory root")
 
 
 def path_of_file(root: Path, file: Path) -> str:

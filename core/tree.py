@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .display import clip
 from .errors import InvalidError, NotFoundError
 from .paths import (
     ARCHIVE_DIR,
@@ -39,7 +40,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.message}"
+        # One short printable line, whatever the file name and the message hold.
+        return f"{clip(self.file, 160)}: {clip(self.message, 400)}"
 
 
 @dataclass(frozen=True)
