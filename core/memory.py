@@ -797,13 +797,16 @@ class Memory:
             self._after_write("forget", [file, target], normalized)
         return archived
 
-    def edit_text(self, path: str, change: Callable[[str], str]) -> tuple[Entry, str]:
+    def edit_text(
+        self, path: str, change: Callable[[str], str], *, allow_secrets: bool = False
+    ) -> tuple[Entry, str]:
         """Rewrite an entry's file text with `change`, which gets the current text under the lock.
 
         For tools that edit the file as text (Claude's memory tool): the result must still be
         a valid entry, `updated` is set, importance rises as with `update` unless the change set it, and the
         file is replaced only if nothing changed it meanwhile. Returns the entry and the text
-        written (frontmatter in mem's stable form, body as the change left it).
+        written (frontmatter in mem's stable form, body as the change left it). A likely
+        secret the change brings in is refused like in `update`.
         """
         normalized = normalize_entry_path(path)
         with self._lock():
@@ -825,6 +828,7 @@ class Memory:
                 )
             entry = self._validated(replace(entry, updated=self._now()))
             text = dump_entry(entry)
+            self.check_text(text, allow_secrets=allow_secrets, previous=old_text)
             replace_if_unchanged(file, raw, text)
             self._after_write("update", [file], normalized)
         return entry, text
