@@ -32,6 +32,7 @@ from .entry import (
     split_frontmatter,
 )
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
+from .journal import MoveIntent, clear_intent, journal_file, read_intent, write_intent
 from .paths import (
     ARCHIVE_DIR,
     ENTRY_MAX_DEPTH,
@@ -45,6 +46,7 @@ from .paths import (
 )
 from .store import (
     atomic_write_text,
+    checkpoint,
     create_exclusive,
     decode_text,
     ensure_unchanged,
@@ -453,6 +455,7 @@ class Memory:
         """The tree's write lock, for a change to entries."""
         with tree_lock(self.root, self.config.limits.lock_timeout_seconds):
             self._before_write()
+            self._finish_interrupted_move()
             yield
 
     def _git_lock(self) -> Any:
@@ -717,30 +720,83 @@ class Memory:
         """Move an entry, or every entry of a folder, and rewrite `related` links to them.
 
         Destinations are checked before anything moves, and each file is linked at its new
-        name before the old one is removed: a crash can leave a copy, never a loss.
+        name before the old one is removed: a crash can leave a copy, never a loss. The plan
+        is journaled first (core/journal.py), so the next writer finishes a move that a crash
+        interrupted.
         """
         source, destination = normalize_prefix(source), normalize_prefix(destination)
         with self._lock():
             pairs = self._plan_move(source, destination)
-            mapping = dict(pairs)
-            relinks = self._rewrite_links(mapping, skip=set(mapping))
-            changed: list[Path] = []
-            for old, new in pairs:
-                old_file, new_file = entry_file(self.root, old), entry_file(self.root, new)
+            intent = MoveIntent(tuple(pairs), f"{source} -> {destination}")
+            write_intent(self.root, intent)
+            checkpoint("journaled")
+            changed, relinked = self._apply_move(intent)
+            clear_intent(self.root)
+            self._after_write("mv", changed, intent.subject)
+        return MoveResult(moved=tuple(pairs), relinked=relinked)
+
+    def _apply_move(self, intent: MoveIntent) -> tuple[builtins.list[Path], tuple[str, ...]]:
+        """Carry out a journaled move; every step checks what is already done, so running it
+        again after a crash finishes the move. Returns the changed files and relinked paths."""
+        mapping: dict[str, str] = {}
+        changed: list[Path] = []
+        for old, new in intent.pairs:
+            old_file, new_file = entry_file(self.root, old), entry_file(self.root, new)
+            old_there, new_there = old_file.is_file(), new_file.is_file()
+            if old_there and not new_there:
                 entry, _, _ = self._read(old)
-                related = tuple(dict.fromkeys(mapping.get(link, link) for link in entry.related))
+                related = tuple(dict.fromkeys(dict(intent.pairs).get(link, link) for link in entry.related))
                 if related != entry.related:
                     create_exclusive(new_file, dump_entry(replace(entry, path=new, related=related)))
+                    checkpoint("copied")
                     old_file.unlink()
                 else:
                     move_exclusive(old_file, new_file)  # bytes untouched
                 changed += [old_file, new_file]
-            for file, text in relinks:
-                atomic_write_text(file, text)
-                changed.append(file)
-            self.state().rename(mapping)
-            self._after_write("mv", changed, f"{source} -> {destination}")
-        return MoveResult(moved=tuple(pairs), relinked=tuple(sorted(self._path_of(file) for file, _ in relinks)))
+            elif old_there and new_there:
+                # A crash between placing the new name and removing the old one. Remove the old
+                # one only if the new one is the moved entry, never someone else's file.
+                if not self._same_entry(old, new, old_file, new_file):
+                    continue
+                old_file.unlink()
+                changed += [old_file, new_file]
+            elif not new_there:
+                continue  # gone from both places (removed by hand): nothing to move, no links to point there
+            mapping[old] = new
+        relinks = self._rewrite_links(mapping, skip=set(mapping.values()))
+        for file, text in relinks:
+            atomic_write_text(file, text)
+            checkpoint("relinked")
+            changed.append(file)
+        self.state().rename(mapping)
+        return changed, tuple(sorted(self._path_of(file) for file, _ in relinks))
+
+    def _same_entry(self, old: str, new: str, old_file: Path, new_file: Path) -> bool:
+        """True when `new_file` is the moved copy of `old_file`: the same file (hard link) or
+        the same entry apart from its path and related links."""
+        try:
+            if old_file.samefile(new_file):
+                return True
+            before, _, _ = self._read(old)
+            after, _, _ = self._read(new)
+        except (OSError, MemError):
+            return False
+        return replace(before, path=new, related=after.related) == after
+
+    def _finish_interrupted_move(self) -> None:
+        """Under the lock: finish a move whose process died (its journal is still there)."""
+        if not journal_file(self.root).exists():
+            return
+        try:
+            intent = read_intent(self.root)
+        except InvalidError:
+            clear_intent(self.root)  # not a journal mem wrote: nothing can be done with it
+            return
+        if intent is None:
+            return
+        changed, _ = self._apply_move(intent)
+        clear_intent(self.root)
+        self._after_write("mv", changed, f"{intent.subject} (finished after an interruption)")
 
     def _path_of(self, file: Path) -> str:
         return file.relative_to(self.root).as_posix().removesuffix(".md")
@@ -797,9 +853,7 @@ class Memory:
             self._after_write("forget", [file, target], normalized)
         return archived
 
-    def edit_text(
-        self, path: str, change: Callable[[str], str], *, allow_secrets: bool = False
-    ) -> tuple[Entry, str]:
+    def edit_text(self, path: str, change: Callable[[str], str], *, allow_secrets: bool = False) -> tuple[Entry, str]:
         """Rewrite an entry's file text with `change`, which gets the current text under the lock.
 
         For tools that edit the file as text (Claude's memory tool): the result must still be

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 import sys
@@ -27,11 +28,43 @@ from pathlib import Path
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
 from .paths import STATE_DIR
 
+# Test-only: `MEM_TEST_PAUSE_AT=<checkpoint>` makes a process stop for good at that point of
+# a write (after printing `mem-test-paused <checkpoint> <pid>` on stderr), so a crash test can
+# SIGKILL it at an exact moment instead of hoping a random delay lands there. Read once at
+# import; when unset, a checkpoint costs one comparison. Checkpoints: `temp-written` (a new
+# file's bytes are fsynced, not yet in place), `linked` (a moved file has both names),
+# `copied` (a moved and relinked entry exists at both paths), `journaled` (a move's intent
+# is on disk, nothing moved yet), `relinked` (one related-link rewrite of a move is done).
+# docs/security.md lists this; nothing else reads the variable.
+TEST_PAUSE_ENV = "MEM_TEST_PAUSE_AT"
+_PAUSE_AT = os.environ.get(TEST_PAUSE_ENV) or None
+
+
+def checkpoint(name: str) -> None:
+    if _PAUSE_AT is not None and name == _PAUSE_AT:
+        _pause(name)
+
+
+def _pause(name: str) -> None:
+    import sys
+    import time
+
+    sys.stderr.write(f"mem-test-paused {name} {os.getpid()}\n")
+    sys.stderr.flush()
+    while True:
+        time.sleep(60)
+
+
 TEMP_SUFFIX = ".tmp"
 LOCK_FILE = "write.lock"
 # Frontmatter is allowed on top of the body limit; a file bigger than body limit plus this is
 # not read at all.
 FRONTMATTER_ALLOWANCE = 64 * 1024
+
+
+# `.<name>.<pid>.<8 hex>.tmp`: how `_temp_path` names a file being written (doctor finds
+# the ones a killed writer left behind).
+TEMP_NAME_RE = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.(?P<token>[0-9a-f]{8})\.tmp")
 
 
 def _temp_path(target: Path) -> Path:
@@ -61,6 +94,7 @@ def _write_temp(target: Path, data: bytes) -> Path:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+    checkpoint("temp-written")
     return temp
 
 
@@ -129,6 +163,7 @@ def link_exclusive(source: Path, target: Path) -> None:
 def move_exclusive(source: Path, target: Path) -> None:
     """Rename a file without ever replacing an existing target (link, then unlink)."""
     link_exclusive(source, target)
+    checkpoint("linked")
     try:
         source.unlink()
     except OSError as error:
