@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from .context import ContextBlock
     from .curate import CurationPlan
     from .index import Index, Progress, RefreshReport
+    from .doctor import DoctorReport
     from .recall import RecallResult
     from .state import StateStore
     from .safety import SecretFinding
@@ -271,10 +272,10 @@ class Memory:
             if not archived and entry_file(self.root, path, archived=True).exists():
                 hint = f"; it is archived: `mem show {ARCHIVE_DIR}/{path}` or `mem forget --restore {path}`"
             raise NotFoundError(f"no entry '{where}'{hint}") from None
-        entry = self._parse(path, data, where)
+        entry = self.parse_bytes(path, data, where)
         return entry, data, file
 
-    def _parse(self, path: str, data: bytes, where: str) -> Entry:
+    def parse_bytes(self, path: str, data: bytes, where: str) -> Entry:
         """An entry from a file's bytes; a body over the size limit is refused like on writing."""
         entry = parse_entry(path, decode_text(data, where), where=where)
         size = len(entry.body.encode("utf-8"))
@@ -306,7 +307,7 @@ class Memory:
             where = f"{ARCHIVE_DIR}/{record.path}" if archived else record.path
             try:
                 data = read_bytes_limited(record.file, limit)
-                entries.append(self._parse(record.path, data, where))
+                entries.append(self.parse_bytes(record.path, data, where))
             except EntryFormatError as error:
                 # One problem (one warning line) per file, however many things are wrong in it.
                 problems.append(Problem(where + ".md", "; ".join(error.problems)))
@@ -488,6 +489,13 @@ class Memory:
                     "`mem sync --continue` (or `mem sync --abort`), then try again"
                 )
             raise ConflictError(f"writes are paused: a git {operation} is in progress in {repo.top}; finish it first")
+
+    def doctor(self, *, fix: bool = False, strict: bool = False) -> DoctorReport:
+        """Check the tree (malformed files, broken links, duplicate titles, secrets, crash
+        debris, ...) and with `fix` repair what is safe; see core/doctor.py."""
+        from .doctor import run_doctor
+
+        return run_doctor(self, fix=fix, strict=strict)
 
     def check_text(self, text: str, *, allow_secrets: bool = False, previous: str = "") -> tuple[SecretFinding, ...]:
         """Refuse text that brings in a likely secret (RefusedError, exit code 8) unless
