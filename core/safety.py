@@ -362,7 +362,7 @@ _SECRET_RULES: tuple[_SecretRule, ...] = (
         # that tries a 40-character prefix at every position.
         r"(?:" + _KEYWORDS + r")(?![A-Za-z0-9_])[\"']?"
         r"[ \t]{0,5}(?::=|=>|=|:)[ \t]{0,5}"
-        r"(?:(?P<quoted>[\"'`])(?P<secret>[^\"'`\n]{1,200})(?P=quoted)|(?P<bare>[^\s\"'`,;]{1,200}))",
+        r"(?:(?P<quoted>[\"'`])(?P<secret>[^\"'`\n]{1,200})(?P=quoted)|(?P<bare>[^\s\"'`,;\]}]{1,200}))",
         ("pass", "secret", "key", "token"),
         re.IGNORECASE,
         _assignment,
@@ -446,6 +446,9 @@ def _excerpt(lines: _Lines, line: int, spans: Iterable[tuple[int, int]]) -> str:
         pieces.append(REDACTED)
         cursor = max(cursor, min(span_end, end))
     pieces.append(printable(lines.text[cursor:end]))
+    if first_redaction < 0:  # the secret starts on a later line (a key block after its BEGIN line)
+        pieces.append(" " + REDACTED)
+        first_redaction = len("".join(pieces)) - len(REDACTED)
     shown = "".join(pieces).strip()
     leading = len("".join(pieces)) - len("".join(pieces).lstrip())
     first_redaction = max(0, first_redaction - leading)
@@ -563,7 +566,7 @@ _INJECTION_RULES: tuple[_InjectionRule, ...] = (
         r"\b(?:when|if|once|after)\s+you\s+(?:read|recall|retrieve|load|see|process)\s+this\s+"
         r"(?:memory|note|entry|record|message|instruction)"
         r"|\b(?:note|message|instructions?|attention)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
-        r"(?:AI|LLM|assistant|agent|model|language\s+model)s?\b\s*[:,-]"
+        r"(?:(?:AI|LLM|coding)\s+)?(?:AI|LLM|assistant|agent|model|language\s+model)s?\b\s*[:,-]"
         r"|\b(?:AI|LLM)\s+(?:assistants?|agents?|models?)\s+(?:reading|that\s+reads?|who\s+reads?)\s+this",
         ("you ", "note", "message", "instruction", "attention", "ai ", "llm"),
     ),
@@ -749,6 +752,9 @@ def entry_flags(entry: Entry) -> tuple[InjectionSignal, ...]:
 def summarize_signals(signals: Iterable[InjectionSignal], limit: int = 2) -> str:
     """`instruction-override at line 4 (...); role-markup at line 9 (...) and 3 more`."""
     items = list(signals)
+    # One of each kind first: "role-markup" must not hide behind three instruction-overrides.
+    firsts = {signal.kind: signal for signal in reversed(items)}
+    items = [*reversed(firsts.values()), *(signal for signal in items if firsts[signal.kind] is not signal)]
     text = "; ".join(str(signal) for signal in items[:limit])
     return text + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
