@@ -459,6 +459,14 @@ def parse_entry(path: str, text: str, *, where: str | None = None) -> Entry:
     return entry_from_metadata(path, meta, body, where=where)
 
 
+def check_body_size(entry: Entry, limit: int, where: str) -> Entry:
+    """Refuse an entry read from disk whose body is over the limit a write would refuse."""
+    size = len(entry.body.encode("utf-8"))
+    if size > limit:
+        raise EntryFormatError(where, [f"body is {size:,} bytes, over the {limit:,}-byte limit"])
+    return entry
+
+
 def dump_entry(entry: Entry) -> str:
     """The file text of an entry: `---`, the frontmatter in stable key order, `---`, the body."""
     return "---\n" + dump_yaml(entry.metadata()) + "---\n" + entry.body

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .entry import Entry, EntryFormatError, parse_entry
+from .entry import Entry, EntryFormatError, check_body_size, parse_entry
 from .errors import MemError
 from .paths import ENTRY_SUFFIX, STATE_DIR
-from .store import decode_text, file_lock, read_bytes_limited
+from .store import FRONTMATTER_ALLOWANCE, decode_text, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
 from .tree import Problem, walk_entry_files
 
@@ -292,6 +292,8 @@ class Index:
             return "touched"
         try:
             entry = parse_entry(path, decode_text(data, path), where=path)
+            # The same body limit as Memory's reads (the file limit is body limit + allowance).
+            check_body_size(entry, self.file_limit - FRONTMATTER_ALLOWANCE, path)
         except EntryFormatError as error:
             return self._record_problem(conn, path, mtime_ns, size, "; ".join(error.problems), previous)
         except MemError as error:

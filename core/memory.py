@@ -25,6 +25,7 @@ from .entry import (
     Entry,
     EntryFormatError,
     Maturity,
+    check_body_size,
     dump_entry,
     entry_from_metadata,
     load_yaml,
@@ -278,11 +279,7 @@ class Memory:
     def parse_bytes(self, path: str, data: bytes, where: str) -> Entry:
         """An entry from a file's bytes; a body over the size limit is refused like on writing."""
         entry = parse_entry(path, decode_text(data, where), where=where)
-        size = len(entry.body.encode("utf-8"))
-        limit = self.config.limits.max_body_bytes
-        if size > limit:
-            raise EntryFormatError(where, [f"body is {size:,} bytes, over the {limit:,}-byte limit"])
-        return entry
+        return check_body_size(entry, self.config.limits.max_body_bytes, where)
 
     def get(self, path: str, *, archived: bool = False) -> Entry:
         """The entry at `path` (or in `_archive/` when `archived`)."""
