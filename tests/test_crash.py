@@ -1,0 +1,235 @@
+"""SIGKILL in the middle of writes: no partial entry, no lost entry, and the next command
+recovers (the OS drops the dead writer's lock; an interrupted mv is finished from its journal).
+
+Two kinds of test: a worker doing `add`, `update` or `mv` in a loop, killed at random
+moments many times; and a writer paused at an exact point inside a write (the test-only
+`MEM_TEST_PAUSE_AT` checkpoints in core/store.py) and killed there.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from contextree import Memory
+from contextree.core.errors import ConflictError
+from contextree.core.journal import journal_file
+from contextree.core.store import TEMP_NAME_RE
+
+KILLS = 30  # per operation
+FOLDER = [f"e{i}" for i in range(4)]
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from contextree import Memory
+
+    operation, root, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    memory = Memory(root)
+    print("ready", flush=True)
+    i = start
+    while True:
+        if operation == "add":
+            memory.add(f"crash/add/e{i}", f"entry {i}\\n" + "padding line\\n" * 50)
+        elif operation == "update":
+            memory.update("crash/upd/target", append=f"line {i}")
+        elif operation == "mv":
+            source, target = ("crash/left", "crash/right") if i % 2 == 0 else ("crash/right", "crash/left")
+            memory.move(source, target)
+        print(i, flush=True)
+        i += 1
+    """
+)
+
+
+def start_worker(root: Path, operation: str, start: int, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", WORKER, operation, str(root), str(start)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line == "ready\n", (line, process.stderr.read() if process.stderr else "")
+    return process
+
+
+def kill(process: subprocess.Popen[str]) -> list[int]:
+    """SIGKILL the worker; return the operations it acknowledged as done."""
+    process.send_signal(signal.SIGKILL)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL, err
+    return [int(line) for line in out.split()]
+
+
+def temp_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob(".*.tmp") if TEMP_NAME_RE.fullmatch(p.name)]
+
+
+@pytest.fixture
+def quick_lock(root: Path) -> Path:
+    """A short lock timeout: if a killed writer's lock outlived it, the next write would fail."""
+    (root / "config.yaml").write_text("limits:\n  lock_timeout_seconds: 3\n")
+    return root
+
+
+def assert_next_write_works(root: Path) -> None:
+    started = time.monotonic()
+    Memory(root).add(f"crash/next/n{time.monotonic_ns()}", "the next command works")
+    assert time.monotonic() - started < 3
+
+
+def test_kill_during_add_loses_nothing(quick_lock: Path) -> None:
+    root = quick_lock
+    rng = random.Random(1)
+    acknowledged: set[int] = set()
+    seen: set[int] = set()  # present after an earlier kill (the one in flight then, if complete)
+    next_index = 0
+    for _ in range(KILLS):
+        worker = start_worker(root, "add", next_index)
+        time.sleep(rng.uniform(0, 0.06))
+        acknowledged |= set(kill(worker))
+        listing = Memory(root).list("crash/add")
+        assert listing.problems == ()  # nothing half-written
+        present = {int(entry.path.rsplit("e", 1)[1]) for entry in listing.entries}
+        assert acknowledged <= present  # nothing acknowledged was lost
+        assert present - acknowledged - seen <= {max(present, default=-1)}  # at most the one in flight
+        seen = present
+        for entry in listing.entries:
+            assert entry.body.startswith(f"entry {entry.path.rsplit('e', 1)[1]}\n")
+            assert entry.body.count("padding line") == 50
+        next_index = max(present, default=-1) + 1
+        assert_next_write_works(root)
+    assert len(acknowledged) > 0
+    report = Memory(root).doctor(fix=True)
+    assert temp_files(root) == []
+    assert all(f.fixed for f in report.findings if f.kind == "stale-temp")
+
+
+def test_kill_during_update_keeps_the_old_or_the_new_text(quick_lock: Path) -> None:
+    root = quick_lock
+    Memory(root).add("crash/upd/target", "line 0")
+    rng = random.Random(2)
+    last = 0
+    for _ in range(KILLS):
+        worker = start_worker(root, "update", last + 1)
+        time.sleep(rng.uniform(0, 0.06))
+        done = kill(worker)
+        entry = Memory(root).get("crash/upd/target")
+        lines = [line for line in entry.body.split("\n") if line]
+        assert lines == [f"line {i}" for i in range(len(lines))]  # complete and in order
+        written = len(lines) - 1
+        assert written >= (done[-1] if done else last)  # nothing acknowledged lost
+        assert written <= (done[-1] if done else last) + 1  # at most the one in flight
+        last = written
+        assert_next_write_works(root)
+
+
+def test_kill_during_mv_never_loses_an_entry(quick_lock: Path) -> None:
+    root = quick_lock
+    memory = Memory(root)
+    for name in FOLDER:
+        # Each entry links to the next, and a hub links to all: a move rewrites links too.
+        neighbour = FOLDER[(FOLDER.index(name) + 1) % len(FOLDER)]
+        memory.add(f"crash/left/{name}", f"{name} body", related=[f"crash/left/{neighbour}"])
+    memory.add("crash/links/hub", "hub", related=[f"crash/left/{name}" for name in FOLDER])
+    rng = random.Random(3)
+    moves = 0
+    for _ in range(KILLS):
+        worker = start_worker(root, "mv", moves)
+        time.sleep(rng.uniform(0, 0.08))
+        moves += len(kill(worker))
+        for name in FOLDER:
+            places = [side for side in ("left", "right") if (root / f"crash/{side}/{name}.md").is_file()]
+            assert places, f"{name} is lost"
+        assert Memory(root).list("crash").problems == ()
+        # The next writer finishes an interrupted move: afterwards every entry is in one place
+        # and every link points at an entry that exists.
+        assert_next_write_works(root)
+        assert not journal_file(root).exists()
+        sides = {
+            side for name in FOLDER for side in ("left", "right") if (root / f"crash/{side}/{name}.md").is_file()
+        }
+        assert len(sides) == 1, sides
+        side = sides.pop()
+        moves = 0 if side == "left" else 1
+        for entry in Memory(root).list("crash").entries:
+            for link in entry.related:
+                assert (root / f"{link}.md").is_file(), (entry.path, link)
+    assert Memory(root).doctor().errors == 0
+
+
+# --- a kill at an exact point ----------------------------------------------------------
+
+
+def paused_worker(root: Path, operation: str, start: int, checkpoint: str) -> subprocess.Popen[str]:
+    process = start_worker(root, operation, start, env={"MEM_TEST_PAUSE_AT": checkpoint})
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    assert line.startswith(f"mem-test-paused {checkpoint} "), line
+    return process
+
+
+def test_a_writer_killed_while_holding_the_lock_does_not_block_the_next(quick_lock: Path) -> None:
+    root = quick_lock
+    worker = paused_worker(root, "add", 0, "temp-written")
+    # While it is alive (and paused inside `add`), it holds the lock: others wait, then give up.
+    blocked = Memory(root)
+    with pytest.raises(ConflictError, match="held the write lock"):
+        blocked.add("crash/other/x", "waits for the lock")
+    kill(worker)
+    assert (root / ".mem" / "write.lock").exists()  # the lock file stays; the OS lock is gone
+    assert_next_write_works(root)
+
+
+def test_kill_after_the_temp_file_of_an_add(quick_lock: Path) -> None:
+    root = quick_lock
+    kill(paused_worker(root, "add", 0, "temp-written"))
+    assert not (root / "crash/add/e0.md").exists()  # never half an entry
+    assert len(temp_files(root)) == 1
+    Memory(root).add("crash/add/e0", "written again")  # the path is free
+    assert Memory(root).list().problems == ()  # the debris is invisible to readers
+    report = Memory(root).doctor(fix=True)
+    assert [f.kind for f in report.findings if f.fixed] == ["stale-temp"]
+    assert temp_files(root) == []
+
+
+def test_kill_after_the_temp_file_of_an_update(quick_lock: Path) -> None:
+    root = quick_lock
+    Memory(root).add("crash/upd/target", "line 0")
+    before = (root / "crash/upd/target.md").read_bytes()
+    kill(paused_worker(root, "update", 1, "temp-written"))
+    assert (root / "crash/upd/target.md").read_bytes() == before
+    assert_next_write_works(root)
+
+
+@pytest.mark.parametrize("checkpoint", ["journaled", "linked", "copied", "relinked"])
+def test_kill_inside_a_move_is_finished_by_the_next_writer(checkpoint: str, quick_lock: Path) -> None:
+    root = quick_lock
+    memory = Memory(root)
+    memory.add("crash/left/e0", "zero", related=["crash/left/e1"])  # moved and relinked: `copied`
+    memory.add("crash/left/e1", "one")  # moved as is: `linked`
+    memory.add("crash/links/hub", "hub", related=["crash/left/e0", "crash/left/e1"])  # `relinked`
+    kill(paused_worker(root, "mv", 0, checkpoint))
+    assert journal_file(root).exists()
+    for name in ("e0", "e1"):
+        assert (root / f"crash/left/{name}.md").is_file() or (root / f"crash/right/{name}.md").is_file()
+    assert Memory(root).doctor().errors >= 1  # the interrupted move is reported
+
+    assert_next_write_works(root)
+    assert not journal_file(root).exists()
+    assert not (root / "crash/left").exists() or not any((root / "crash/left").iterdir())
+    memory = Memory(root)
+    assert memory.get("crash/right/e0").related == ("crash/right/e1",)
+    assert memory.get("crash/right/e1").body == "one\n"
+    assert memory.get("crash/links/hub").related == ("crash/right/e0", "crash/right/e1")
+    assert memory.doctor().errors == 0
