@@ -31,19 +31,23 @@ WORKER = textwrap.dedent(
 )
 
 
-def test_eight_processes_add_and_update_200_entries(root: Path) -> None:
-    workers, per_worker = 8, 25
+def run_writers(root: Path, workers: int, per_worker: int, script: str = WORKER) -> None:
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(w), str(workers), str(per_worker), str(root)],
+            [sys.executable, "-c", script, str(w), str(workers), str(per_worker), str(root)],
             stderr=subprocess.PIPE,
             text=True,
         )
         for w in range(workers)
     ]
     for process in processes:
-        _, err = process.communicate(timeout=300)
+        _, err = process.communicate(timeout=600)
         assert process.returncode == 0, err
+
+
+def test_eight_processes_add_and_update_200_entries(root: Path) -> None:
+    workers, per_worker = 8, 25
+    run_writers(root, workers, per_worker)
 
     listing = Memory(root).list()
     assert listing.problems == ()
@@ -63,6 +67,39 @@ def test_eight_processes_add_and_update_200_entries(root: Path) -> None:
         and p.name not in expected
     ]
     assert leftovers == []  # no temporary files
+
+
+HOT_WORKER = WORKER + textwrap.dedent(
+    """
+    for i in range(per_worker):
+        memory.update("conc/shared/hot", append=f"w{worker} #{i}")
+    """
+)
+
+
+def test_sixteen_processes_on_one_tree_lose_nothing(root: Path) -> None:
+    """16 writers at once: each adds its entries, updates its neighbour's, and all of them
+    append to one shared entry. Every add and every append must be there exactly once."""
+    workers, per_worker = 16, 6
+    Memory(root).add("conc/shared/hot", "shared", importance=0)
+    run_writers(root, workers, per_worker, HOT_WORKER)
+
+    listing = Memory(root).list()
+    assert listing.problems == ()
+    assert len(listing.entries) == workers * per_worker + 1
+    hot = Memory(root).get("conc/shared/hot")
+    appended = [line for line in hot.body.splitlines() if line.startswith("w")]
+    assert sorted(appended) == sorted(f"w{w} #{i}" for w in range(workers) for i in range(per_worker))
+    for w in range(workers):  # one writer's appends stay in its own order
+        own = [line for line in appended if line.startswith(f"w{w} #")]
+        assert own == [f"w{w} #{i}" for i in range(per_worker)]
+    for entry in listing.entries:
+        if entry.path == "conc/shared/hot":
+            continue
+        owner = int(entry.path.split("/")[1][1:])
+        assert entry.body == f"written by {owner}\n\nappended by {(owner - 1) % workers}\n", entry.path
+    report = Memory(root).doctor()
+    assert report.errors == 0 and not [f for f in report.findings if f.kind == "stale-temp"]  # no debris
 
 
 def test_update_refuses_when_the_file_changed_underneath(memory: Memory, root: Path, monkeypatch) -> None:

@@ -156,9 +156,7 @@ def test_kill_during_mv_never_loses_an_entry(quick_lock: Path) -> None:
         # and every link points at an entry that exists.
         assert_next_write_works(root)
         assert not journal_file(root).exists()
-        sides = {
-            side for name in FOLDER for side in ("left", "right") if (root / f"crash/{side}/{name}.md").is_file()
-        }
+        sides = {side for name in FOLDER for side in ("left", "right") if (root / f"crash/{side}/{name}.md").is_file()}
         assert len(sides) == 1, sides
         side = sides.pop()
         moves = 0 if side == "left" else 1
