@@ -130,6 +130,17 @@ def test_entry_commands(filled: Path, mem: Mem) -> None:
     assert data["archived"] is False
 
 
+def test_doctor(filled: Path, mem: Mem) -> None:
+    data = ok_data(mem("doctor", "--json"), "doctor")
+    assert set(data) == {"root", "checked", "healthy", "errors", "warnings", "fixed", "findings"}
+    (filled / "arch" / "auth" / "broken.md").write_text("---\ntitle: [unclosed\n---\n")
+    result = mem("doctor", "--json")
+    assert result.code == 9 and envelope(result, "doctor")["ok"] is True
+    assert [set(f) for f in result.json["data"]["findings"]] == [
+        {"kind", "file", "message", "severity", "fixable", "fixed"}
+    ]
+
+
 def test_problems_have_a_file_and_a_message(filled: Path, mem: Mem) -> None:
     (filled / "arch" / "auth" / "broken.md").write_text("---\ntitle: [unclosed\n---\n")
     data = ok_data(mem("list", "--json"), "list")
