@@ -62,11 +62,11 @@ from .tree import Problem, Scan, find_root, overview_file, scan_tree
 if TYPE_CHECKING:
     from .context import ContextBlock
     from .curate import CurationPlan
-    from .index import Index, Progress, RefreshReport
     from .doctor import DoctorReport
+    from .index import Index, Progress, RefreshReport
     from .recall import RecallResult
-    from .state import StateStore
     from .safety import SecretFinding
+    from .state import StateStore
 
 Clock = Callable[[], datetime]
 ARCHIVED_AT_KEY = "archived_at"
