@@ -83,6 +83,10 @@ def curate(
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the text from this file.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; write nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Also apply DELETE operations (archived, never erased).")] = False,
+    allow_secrets: Annotated[
+        bool,
+        typer.Option("--allow-secrets", help="Curate text that looks like it holds a secret (refused by default)."),
+    ] = False,
     origin: Annotated[
         str | None,
         typer.Option("--origin", help="Provenance: entries get source curate:ORIGIN (default: the file name)."),
@@ -100,5 +104,7 @@ def curate(
     else:
         content = read_text_argument(text, "text to curate")
         default_origin = "stdin" if text in (None, "-") else "text"
-    plan = state.memory().curate(content, origin=origin or default_origin, dry_run=dry_run, yes=yes)
+    plan = state.memory().curate(
+        content, origin=origin or default_origin, dry_run=dry_run, yes=yes, allow_secrets=allow_secrets
+    )
     emit(state, plan, lambda out: _render(out, plan))

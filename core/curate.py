@@ -236,12 +236,19 @@ class _Draft:
 class Curator:
     def __init__(self, memory: Memory, settings: LLMSettings, client: LLMClient | None = None) -> None:
         self.memory = memory
+        self.allow_secrets = False
         self.settings = settings
         self.client = client or LLMClient(settings)
 
-    def curate(self, text: str, *, origin: str, dry_run: bool = False, yes: bool = False) -> CurationPlan:
+    def curate(
+        self, text: str, *, origin: str, dry_run: bool = False, yes: bool = False, allow_secrets: bool = False
+    ) -> CurationPlan:
         if not text.strip():
             raise InvalidError("there is no text to curate")
+        # Before the text goes to the model provider, and before any entry is written: a secret
+        # refused only at the third ADD would have left a plan half applied.
+        self.memory.check_text(text, allow_secrets=allow_secrets)
+        self.allow_secrets = allow_secrets
         source = f"curate:{origin}"
         chunks = chunk_text(text, self.settings.curate_chunk_tokens)
         notes: list[str] = []
@@ -534,6 +541,7 @@ class Curator:
                 tags=operation.tags,
                 keywords=operation.keywords,
                 source=source,
+                allow_secrets=self.allow_secrets,
             )
         elif operation.op in ("UPDATE", "MERGE"):
             kept = operation.targets[0]
@@ -547,6 +555,7 @@ class Curator:
                 tags=_union(current.tags, operation.tags),
                 keywords=_union(current.keywords, operation.keywords),
                 source=source,
+                allow_secrets=self.allow_secrets,
             )
             for other in operation.targets[1:]:
                 self._check_unchanged(other, draft)
@@ -565,6 +574,7 @@ class Curator:
                 related=[old],
                 source=source,
                 extra={"supersedes": old},
+                allow_secrets=self.allow_secrets,
             )
             memory.update(
                 old,

@@ -427,17 +427,22 @@ class Memory:
                 continue  # removed or broken since the recall: left out
         return build_context(result, bodies, budget)
 
-    def curate(self, text: str, *, origin: str = "text", dry_run: bool = False, yes: bool = False) -> CurationPlan:
+    def curate(
+        self, text: str, *, origin: str = "text", dry_run: bool = False, yes: bool = False, allow_secrets: bool = False
+    ) -> CurationPlan:
         """Turn free text into entries with the configured model (core/curate.py): extract,
         decide ADD/UPDATE/MERGE/SUPERSEDE/NOOP/DELETE per item, validate, then apply unless
-        `dry_run`. DELETE is applied only with `yes`. Entries get `source: curate:<origin>`."""
+        `dry_run`. DELETE is applied only with `yes`. Entries get `source: curate:<origin>`.
+        Text holding a likely secret is refused before the model sees it, unless `allow_secrets`."""
         from .curate import Curator
         from .llm import resolve_settings
 
         settings = resolve_settings(self.config.llm, self.env)
         if settings is None:
             raise InvalidError("mem curate needs a model: set MEM_LLM_MODEL or llm.model in config.yaml (docs/llm.md)")
-        return Curator(self, settings).curate(text, origin=origin, dry_run=dry_run, yes=yes)
+        return Curator(self, settings).curate(
+            text, origin=origin, dry_run=dry_run, yes=yes, allow_secrets=allow_secrets
+        )
 
     def close(self) -> None:
         """Close the index and state databases (they reopen on next use)."""

@@ -339,3 +339,22 @@ def test_a_write_failing_mid_apply_keeps_finished_operations_and_says_so(
     assert (tree / "runbooks/deploys/canary.md").is_file()
     assert not (tree / "runbooks/deploys/freeze.md").exists()
     assert not [p for p in (tree / "runbooks/deploys").iterdir() if p.name.startswith(".")]  # no temp files
+
+
+def test_text_with_a_secret_is_refused_before_the_model_sees_it(
+    tree: Path, fake: FakeLLM, mem: Callable[..., CliResult]
+) -> None:
+    before = snapshot(tree)
+    leaky = "The CI bot uses token " + "ghp_" + "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ" + " for releases."
+    result = mem("curate", leaky, "--json")
+    assert result.code == 8 and result.json["errors"][0]["kind"] == "refused"
+    assert "a1B2c3D4" not in result.stdout
+    assert fake.requests == []  # nothing was sent to the provider
+    assert snapshot(tree) == before
+    fake.reply(
+        items(("CI token", "The CI bot has a release token.")),
+        {"operation": "ADD", "path": "runbooks/deploys/ci-token", "body": leaky},
+    )
+    allowed = mem("curate", leaky, "--allow-secrets", "--json")
+    assert allowed.code == 0, allowed.stdout
+    assert "ghp_" in Memory(tree).get("runbooks/deploys/ci-token").body
