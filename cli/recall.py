@@ -32,11 +32,18 @@ class FormatChoice(StrEnum):
 def _hit_line(position: int, hit: Hit) -> str:
     from rich.markup import escape
 
-    return (
+    line = (
         f"[bold]{position}.[/bold] [bold cyan]{escape(hit.path)}[/bold cyan]  {escape(hit.title)}  "
         f"[dim]score {hit.score:.2f} · {hit.tier} · relevance {hit.relevance:.2f} · "
         f"importance {hit.importance} {hit.maturity}[/dim]"
     )
+    if hit.flags:
+        line += (
+            f"\n   [bold red]flagged: reads like instructions to an agent ({escape(', '.join(hit.flags))})[/bold red]"
+        )
+    if hit.superseded_by:
+        line += f"\n   [yellow]superseded by {escape(hit.superseded_by)}[/yellow]"
+    return line
 
 
 def _render(out: Console, result: RecallResult, explain: bool) -> None:

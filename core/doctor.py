@@ -23,6 +23,7 @@ what a person meant. Findings are `error`s (the tree is damaged or leaks) or `wa
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from collections import defaultdict
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 from .display import clip
 from .entry import Entry, EntryFormatError, dump_entry, has_conflict_markers
 from .errors import MemError, NotFoundError
+from .index import INDEX_FILE
 from .journal import JOURNAL_FILE, journal_file, read_intent
 from .paths import ARCHIVE_DIR, STATE_DIR, entry_file
 from .safety import find_injection, find_secrets, summarize_signals
@@ -288,9 +290,41 @@ def check_interrupted_move(context: _Context) -> None:
 def check_index(context: _Context) -> None:
     """Index drift: where `.mem/index.db` disagrees with the files.
 
-    Extension point: filled in with the index (core/index.py), which must report drift
-    without rebuilding anything; until then this check finds nothing.
+    The index is a cache that every recall brings up to date, so drift is not damage: it
+    is reported once, as a warning, and `--fix` refreshes the index. Read without opening
+    the index for writing, so the check itself changes nothing.
     """
+    index = context.memory.index()
+    indexed = index.snapshot()
+    shown = f"{STATE_DIR}/{INDEX_FILE}"
+    if indexed is None:
+        if index.db_path.exists():
+            context.add(
+                "index-unusable",
+                shown,
+                "the search index is damaged or outdated; the next recall rebuilds "
+                "it from the files (or `mem doctor --fix`)",
+                "warning",
+                fixable=True,
+            )
+        return
+    on_disk = {
+        item.path: hashlib.blake2b(item.raw, digest_size=16).hexdigest()
+        for item in context.files
+        if not item.archived and item.entry is not None and item.raw
+    }
+    new = on_disk.keys() - indexed.keys()
+    gone = indexed.keys() - on_disk.keys()
+    changed = {path for path in on_disk.keys() & indexed.keys() if on_disk[path] != indexed[path]}
+    if new or gone or changed:
+        context.add(
+            "index-drift",
+            shown,
+            f"the search index is behind the files ({len(new)} new, {len(changed)} changed, {len(gone)} removed "
+            "entries); the next recall catches up (or `mem doctor --fix`)",
+            "warning",
+            fixable=True,
+        )
 
 
 CHECKS = (
@@ -378,6 +412,10 @@ def _fix(memory: Memory, findings: list[Finding]) -> list[Finding]:
             if f.kind == "stale-temp" and memory.root / f.file not in remaining
         }
         fixed_keys |= _drop_broken_links(memory, [f for f in findings if f.kind == "broken-link"])
+        index_findings = [f for f in findings if f.kind in ("index-drift", "index-unusable")]
+        if index_findings:
+            memory.refresh_index()  # a cache: refreshing it from the files is always safe
+            fixed_keys |= {(f.kind, f.file, f.message) for f in index_findings}
     return [replace(f, fixed=True) if (f.kind, f.file, f.message) in fixed_keys else f for f in findings]
 
 

@@ -34,11 +34,12 @@ from pathlib import Path
 from .entry import Entry, EntryFormatError, check_body_size, parse_entry
 from .errors import MemError
 from .paths import ENTRY_SUFFIX, STATE_DIR
+from .safety import find_injection, iter_kinds
 from .store import FRONTMATTER_ALLOWANCE, decode_text, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
 from .tree import Problem, walk_entry_files
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 
@@ -58,7 +59,8 @@ CREATE TABLE docs(
     decay TEXT NOT NULL,
     updated REAL NOT NULL,
     source TEXT,
-    superseded_by TEXT
+    superseded_by TEXT,
+    flags TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX docs_title_key ON docs(title_key);
 CREATE TABLE problems(file TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, message TEXT NOT NULL);
@@ -102,6 +104,7 @@ class DocRow:
     updated: float  # epoch seconds: frontmatter `updated`, else `created`, else file mtime
     source: str | None
     superseded_by: str | None  # set when a newer entry replaced this one (curate, consolidate)
+    flags: str  # comma-separated kinds of instruction-like text found in it (core/safety.py)
 
 
 Progress = Callable[[int, int], None]
@@ -291,7 +294,8 @@ class Index:
             conn.execute("UPDATE docs SET mtime_ns = ?, size = ? WHERE id = ?", (mtime_ns, size, previous[0]))
             return "touched"
         try:
-            entry = parse_entry(path, decode_text(data, path), where=path)
+            text = decode_text(data, path)
+            entry = parse_entry(path, text, where=path)
             # The same body limit as Memory's reads (the file limit is body limit + allowance).
             check_body_size(entry, self.file_limit - FRONTMATTER_ALLOWANCE, path)
         except EntryFormatError as error:
@@ -301,7 +305,8 @@ class Index:
         conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,))
         if previous is not None:
             self._delete(conn, previous[0])
-        self._insert(conn, entry, mtime_ns, size, digest, doc_id=previous[0] if previous else None)
+        flags = ",".join(iter_kinds(find_injection(text)))
+        self._insert(conn, entry, mtime_ns, size, digest, flags, doc_id=previous[0] if previous else None)
         return "updated" if previous is not None else "added"
 
     def _record_problem(
@@ -322,13 +327,20 @@ class Index:
         return "touched"
 
     def _insert(
-        self, conn: sqlite3.Connection, entry: Entry, mtime_ns: int, size: int, digest: str, doc_id: int | None
+        self,
+        conn: sqlite3.Connection,
+        entry: Entry,
+        mtime_ns: int,
+        size: int,
+        digest: str,
+        flags: str,
+        doc_id: int | None,
     ) -> None:
         keywords = " ".join((*entry.keywords, *entry.tags))
         updated = _timestamp(entry.updated or entry.created, mtime_ns)
         cursor = conn.execute(
             "INSERT INTO docs (id, path, mtime_ns, size, hash, title, title_key, summary, importance, maturity, decay,"
-            " updated, source, superseded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " updated, source, superseded_by, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
                 entry.path,
@@ -344,6 +356,7 @@ class Index:
                 updated,
                 entry.source,
                 _superseded_by(entry),
+                flags,
             ),
         )
         rowid = cursor.lastrowid
@@ -372,6 +385,22 @@ class Index:
             conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (doc_id,))
         conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
 
+    def snapshot(self) -> dict[str, str] | None:
+        """Indexed path -> content hash, read without creating, refreshing or repairing
+        anything (for `mem doctor`); None when there is no usable index yet."""
+        if not self.db_path.exists():
+            return None
+        try:
+            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+            try:
+                if self._version(conn) != SCHEMA_VERSION:
+                    return None
+                return dict(conn.execute("SELECT path, hash FROM docs").fetchall())
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            return None
+
     # --- queries -------------------------------------------------------------------------
 
     def version(self) -> str:
@@ -389,7 +418,8 @@ class Index:
         if not wanted:
             return {}
         rows = conn.execute(
-            "SELECT id, path, title, summary, importance, maturity, decay, updated, source, superseded_by FROM docs "
+            "SELECT id, path, title, summary, importance, maturity, decay, updated, source, superseded_by, flags "
+            "FROM docs "
             "WHERE id IN (SELECT value FROM json_each(?))",
             (_json_list(wanted),),
         )

@@ -61,6 +61,7 @@ class Hit:
     source: str | None
     updated: str
     superseded_by: str | None = None  # a newer entry replaced this one
+    flags: tuple[str, ...] = ()  # instruction-like text found in it: treat with suspicion (docs/security.md)
 
 
 @dataclass(frozen=True)
@@ -483,6 +484,7 @@ class Recaller:
                     source=row.source,
                     updated=format_time(datetime.fromtimestamp(row.updated, UTC)),
                     superseded_by=row.superseded_by,
+                    flags=tuple(kind for kind in row.flags.split(",") if kind),
                 )
             )
         return hits

@@ -74,6 +74,7 @@ RECALL_HIT = {
     "source",
     "updated",
     "superseded_by",
+    "flags",
 }
 
 

@@ -157,3 +157,25 @@ def test_hostile_names_in_findings_stay_on_one_line(mem, root: Path) -> None:
     assert "\x1b" not in human.stdout
     finding_lines = [line for line in human.stdout.splitlines() if "malformed" in line]
     assert len(finding_lines) == 1 and "evil\\x0aname\\x1b[2J.md" in finding_lines[0]
+
+
+def test_doctor_reports_index_drift_and_fix_refreshes_it(tmp_path: Path) -> None:
+    from contextree import Memory
+
+    root = tmp_path / "drift"
+    Memory.init(root)
+    memory = Memory(root)
+    memory.add("a/b/one", "first entry")
+    memory.recall("first")  # builds the index
+    assert not [f for f in memory.doctor().findings if f.kind.startswith("index")]
+    (root / "a" / "b" / "two.md").write_text("---\ntitle: Two\n---\nsecond entry\n")
+    (root / "a" / "b" / "one.md").write_text("---\ntitle: One\n---\nchanged by an editor\n")
+    report = Memory(root).doctor()
+    drift = [f for f in report.findings if f.kind == "index-drift"]
+    assert len(drift) == 1 and "1 new, 1 changed, 0 removed" in drift[0].message and drift[0].fixable
+    fixed = Memory(root).doctor(fix=True)
+    assert [f.fixed for f in fixed.findings if f.kind == "index-drift"] == [True]
+    assert not [f for f in Memory(root).doctor().findings if f.kind.startswith("index")]
+    (root / ".mem" / "index.db").write_bytes(b"garbage" * 1000)
+    assert [f.kind for f in Memory(root).doctor().findings if f.kind.startswith("index")] == ["index-unusable"]
+    assert Memory(root).recall("second").results[0].path == "a/b/two"  # rebuilt by the next recall
