@@ -231,3 +231,60 @@ def test_kill_inside_a_move_is_finished_by_the_next_writer(checkpoint: str, quic
     assert memory.get("crash/right/e1").body == "one\n"
     assert memory.get("crash/links/hub").related == ("crash/right/e0", "crash/right/e1")
     assert memory.doctor().errors == 0
+
+
+# --- the caches: index.db and state.db ----------------------------------------------------
+
+
+def indexed_paths(root: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(root / ".mem" / "index.db") as conn:
+        return sorted(row[0] for row in conn.execute("SELECT path FROM docs"))
+
+
+def test_kill_during_reindex_then_the_next_recall_recovers(root: Path) -> None:
+    """SIGKILL at random moments of `mem reindex --full` on 1,500 entries: SQLite rolls the
+    unfinished transaction back, and the next recall completes the index from the files."""
+    from contextree.core.entry import Entry, dump_entry
+
+    paths = []
+    for i in range(1500):
+        path = f"crash/t{i % 15}/e{i}"
+        file = root / (path + ".md")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(dump_entry(Entry(path=path, title=f"Entry {i}", body=f"walrus number {i}\n")))
+        paths.append(path)
+    rng = random.Random(3)
+    for _ in range(8):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "contextree", "--root", str(root), "reindex", "--full"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.05, 0.6))
+        process.kill()
+        process.wait()
+        result = Memory(root).recall("walrus number 1499", k=3)
+        assert result.results and result.results[0].path == "crash/t14/e1499"
+        assert indexed_paths(root) == sorted(paths)
+
+
+@pytest.mark.parametrize("damage", [b"not a database" * 200, b""])
+def test_corrupt_state_db_is_recreated_and_no_entry_is_lost(root: Path, damage: bytes) -> None:
+    memory = Memory(root)
+    for i in range(5):
+        memory.add(f"state/t/e{i}", f"beaver fact {i}")
+    memory.recall("beaver fact")
+    assert memory.state().signals(["state/t/e0", "state/t/e1", "state/t/e2", "state/t/e3", "state/t/e4"])
+    memory.close()
+    state = root / ".mem" / "state.db"
+    state.write_bytes(damage)
+    for suffix in ("-wal", "-shm"):
+        Path(str(state) + suffix).unlink(missing_ok=True)
+    again = Memory(root)
+    result = again.recall("beaver fact", k=10)
+    assert len(result.results) == 5  # every entry still there and found
+    top = result.results[0].path
+    assert again.state().signals([top])[top].hits == 1  # usable again: counting restarted
+    assert len(again.list().entries) == 5
