@@ -12,13 +12,23 @@ from .output import emit
 
 
 @app.command(rich_help_panel="Agents")
-def mcp(ctx: typer.Context) -> None:
+def mcp(
+    ctx: typer.Context,
+    watch: Annotated[
+        bool | None,
+        typer.Option(
+            "--watch/--no-watch",
+            help="Keep the index current with a file watcher, so recall skips its scan (default: watch.mcp, on).",
+        ),
+    ] = None,
+) -> None:
     """Serve the memory to coding agents over MCP (stdio): recall, add, update, show, tree, forget.
 
     Start it from the agent's MCP config (`mem init --agent claude` writes one). The memory
     is --root, MEM_ROOT, else the `.memory/` found upward from the working directory; writes
     are attributed to MEM_SOURCE (e.g. agent:claude-code). Logs go to stderr
-    (MEM_MCP_LOG_LEVEL=INFO for more).
+    (MEM_MCP_LOG_LEVEL=INFO for more). A watcher runs in the server unless --no-watch or
+    `watch.mcp: false` (docs/watch.md).
     """
     state = use(ctx, "mcp")
     if sys.stdin.isatty():
@@ -29,7 +39,7 @@ def mcp(ctx: typer.Context) -> None:
         )
     from .mcp_server import serve  # imports the mcp SDK: only this command pays for it
 
-    serve(state.root)
+    serve(state.root, watch=watch)
 
 
 @app.command("memory-tool", rich_help_panel="Agents")

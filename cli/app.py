@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from . import agents, curate, doctor, entries, history, recall, setup  # noqa: F401 - importing registers the commands
+from . import agents, curate, doctor, entries, history, recall, setup, watch  # noqa: F401 - importing registers the commands
 from .base import app
 from .output import State, print_error, print_warnings
 

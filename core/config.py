@@ -128,6 +128,16 @@ class LLMConfig:
 
 
 @dataclass(frozen=True)
+class WatchConfig:
+    # docs/watch.md. A flush waits until no event came for debounce_ms (an editor's save or
+    # a checkout is a burst of events), but never longer than max_delay_ms after the first
+    # pending event, so a steady stream of changes is still applied about once a second.
+    debounce_ms: int = 200
+    max_delay_ms: int = 1000
+    mcp: bool = True  # `mem mcp` runs a watcher in-process (recall then skips its stat scan)
+
+
+@dataclass(frozen=True)
 class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
@@ -135,6 +145,7 @@ class Config:
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
     git: GitConfig = field(default_factory=GitConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
     # Problems found while reading the file that did not stop it from loading.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 

@@ -17,13 +17,20 @@ Tables (all rowids are the same document id):
               bigram rule does not cover (Thai, Lao, Khmer, ...): the fallback where word
               tokens do not exist
 - `problems`  files that failed to parse, with their stat, so they are not re-read each time
+
+A watcher (core/watch.py) can keep the index current instead: it applies the files that
+changed with `refresh_paths`, and while it runs in this process it is registered as the
+root's *keeper*, which lets `ensure_current` (what recall calls) skip the scan. The contract
+is described in docs/watch.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -33,6 +40,7 @@ from pathlib import Path
 
 from .entry import Entry, EntryFormatError, check_body_size, parse_entry
 from .errors import MemError
+from .keepers import keepers_of
 from .paths import ENTRY_SUFFIX, STATE_DIR
 from .safety import find_injection, iter_kinds
 from .store import FRONTMATTER_ALLOWANCE, decode_text, file_lock, read_bytes_limited
@@ -127,6 +135,10 @@ class Index:
         self.state_dir = root / STATE_DIR
         self.db_path = self.state_dir / INDEX_FILE
         self._conn: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file _conn has open
+        # The layout problems (bad names, wrong depths) found by the last full refresh: they
+        # come from the walk, not from the database.
+        self.walk_problems: tuple[Problem, ...] = ()
 
     # --- connection ----------------------------------------------------------------------
 
@@ -134,6 +146,27 @@ class Index:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            self._identity = None
+
+    def _adopt(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        self._conn = conn
+        self._identity = _file_identity(self.db_path)
+        return conn
+
+    def is_replaced(self) -> bool:
+        """The database file was deleted or replaced since this index opened it.
+
+        Another process may run `mem reindex --full` (which recreates the file) or delete
+        `.mem/`: a long-lived connection would go on using the old, unlinked file.
+        """
+        return self._conn is not None and _file_identity(self.db_path) != self._identity
+
+    def drop_if_replaced(self) -> bool:
+        """Close the connection if the database file was replaced (it reopens on next use)."""
+        if not self.is_replaced():
+            return False
+        self.close()
+        return True
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -159,8 +192,7 @@ class Index:
         try:
             conn = self._connect()
             if self._version(conn) == SCHEMA_VERSION:
-                self._conn = conn
-                return conn, False
+                return self._adopt(conn), False
             conn.close()
         except sqlite3.DatabaseError:
             pass  # not a database, or damaged beyond opening: rebuilt below
@@ -169,12 +201,10 @@ class Index:
             with contextlib.suppress(sqlite3.DatabaseError):
                 conn = self._connect()
                 if self._version(conn) == SCHEMA_VERSION:
-                    self._conn = conn
-                    return conn, False
+                    return self._adopt(conn), False
                 conn.close()
             self._create()
-        self._conn = self._connect()
-        return self._conn, True
+        return self._adopt(self._connect()), True
 
     def _create(self) -> None:
         """A fresh, empty database in place of whatever was there (called under the build lock)."""
@@ -200,9 +230,40 @@ class Index:
 
     # --- refresh -------------------------------------------------------------------------
 
+    def ensure_current(self) -> RefreshReport:
+        """Make the index current for a query: what recall calls first.
+
+        Without a keeper this is `refresh()` (a stat scan). While a healthy keeper (a watcher
+        in this process) is registered for the root, it only asks the keeper to apply what it
+        has pending - nothing, usually - and skips the scan: `scanned` is then 0. Whenever the
+        keeper cannot vouch for the index (its observer died, a flush failed), this scans.
+        """
+        keepers = keepers_of(self.root)
+        if not keepers:
+            return self.refresh()
+        started = time.perf_counter()
+        for keeper in keepers:
+            try:
+                current = keeper.catch_up()
+            except Exception:  # a broken keeper must never break recall: scan instead
+                current = False
+            if not current:
+                continue
+            self.drop_if_replaced()
+            try:
+                conn, created = self.connection()
+                if created:
+                    break  # our own connection found no database: build it by scanning
+                problems = keeper.walk_problems() + self._stored_problems(conn)
+            except sqlite3.DatabaseError:
+                break
+            return RefreshReport(0, 0, 0, 0, False, problems, _ms(started))
+        return self.refresh()
+
     def refresh(self, progress: Progress | None = None) -> RefreshReport:
         """Bring the index up to date with the files; rebuild it if it is unusable."""
         started = time.perf_counter()
+        self.drop_if_replaced()
         try:
             return self._refresh(started, progress)
         except sqlite3.DatabaseError:
@@ -215,16 +276,24 @@ class Index:
 
     def _refresh(self, started: float, progress: Progress | None) -> RefreshReport:
         conn, created = self.connection()
+        data_version = conn.execute("PRAGMA data_version").fetchone()[0]
         files, walk_problems = walk_entry_files(self.root)
         fingerprint = _fingerprint(files)
         stored = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if stored and stored[0] == fingerprint and not created:
+            self.walk_problems = walk_problems
             problems = walk_problems + self._stored_problems(conn)
             return RefreshReport(len(files), 0, 0, 0, False, problems, _ms(started))
 
         added = updated = removed = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if conn.execute("PRAGMA data_version").fetchone()[0] != data_version:
+                # Another connection committed between our walk and our lock - a watcher that
+                # applied a change it saw after we walked: walk again, or we would undo it
+                # from an older view of the files.
+                files, walk_problems = walk_entry_files(self.root)
+                fingerprint = _fingerprint(files)
             known = {
                 path: (doc_id, mtime, size, digest)
                 for doc_id, path, mtime, size, digest in conn.execute("SELECT id, path, mtime_ns, size, hash FROM docs")
@@ -266,8 +335,108 @@ class Index:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             raise
+        self.walk_problems = walk_problems
         problems = walk_problems + self._stored_problems(conn)
         return RefreshReport(len(files), added, updated, removed, created, problems, _ms(started))
+
+    def refresh_paths(self, paths: Iterable[str]) -> RefreshReport:
+        """Bring just these entry paths up to date: files that changed, appeared or vanished.
+
+        The per-file logic is `refresh()`'s (stat, hash, parse, problems) without the walk, so
+        it costs one `lstat` per path however large the tree is. The stored fingerprint is
+        cleared, so the next full `refresh()` (of any process) compares every file once more
+        instead of trusting it. Falls back to a full refresh when the database is new or
+        damaged, or when a path is something only a walk can judge (a symlink, a folder on
+        the way that is a symlink, a file that is not regular): those are reported as layout
+        problems. `scanned` is the number of paths checked.
+        """
+        started = time.perf_counter()
+        wanted = sorted(set(paths))
+        if self.drop_if_replaced():
+            # Rebuilt by another process (`mem reindex --full`): changes applied to the old
+            # file since its walk would be missing from the new one.
+            return self.refresh()
+        try:
+            report = self._refresh_paths(started, wanted)
+        except sqlite3.DatabaseError:
+            report = None  # refresh() resets a damaged database and rebuilds it
+        return report if report is not None else self.refresh()
+
+    def _refresh_paths(self, started: float, paths: list[str]) -> RefreshReport | None:
+        conn, created = self.connection()
+        if created:
+            return None
+        added = updated = removed = 0
+        wrote = False
+        folders: dict[str, str] = {}
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for path in paths:
+                folder = path.rpartition("/")[0]
+                if folder not in folders:
+                    folders[folder] = self._folder_state(folder)
+                if folders[folder] == "odd":
+                    conn.execute("ROLLBACK")
+                    return None
+                info: os.stat_result | None = None
+                if folders[folder] == "ok":
+                    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                        info = os.lstat(self.root / (path + ENTRY_SUFFIX))
+                if info is not None and not stat.S_ISREG(info.st_mode):
+                    conn.execute("ROLLBACK")
+                    return None
+                row = conn.execute("SELECT id, mtime_ns, size, hash FROM docs WHERE path = ?", (path,)).fetchone()
+                previous: tuple[int, int, int, str] | None = (row[0], row[1], row[2], row[3]) if row else None
+                if info is None:
+                    if previous is not None:
+                        self._delete(conn, previous[0])
+                        removed += 1
+                    wrote |= conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,)).rowcount > 0
+                    continue
+                mtime_ns, size = info.st_mtime_ns, info.st_size
+                if previous is not None and previous[1] == mtime_ns and previous[2] == size:
+                    continue
+                if previous is None:
+                    failed = conn.execute(
+                        "SELECT mtime_ns, size FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,)
+                    ).fetchone()
+                    if failed is not None and tuple(failed) == (mtime_ns, size):
+                        continue  # still the same broken file
+                outcome = self._index_file(conn, path, mtime_ns, size, previous)
+                wrote = True
+                if outcome == "added":
+                    added += 1
+                elif outcome == "updated":
+                    updated += 1
+                elif outcome == "removed":
+                    removed += 1
+            if wrote or removed:
+                conn.execute("UPDATE meta SET value = '' WHERE key = 'fingerprint'")
+            if added or updated or removed:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        problems = self.walk_problems + self._stored_problems(conn)
+        return RefreshReport(len(paths), added, updated, removed, False, problems, _ms(started))
+
+    def _folder_state(self, folder: str) -> str:
+        """'ok' (real folders all the way), 'missing' (a folder on the way is gone) or 'odd'
+        (a symlink or something else a walk would report, or not follow)."""
+        current = self.root
+        for part in folder.split("/"):
+            current = current / part
+            try:
+                mode = os.lstat(current).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                return "missing"
+            if stat.S_ISLNK(mode):
+                return "odd"
+            if not stat.S_ISDIR(mode):
+                return "missing"
+        return "ok"
 
     def _stored_problems(self, conn: sqlite3.Connection) -> tuple[Problem, ...]:
         return tuple(
@@ -534,6 +703,14 @@ def _fingerprint(files: list[tuple[str, int, int]]) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update("\n".join(f"{path}\0{mtime}\0{size}" for path, mtime, size in files).encode())
     return digest.hexdigest()
+
+
+def _file_identity(file: Path) -> tuple[int, int] | None:
+    try:
+        info = file.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _json_list(values: Iterable[object]) -> str:

@@ -34,6 +34,7 @@ from .entry import (
 )
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
 from .journal import MoveIntent, clear_intent, journal_file, read_intent, write_intent
+from .keepers import keepers_of
 from .paths import (
     ARCHIVE_DIR,
     ENTRY_MAX_DEPTH,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from .recall import RecallResult
     from .safety import SecretFinding
     from .state import StateStore
+    from .watch import ErrorCallback, FlushCallback, Watcher
 
 Clock = Callable[[], datetime]
 ARCHIVED_AT_KEY = "archived_at"
@@ -444,6 +446,17 @@ class Memory:
             text, origin=origin, dry_run=dry_run, yes=yes, allow_secrets=allow_secrets
         )
 
+    def watch(self, *, on_flush: FlushCallback | None = None, on_error: ErrorCallback | None = None) -> Watcher:
+        """A watcher that keeps this root's index current (docs/watch.md); not started yet.
+
+        `with memory.watch(): ...` - while it runs, recalls of every `Memory` of this root in
+        this process skip their stat scan, and writes through them are visible to the next
+        recall at once. It imports watchdog: only callers of this method pay for it.
+        """
+        from .watch import Watcher
+
+        return Watcher(self.root, self.config, on_flush=on_flush, on_error=on_error)
+
     def close(self) -> None:
         """Close the index and state databases (they reopen on next use)."""
         if self._index is not None:
@@ -513,6 +526,12 @@ class Memory:
 
     def _after_write(self, action: str, changed: Iterable[Path], subject: str) -> None:
         """Hook called under the write lock after every successful change (git, index)."""
+        changed = builtins.list(changed)
+        # A watcher in this process keeps the index current and recalls skip their scan: it
+        # must apply this write before the next recall, not after its debounce. With no
+        # watcher (`mem add`) this is one dict look-up.
+        for keeper in keepers_of(self.root):
+            keeper.touched(changed)
         repo = self._commit_repo()
         if repo is not None:
             self._commit([repo.rel(file) for file in changed], f"mem {action}: {subject}", subject)

@@ -153,7 +153,7 @@ class Recaller:
         last_tier = _parse_tier(max_tier)
         prefix = normalize_prefix(scope)
 
-        report = self.index.refresh()
+        report = self.index.ensure_current()  # a scan, unless a watcher here keeps the index current
         timings: dict[str, float] = {"refresh": report.ms}
         terms = query_terms(query)
         found: dict[int, _Candidate] = {}

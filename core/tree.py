@@ -14,6 +14,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from .display import clip
 from .errors import InvalidError, NotFoundError
@@ -176,6 +177,35 @@ def _walk(
             else:
                 problem(relative, "entries belong in domain/topic/entry.md; skipped")
     return files, overviews, problems
+
+
+FileKind = Literal["entry", "ignored", "problem"]
+
+
+def classify_file(relative: str) -> tuple[FileKind, str]:
+    """How a walk of the root treats the file at `relative` (root-relative, '/'-separated).
+
+    ("entry", path) for an entry file the index holds; ("ignored", "") for what a walk skips
+    silently (hidden names such as `.mem/`, `.git/` and editors' swap files, `_archive/`,
+    files that are not `.md`, root-level files, `_index.md` overviews); ("problem", "") for a
+    `.md` file the walk would report (a name that is not a slug, a wrong depth, a folder that
+    is not a slug or nested too deep). This mirrors `_walk` for one name, without touching the
+    disk, so that a watcher can sort file events the way a full scan would.
+    """
+    parts = relative.split("/")
+    if any(not part or part[0] == "." for part in parts) or parts[0] == ARCHIVE_DIR:
+        return "ignored", ""
+    name = parts[-1]
+    if not name.endswith(ENTRY_SUFFIX):
+        return "ignored", ""
+    for depth, folder in enumerate(parts[:-1], 1):
+        if not is_slug(folder) or depth >= ENTRY_MAX_DEPTH:
+            return "problem", ""
+    if len(parts) == 1 or name == INDEX_FILE:
+        return "ignored", ""
+    if not is_slug(name[: -len(ENTRY_SUFFIX)]) or len(parts) < ENTRY_MIN_DEPTH:
+        return "problem", ""
+    return "entry", relative[: -len(ENTRY_SUFFIX)]
 
 
 def overview_file(root: Path, folder: str) -> Path:
