@@ -29,6 +29,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,13 @@ WATCH_COUNT_ATTEMPTS = 5
 INOTIFY_WATCHES = Path("/proc/sys/fs/inotify/max_user_watches")
 
 logger = logging.getLogger("contextree.watch")
+
+# watchdog warns when a folder's watch is registered twice - it races its own handling of a
+# new folder against the folder's creation event - and then keeps one: harmless, but the
+# warning would land in the middle of `mem watch`'s output.
+warnings.filterwarnings(
+    "ignore", message=r"Callback with id .* already exists", category=RuntimeWarning, module=r"watchdog\."
+)
 
 
 @dataclass(frozen=True)
