@@ -48,11 +48,15 @@ def _changes(flush: Flush) -> str:
     return ", ".join(parts) or "no change"
 
 
+def _count(number: int, word: str, plural: str | None = None) -> str:
+    return f"{number:,} {word if number == 1 else plural or word + 's'}"
+
+
 def _what(flush: Flush) -> str:
     if flush.full:
         return f"full scan ({flush.reason})"
     shown = ", ".join(flush.paths[:3]) + (f" and {len(flush.paths) - 3} more" if len(flush.paths) > 3 else "")
-    return f"{len(flush.paths)} path{'s' if len(flush.paths) != 1 else ''}: {shown}"
+    return f"{_count(len(flush.paths), 'path')}: {shown}"
 
 
 class Reporter:
@@ -80,15 +84,13 @@ class Reporter:
                 ms=first.ms if first else 0.0,
             )
         elif self.mode == "lines":
-            self._line(
-                f"watching {status.root}: {status.entries} entries, {status.problems} problems "
-                f"(indexed in {first.ms if first else 0:.0f} ms); Ctrl-C stops"
-            )
+            counts = f"{_count(status.entries, 'entry', 'entries')}, {_count(status.problems, 'problem')}"
+            self._line(f"watching {status.root}: {counts} (indexed in {first.ms if first else 0:.0f} ms); Ctrl-C stops")
         else:
             from rich.live import Live
 
             self.live = Live(self._status_line(status), console=console(), auto_refresh=False, transient=False)
-            self.live.start()
+            self.live.start(refresh=True)
 
     def flushed(self, flush: Flush) -> None:
         if self.watcher is None:
@@ -112,7 +114,7 @@ class Reporter:
             if not self.state.quiet:
                 self._line(
                     f"{_clock(flush.at)} {_what(flush)} in {flush.ms:.1f} ms: {_changes(flush)}; "
-                    f"{flush.entries} entries, {len(flush.problems)} problems"
+                    f"{_count(flush.entries, 'entry', 'entries')}, {_count(len(flush.problems), 'problem')}"
                 )
         else:
             self._redraw()
@@ -133,7 +135,9 @@ class Reporter:
         if self.mode == "json":
             self._json("stopped", entries=status.entries, flushes=status.flushes, events=status.events)
         elif self.mode == "lines" and not self.state.quiet:
-            self._line(f"stopped after {status.flushes} index updates ({status.events} file events)")
+            self._line(
+                f"stopped after {_count(status.flushes, 'index update')} ({_count(status.events, 'file event')})"
+            )
 
     # --- output --------------------------------------------------------------------------------
 
@@ -163,8 +167,8 @@ class Reporter:
         else:
             line.append("● ", style="bold green")
         line.append(f"{status.root}", style="bold")
-        line.append(f" · {status.entries:,} entries")
-        line.append(f" · {status.problems} problems", style="yellow" if status.problems else "dim")
+        line.append(f" · {_count(status.entries, 'entry', 'entries')}")
+        line.append(f" · {_count(status.problems, 'problem')}", style="yellow" if status.problems else "dim")
         if status.last_change_at is not None:
             line.append(f" · last change {_clock(status.last_change_at)}")
             if status.last_change:

@@ -768,15 +768,101 @@ def test_mem_watch_plain_lines_when_piped_and_an_error_for_a_missing_root(seeded
         assert process.stdout is not None
         first = process.stdout.readline()
         assert first.startswith(f"watching {seeded}: 10 entries, 0 problems")
+        assert first.rstrip().endswith("Ctrl-C stops")
         (seeded / "architecture/auth/note-0.md").unlink()
         line = process.stdout.readline()
         assert "1 path: architecture/auth/note-0" in line and "1 removed" in line and "9 entries" in line
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=TIMEOUT) == 0
-        assert process.stdout.read().startswith("stopped after 2 index updates")
+        assert process.stdout.read().startswith("stopped after 2 index updates (1 file event)")
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
     missing = run_mem("watch", env={"MEM_ROOT": str(tmp_path / "nowhere")})
     assert missing.returncode == 3 and missing.stderr.startswith("Error: memory root")
+
+
+# --- in-process use: mem mcp ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--watch", "--no-watch"])
+def test_mem_mcp_runs_the_watcher_in_process(seeded: Path, flag: str) -> None:
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from .conftest import MEM_BIN
+
+    params = StdioServerParameters(command=MEM_BIN, args=["mcp", flag], env={"MEM_ROOT": str(seeded)}, cwd=seeded)
+
+    async def recall(client: Client, query: str) -> dict[str, Any]:
+        result = await client.call_tool("recall", {"query": query})
+        assert not result.is_error, result.content
+        assert isinstance(result.structured_content, dict)
+        return result.structured_content
+
+    async def main() -> None:
+        async with Client(params, read_timeout_seconds=60) as client:
+            if flag == "--watch":
+                deadline = time.monotonic() + TIMEOUT
+                while (await recall(client, "auth"))["index"]["scanned"] != 0:
+                    assert time.monotonic() < deadline, "the server's watcher never took over"
+                    await anyio.sleep(0.05)  # it starts in the background; until then recall scans
+            else:
+                assert (await recall(client, "auth"))["index"]["scanned"] == 10
+            for number in range(3):  # a person's edit is seen by the very next call
+                write(seeded, f"architecture/auth/edited-{number}", entry_text(f"Edited {number}", f"pz{number}q"))
+                hits = (await recall(client, f"pz{number}q"))["results"]
+                assert [hit["path"] for hit in hits] == [f"architecture/auth/edited-{number}"]
+
+    anyio.run(main)
+
+
+def test_mem_watch_on_a_terminal_draws_a_live_status_line(seeded: Path) -> None:
+    import pty
+    import select
+    import signal
+
+    from .conftest import MEM_BIN
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [MEM_BIN, "watch"], stdin=terminal, stdout=terminal, stderr=terminal, env={**os.environ, "COLUMNS": "200"}
+    )
+    os.close(terminal)
+    screen = b""
+
+    def read_until(text: str) -> str:
+        nonlocal screen
+        deadline = time.monotonic() + TIMEOUT
+        while text.encode() not in screen:
+            assert time.monotonic() < deadline, screen.decode(errors="replace")
+            ready, _, _ = select.select([controller], [], [], 0.1)
+            if ready:
+                try:
+                    screen += os.read(controller, 65536)
+                except OSError:  # the process closed the terminal
+                    break
+        return screen.decode(errors="replace")
+
+    try:
+        assert "10 entries" in read_until("0 problems")
+        (seeded / "architecture/auth/note-0.md").unlink()
+        shown = read_until("9 entries")
+        assert "last change" in shown and "architecture/auth/note-0" in shown and "indexed" in shown
+        process.send_signal(signal.SIGINT)
+        assert "stopped" in read_until("stopped")
+        assert process.wait(timeout=TIMEOUT) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(controller)
+
+
+def test_mem_watch_help_does_not_import_watchdog(root: Path, tmp_path: Path) -> None:
+    from .test_imports import imported_modules
+
+    assert "watchdog" not in imported_modules(["watch", "--help"], tmp_path)
+    assert "watchdog" not in imported_modules(["recall", "anything"], tmp_path)
