@@ -371,7 +371,17 @@ class Index:
         folders: dict[str, str] = {}
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for path in paths:
+            known = {
+                path: (doc_id, mtime, size, digest)
+                for doc_id, path, mtime, size, digest in conn.execute(
+                    "SELECT id, path, mtime_ns, size, hash FROM docs WHERE path IN (SELECT value FROM json_each(?))",
+                    (_json_list(paths),),
+                )
+            }
+            # Documents in id order, as a full refresh meets them: updating the full-text
+            # tables in rowid order touches far fewer pages than in path order (2x at 1000).
+            ordered = sorted(paths, key=lambda path: known[path][0] if path in known else 1 << 62)
+            for path in ordered:
                 folder = path.rpartition("/")[0]
                 if folder not in folders:
                     folders[folder] = self._folder_state(folder)
@@ -385,8 +395,7 @@ class Index:
                 if info is not None and not stat.S_ISREG(info.st_mode):
                     conn.execute("ROLLBACK")
                     return None
-                row = conn.execute("SELECT id, mtime_ns, size, hash FROM docs WHERE path = ?", (path,)).fetchone()
-                previous: tuple[int, int, int, str] | None = (row[0], row[1], row[2], row[3]) if row else None
+                previous = known.get(path)
                 if info is None:
                     if previous is not None:
                         self._delete(conn, previous[0])

@@ -11,8 +11,8 @@ writes) or a checkout of hundreds of files is applied as one batch:
 - entry paths only: `Index.refresh_paths` (one `lstat` per path, the same hash/parse/problem
   logic as a full refresh); a save costs about a millisecond at any tree size;
 - a folder created, deleted or moved, a `.md` file the walk would report as a problem, a
-  symlink, more than `FULL_REFRESH_ABOVE` paths, a lost-events overflow, the index file
-  replaced by another process, or a retry after a failure: `Index.refresh()`, the full scan.
+  symlink, more paths than a scan would cost (`FULL_REFRESH_SHARE`), a lost-events overflow,
+  the index file replaced by another process, or a retry after a failure: `Index.refresh()`.
 
 While it runs, the watcher is registered as the root's keeper (core/index.py): recalls in
 this process ask it to apply what is pending and skip their own scan. It stops vouching for
@@ -59,9 +59,11 @@ from .paths import ARCHIVE_DIR, STATE_DIR
 from .store import file_limit
 from .tree import Problem, classify_file
 
-# More pending paths than this are applied by a full scan: past a few thousand files, one
-# walk of the tree is cheaper than a look-up per path (docs/watch.md has the measurements).
-FULL_REFRESH_ABOVE = 2000
+# When more paths are pending than this share of the indexed entries (and at least
+# FULL_REFRESH_MIN), one full scan costs about what the per-path updates would, so a scan is
+# used (docs/watch.md has the measurements: at 10k entries they break even near 3,000 paths).
+FULL_REFRESH_SHARE = 0.3
+FULL_REFRESH_MIN = 1000
 RETRY_SECONDS = 5.0  # after a failed flush, try again (a full refresh) this long after
 # How long a recall waits for its barrier event before it gives up and scans instead. The
 # usual wait is about a millisecond; watchdog holds an unpaired move for 0.5 s.
@@ -454,7 +456,7 @@ class Watcher:
                     reason = "retry"  # after a failure only a full scan can be trusted
             if not paths and reason is None:
                 return None
-            if reason is None and len(paths) > FULL_REFRESH_ABOVE:
+            if reason is None and len(paths) > max(FULL_REFRESH_MIN, self._entries * FULL_REFRESH_SHARE):
                 reason = "many"
             started = time.perf_counter()
             try:

@@ -201,6 +201,74 @@ def _parents(name: str) -> list[str]:
     return ["/".join(parts[:depth]) for depth in range(1, len(parts))]
 
 
+# --- Index.refresh_paths: the per-path update the watcher uses ---------------------------------
+
+
+def test_refresh_paths_gives_what_a_full_refresh_gives(seeded: Path, tmp_path: Path) -> None:
+    index = Index(seeded, file_limit(Config().limits.max_body_bytes))
+    index.refresh()
+    write(seeded, "architecture/auth/new", entry_text("New", "added"))
+    write(seeded, "architecture/auth/note-1", entry_text("Changed", "updated"))
+    (seeded / "architecture/auth/note-2.md").unlink()
+    write(seeded, "architecture/auth/note-3", "---\ntitle: [broken\n---\n")
+    (seeded / "architecture/storage/note-0.md").touch()  # touched, not changed
+    changed = ["architecture/auth/new", "architecture/auth/note-1", "architecture/auth/note-2"]
+    changed += ["architecture/auth/note-3", "architecture/storage/note-0", "nowhere/at/all"]
+    report = index.refresh_paths(changed)
+    assert (report.added, report.updated, report.removed) == (1, 1, 2)  # the broken file left the index
+    assert [problem.file for problem in report.problems] == ["architecture/auth/note-3.md"]
+    assert snapshot(index.db_path) == rebuilt(seeded, tmp_path / "rebuild")[0]
+    conn = sqlite3.connect(index.db_path)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()[0] == ""  # rescan next
+    conn.close()
+    write(seeded, "architecture/auth/note-3", entry_text("Repaired", "fixed"))
+    assert index.refresh_paths(["architecture/auth/note-3"]).added == 1
+    assert index.refresh().changed == 0  # the next full refresh finds nothing left to do
+    index.close()
+
+
+def test_refresh_paths_leaves_symlinks_to_a_full_scan(seeded: Path) -> None:
+    index = Index(seeded, file_limit(Config().limits.max_body_bytes))
+    index.refresh()
+    (seeded / "architecture/auth/link.md").symlink_to(seeded / "architecture/auth/note-0.md")
+    report = index.refresh_paths(["architecture/auth/link"])
+    assert report.scanned == 10  # it walked the tree (1 path would say 1), which reports the symlink
+    assert [problem.file for problem in index.walk_problems] == ["architecture/auth/link.md"]
+    index.close()
+
+
+def test_a_full_refresh_never_undoes_a_change_committed_after_its_walk(
+    seeded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan walks before it takes the write lock; a watcher may apply a newer change in
+    between. The scan must notice (SQLite's data_version) and walk again, not delete it."""
+    import contextree.core.index as index_module
+
+    limit = file_limit(Config().limits.max_body_bytes)
+    scanner, watcher_index = Index(seeded, limit), Index(seeded, limit)
+    scanner.refresh()
+    write(seeded, "architecture/auth/old-change", entry_text("Old", "makes the scan do work"))
+    real_walk = index_module.walk_entry_files
+    calls = []
+
+    def walk_then_race(root: Path) -> Any:
+        result = real_walk(root)
+        if not calls:  # right after the scan's first walk: a new file, applied by the watcher
+            write(seeded, "architecture/auth/raced", entry_text("Raced", "written after the walk"))
+            watcher_index.refresh_paths(["architecture/auth/raced"])
+        calls.append(root)
+        return result
+
+    monkeypatch.setattr(index_module, "walk_entry_files", walk_then_race)
+    scanner.refresh()
+    assert len(calls) == 2  # it walked again
+    conn = sqlite3.connect(scanner.db_path)
+    assert conn.execute("SELECT count(*) FROM docs WHERE path = 'architecture/auth/raced'").fetchone()[0] == 1
+    conn.close()
+    scanner.close()
+    watcher_index.close()
+
+
 # --- editors' ways of saving -----------------------------------------------------------------
 
 
