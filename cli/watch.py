@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from ..core.watch import Flush, Watcher, WatchStatus
 
 HEALTH_CHECK_SECONDS = 5.0  # how often the main thread checks that the observer is alive
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# SIGHUP: the terminal was closed. Not every platform has every signal (Windows: no SIGHUP).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def _clock(epoch: float | None) -> str:
@@ -67,6 +68,7 @@ class Reporter:
         self.watcher: Watcher | None = None
         self.live: Live | None = None
         self.lock = threading.Lock()
+        self.ready = threading.Event()  # set once `started` is out: updates come after it
         self.mode = "json" if state.json else "live" if sys.stdout.isatty() else "lines"
 
     # --- events ------------------------------------------------------------------------------
@@ -91,10 +93,12 @@ class Reporter:
 
             self.live = Live(self._status_line(status), console=console(), auto_refresh=False, transient=False)
             self.live.start(refresh=True)
+        self.ready.set()
 
     def flushed(self, flush: Flush) -> None:
-        if self.watcher is None:
+        if flush.by == "start":
             return  # the initial scan, reported by started()
+        self.ready.wait(HEALTH_CHECK_SECONDS)
         if self.mode == "json":
             self._json(
                 "flush",
@@ -195,15 +199,22 @@ def watch(ctx: typer.Context) -> None:
     state = use(ctx, "watch")
     memory = state.memory()
     reporter = Reporter(state)
-    stop = threading.Event()
-    watcher = memory.watch(on_flush=reporter.flushed, on_error=reporter.failed)
-    previous = _install_stop_handlers(stop)
+    stop = threading.Event()  # a stop signal came
+    wake = threading.Event()  # a stop signal, or the watcher cannot go on
+
+    def failed(message: str) -> None:
+        reporter.failed(message)
+        if watcher.fatal:
+            wake.set()
+
+    watcher = memory.watch(on_flush=reporter.flushed, on_error=failed)
+    previous = _install_stop_handlers(stop, wake)
     try:
         watcher.start()
         reporter.started(watcher)
-        while not stop.wait(HEALTH_CHECK_SECONDS):
-            if not watcher.alive():
-                break
+        # The periodic check catches an observer thread that died without a word.
+        while not wake.wait(HEALTH_CHECK_SECONDS) and watcher.alive():
+            pass
         status = watcher.status()
     finally:
         watcher.stop()
@@ -215,13 +226,14 @@ def watch(ctx: typer.Context) -> None:
         raise (NotFoundError if watcher.fatal else ExternalError)(message)
 
 
-def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:
+def _install_stop_handlers(stop: threading.Event, wake: threading.Event) -> dict[int, Any]:
     """Make the stop signals end the wait cleanly (not as KeyboardInterrupt, exit code 130)."""
     if threading.current_thread() is not threading.main_thread():
         return {}  # signal handlers can only be set in the main thread (tests call run())
 
     def handle(signum: int, frame: FrameType | None) -> None:
         stop.set()
+        wake.set()
 
     previous: dict[int, Any] = {}
     for signum in STOP_SIGNALS:

@@ -88,6 +88,7 @@ WATCH_COUNT_ATTEMPTS = 5
 INOTIFY_WATCHES = Path("/proc/sys/fs/inotify/max_user_watches")
 
 logger = logging.getLogger("contextree.watch")
+logger.addHandler(logging.NullHandler())  # a library: where its warnings go is the application's choice
 
 # watchdog warns when a folder's watch is registered twice - it races its own handling of a
 # new folder against the folder's creation event - and then keeps one: harmless, but the
@@ -414,8 +415,10 @@ class Watcher:
 
     def _fail(self, message: str, *, fatal: bool = False) -> None:
         with self._cond:
+            if self._fatal:
+                return  # the root is gone: what fails after that is only a consequence
             self._error = message
-            self._fatal = self._fatal or fatal
+            self._fatal = fatal
             self._failed_at = time.monotonic()
             self._cond.notify_all()
         logger.warning("%s", message)
@@ -449,6 +452,8 @@ class Watcher:
 
     def _flush(self, by: str) -> Flush | None:
         with self._apply_lock:
+            if self._stopping:
+                return None  # stop() closes the index under this lock: do not reopen it
             with self._cond:
                 paths, reason = self._pending, self._full_reason
                 self._pending, self._full_reason, self._first_at = set(), None, None
@@ -474,6 +479,9 @@ class Watcher:
                     self._pending |= paths
                     if self._first_at is None and self._pending:
                         self._first_at = time.monotonic()
+                if not self.root.is_dir():
+                    self._fail(f"the memory root {self.root} was deleted or moved", fatal=True)
+                    return None
                 message = error.message if isinstance(error, ExternalError) else f"{type(error).__name__}: {error}"
                 self._fail(f"the index could not be updated ({message}); recalls scan until it can")
                 return None

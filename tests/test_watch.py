@@ -851,6 +851,21 @@ def test_mem_watch_plain_lines_when_piped_and_an_error_for_a_missing_root(seeded
     assert missing.returncode == 3 and missing.stderr.startswith("Error: memory root")
 
 
+def test_mem_watch_exits_when_the_root_is_deleted(seeded: Path) -> None:
+    from .conftest import MEM_BIN
+
+    process = subprocess.Popen([MEM_BIN, "watch"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().startswith("watching")
+        shutil.rmtree(seeded)
+        assert process.wait(timeout=TIMEOUT) == 3
+        assert f"Error: the memory root {seeded} was deleted or moved" in process.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 # --- in-process use: mem mcp ------------------------------------------------------------------
 
 
