@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 from contextree import Memory
 from contextree.core.config import Config, WatchConfig, config_from_mapping
-from contextree.core.index import Index, keepers_of
+from contextree.core.index import Index
+from contextree.core.keepers import keepers_of
 from contextree.core.store import file_limit
 from contextree.core.tree import classify_file, walk_entry_files
 from contextree.core.watch import Flush, Watcher
