@@ -38,6 +38,10 @@ class WriteConfig:
 class RecallConfig:
     k: int = 10  # results returned by default
     candidates: int = 100  # BM25 candidates re-ranked per query
+    # Words in more than this share of the entries, and in more than `common_term_entries`
+    # entries, do not select BM25 candidates (they still count in the coverage): speed at scale.
+    common_term_share: float = 0.2
+    common_term_entries: int = 1000
     # BM25 field weights: title, keywords+tags, path words, summary, body. Equal weights
     # measured best on both benchmarks (docs/benchmarks.md): BM25's length normalisation
     # already favours a match in a short field such as the title.

@@ -135,6 +135,7 @@ class Index:
         self.state_dir = root / STATE_DIR
         self.db_path = self.state_dir / INDEX_FILE
         self._conn: sqlite3.Connection | None = None
+        self._vocabulary: tuple[str, list[str]] | None = None  # (content version, words)
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file _conn has open
         # The layout problems (bad names, wrong depths) found by the last full refresh: they
         # come from the walk, not from the database.
@@ -682,7 +683,12 @@ class Index:
         conn, _ = self.connection()
         wanted = sorted(set(initials))
         if not wanted:
-            return [row[0] for row in conn.execute("SELECT term FROM fuzzy_vocab")]
+            # The whole vocabulary is worth keeping for a long-running process (MCP server):
+            # it is reused until the indexed content changes.
+            version = self.version()
+            if self._vocabulary is None or self._vocabulary[0] != version:
+                self._vocabulary = (version, [row[0] for row in conn.execute("SELECT term FROM fuzzy_vocab")])
+            return self._vocabulary[1]
         words: list[str] = []
         for initial in wanted:
             upper = initial[:-1] + chr(ord(initial[-1]) + 1)

@@ -288,6 +288,12 @@ class Memory:
         entry, _, _ = self._read(normalize_entry_path(path), archived=archived)
         return entry
 
+    def read_text(self, path: str) -> str:
+        """The text of an entry file as stored, unparsed (for snippets: no YAML needed)."""
+        normalized = normalize_entry_path(path)
+        file = entry_file(self.root, normalized)
+        return decode_text(read_bytes_limited(file, self._file_limit()), normalized)
+
     def exists(self, path: str) -> bool:
         return entry_file(self.root, normalize_entry_path(path)).is_file()
 

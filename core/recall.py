@@ -19,6 +19,7 @@ lifecycle formula; nothing is returned when no hit reaches the floor of a tier t
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Mapping
@@ -27,8 +28,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from .config import Config
-from .entry import format_time
-from .errors import InvalidError
+from .entry import format_time, split_frontmatter
+from .errors import InvalidError, MemError
 from .index import DocRow, Index, RefreshReport
 from .lifecycle import Signals, effective_importance, rank_score, recency
 from .paths import normalize_prefix
@@ -350,7 +351,8 @@ class Recaller:
     @staticmethod
     def _similar_words(word: str, vocabulary: list[str], cutoff: float) -> dict[str, float]:
         """Up to 3 vocabulary words `word` may stand for, with a similarity 0-1: close
-        spellings (rapidfuzz ratio) and, for 4+ letters, words it begins (a partial word)."""
+        spellings (rapidfuzz ratio) and, for 4+ letters, words it begins (a partial word).
+        `vocabulary` is sorted (the index returns it so), so prefixes are found by bisection."""
         from rapidfuzz import fuzz, process
 
         similar = {
@@ -358,9 +360,10 @@ class Recaller:
             for term, score, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
         }
         if len(word) >= 4:  # "pgbounc" for "pgbouncer"
-            for term in vocabulary:
-                if term.startswith(word):
-                    similar[term] = max(similar.get(term, 0.0), 0.85 + 0.15 * len(word) / len(term))
+            start = bisect.bisect_left(vocabulary, word)
+            end = bisect.bisect_left(vocabulary, word + "\U0010ffff", start)
+            for term in vocabulary[start:end]:
+                similar[term] = max(similar.get(term, 0.0), 0.85 + 0.15 * len(word) / len(term))
         return dict(sorted(similar.items(), key=lambda item: -item[1])[:3])
 
     def _score(
@@ -382,14 +385,20 @@ class Recaller:
         preset = preset or {}
         weights = (cfg.weight_title, cfg.weight_keywords, cfg.weight_path, cfg.weight_summary, cfg.weight_body)
         all_terms = list(dict.fromkeys(term for similar in alternatives.values() for term in similar))
-        scored = dict(self.index.bm25(all_terms, weights, scope, cfg.candidates))
+        total = self.index.total_documents(scope)
+        term_docs = self._term_documents(all_terms, scope)
+        # Candidates come from the terms that discriminate: BM25 must score every entry that
+        # matches the query, and a word found in a large share of a large tree makes that most
+        # of the tree while adding little to the ranking. Such words still count in the
+        # coverage below. Small trees (under ~5,000 entries by default) are not affected.
+        common = max(cfg.common_term_share * total, cfg.common_term_entries)
+        selective = [term for term in all_terms if len(term_docs[term]) <= common] or all_terms
+        scored = dict(self.index.bm25(selective, weights, scope, cfg.candidates))
         for _, scores in preset.values():
             for doc_id, score in scores.items():
                 scored[doc_id] = scored.get(doc_id, 0.0) + score
         if not scored:
             return []
-        total = self.index.total_documents(scope)
-        term_docs = self._term_documents(all_terms, scope)
         word_weight: dict[str, float] = {}
         for word, similar in alternatives.items():
             containing = set().union(*(term_docs[term] for term in similar)) if similar else set()
@@ -490,11 +499,13 @@ class Recaller:
         return hits
 
     def _snippet(self, path: str, terms: list[str]) -> str:
+        """From the file as it is now; only the body is needed, so the YAML is not parsed."""
         try:
-            entry = self.memory.get(path)
-        except Exception:
-            return ""
-        return snippet(entry.body or entry.summary, terms)
+            text = self.memory.read_text(path)
+            body = split_frontmatter(text)[1]
+        except (MemError, ValueError):
+            return ""  # changed, removed or broken since the refresh: no snippet, not a failure
+        return snippet(body, terms)
 
 
 def _normalized(candidates: list[_Candidate], sharpness: float) -> list[_Candidate]:
