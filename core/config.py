@@ -74,12 +74,15 @@ class RecallConfig:
 
 @dataclass(frozen=True)
 class LifecycleConfig:
-    importance_bump_on_update: int = 5
+    """Importance, recency, maturity and archiving (docs/lifecycle.md has the formulas)."""
+
+    importance_bump_on_update: int = 5  # frontmatter importance rises by this on every update
     access_bonus: float = 3.0  # added to importance per counted recall (first hit or read in full)
-    importance_daily_decay: float = 0.995  # effective importance x this ^ days since update
-    half_life_days_normal: float = 21.0
+    importance_daily_decay: float = 0.995  # effective importance x this ^ days since update (decay: normal)
+    importance_daily_decay_slow: float = 0.999  # the same for decay: slow (decay: never does not fade)
+    half_life_days_normal: float = 21.0  # recency halves every 21 days without update or access
     half_life_days_slow: float = 180.0
-    weight_relevance: float = 0.6
+    weight_relevance: float = 0.6  # rank = (0.6 relevance + 0.2 importance/100 + 0.2 recency) x boost
     weight_importance: float = 0.2
     weight_recency: float = 0.2
     boost_core: float = 1.15
@@ -91,6 +94,12 @@ class LifecycleConfig:
     demote_validated_below: float = 35.0  # validated -> draft
     archive_below: float = 35.0  # drafts under this effective importance ...
     archive_after_days: float = 60.0  # ... untouched this long are archived by consolidate
+    # Near-duplicates (`mem consolidate`): two entries are proposed for a merge when they share
+    # this share of their distinct words (Jaccard) ...
+    duplicate_min_overlap: float = 0.3
+    # ... and 0.3 x rapidfuzz token_set_ratio(titles) + 0.7 x token_set_ratio(bodies) >= this.
+    duplicate_min_similarity: float = 68.0
+    duplicate_title_weight: float = 0.3
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,9 @@ class Recaller:
                 resolved_by = model.resolved_by
                 hits = self._model_hits(model.paths, model.resolved_by, terms, prefix)[:limit]
         if hits and self.config.recall.record_access:
-            self.state.record([hits[0].path], time.time())
+            # The lifecycle's "now" comes from the Memory's clock, so simulated time in tests
+            # and tools sees the same accesses that ranking and `mem consolidate` see.
+            self.state.record([hits[0].path], self.memory.clock().timestamp())
         if resolved_by is not None:
             message = f"resolved by the {resolved_by} tier"
         elif hits:
@@ -465,7 +467,7 @@ class Recaller:
             if row is None:
                 continue
             used = signals.get(row.path, Signals())
-            importance = effective_importance(row.importance, row.updated, used, now, lifecycle)
+            importance = effective_importance(row.importance, row.updated, used, now, lifecycle, row.decay)
             fresh = recency(row.decay, row.updated, used, now, lifecycle)
             score = rank_score(candidate.relevance, importance, fresh, row.maturity, lifecycle)
             if row.superseded_by:

@@ -79,7 +79,13 @@ class StateStore:
         )
         return {str(path): Signals(int(hits), float(last)) for path, hits, last in rows}
 
+    def all_signals(self) -> dict[str, Signals]:
+        """Every entry's signals (for `mem stats` and `mem consolidate`)."""
+        rows = self._run("SELECT path, hits, last_access FROM access")
+        return {str(path): Signals(int(hits), float(last)) for path, hits, last in rows}
+
     def record(self, paths: Iterable[str], when: float) -> None:
+        """Count one use of each path at `when` (epoch seconds, from the Memory's clock)."""
         for path in dict.fromkeys(paths):
             self._run(
                 "INSERT INTO access VALUES (?, 1, ?) ON CONFLICT(path) DO UPDATE SET hits = hits + 1, last_access = ?",
@@ -87,6 +93,21 @@ class StateStore:
                 when,
                 when,
             )
+
+    def merge(self, absorbed: str, into: str) -> None:
+        """A merged entry's usage counts for the entry it was merged into."""
+        rows = self._run("SELECT hits, last_access FROM access WHERE path = ?", absorbed)
+        if not rows:
+            return
+        hits, last = rows[0]
+        self._run(
+            "INSERT INTO access VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE SET hits = hits + excluded.hits, "
+            "last_access = max(last_access, excluded.last_access)",
+            into,
+            int(hits),
+            float(last),
+        )
+        self._run("DELETE FROM access WHERE path = ?", absorbed)
 
     def rename(self, moves: Mapping[str, str]) -> None:
         """Usage follows an entry when it moves."""
