@@ -13,7 +13,17 @@ from typing import Annotated
 
 import typer
 
-from . import agents, curate, doctor, entries, history, recall, setup, watch  # noqa: F401 - importing registers the commands
+from . import (  # noqa: F401 - importing registers the commands
+    agents,
+    curate,
+    doctor,
+    entries,
+    history,
+    lifecycle,
+    recall,
+    setup,
+    watch,
+)
 from .base import app
 from .output import State, print_error, print_warnings
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..core.entry import Entry
+    from ..core.lifecycle import Vitals
     from ..core.memory import FolderNode
 
 
@@ -90,6 +91,29 @@ def _badge(entry: Entry) -> str:
     return f"[dim]importance[/dim] {entry.importance} [{style}]{entry.maturity}[/{style}]"
 
 
+def _life_badge(entry: Entry, vitals: Vitals | None) -> str:
+    """Importance as written and as the lifecycle sees it now, recency and maturity."""
+    if vitals is None:
+        return _badge(entry)
+    style = MATURITY_STYLE.get(entry.maturity, "")
+    text = (
+        f"[dim]importance[/dim] {entry.importance} [dim]->[/dim] {vitals.effective_importance:.0f} "
+        f"[dim]recency[/dim] {vitals.recency:.2f} [{style}]{entry.maturity}[/{style}]"
+    )
+    if vitals.maturity_due != entry.maturity:
+        text += f" [dim](due: {vitals.maturity_due})[/dim]"
+    elif vitals.archive_due:
+        text += " [dim](due: archive)[/dim]"
+    return text
+
+
+def _vitals_data(vitals: Vitals) -> dict[str, Any]:
+    from ..core.jsonable import jsonable
+
+    data: dict[str, Any] = jsonable(vitals)
+    return data
+
+
 @app.command()
 def add(
     ctx: typer.Context,
@@ -145,7 +169,10 @@ def show(
 
     state = use(ctx, "show")
     location, archived = parse_location(path)
-    entry = state.memory().get(location, archived=archived)
+    memory = state.memory()
+    # Read in full: counts as a use in .mem/state.db (never written to the entry's file).
+    entry = memory.read(location, archived=archived)
+    vitals = memory.vitals([entry], archived=archived)[entry.path]
 
     def human(out: Console) -> None:
         if raw:
@@ -162,19 +189,23 @@ def show(
         lines = [f"[bold]{escape(entry.title)}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]"]
         if entry.summary:
             lines.append(f"[italic]{escape(printable(entry.summary, keep_newlines=True))}[/italic]")
-        facts = [_badge(entry), f"[dim]decay[/dim] {entry.decay}"]
+        facts = [_life_badge(entry, vitals), f"[dim]decay[/dim] {entry.decay}"]
         if entry.updated:
             facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
         if entry.source:
             facts.append(f"[dim]source[/dim] {escape(entry.source)}")
         lines.append("  ".join(facts))
+        used = f"used {vitals.hits}x" + (
+            f", last {format_time(vitals.last_access)}" if vitals.last_access is not None else ""
+        )
+        lines.append(f"[dim]{used}; untouched for {vitals.days_untouched:.0f} days[/dim]")
         for label, values in (("tags", entry.tags), ("keywords", entry.keywords), ("related", entry.related)):
             if values:
                 lines.append(f"[dim]{label}[/dim] {escape(', '.join(values))}")
         out.print(Panel("\n".join(lines), expand=False))
         out.print(Markdown(printable(entry.body, keep_newlines=True)))
 
-    emit(state, {"entry": _entry_data(entry), "archived": archived}, human)
+    emit(state, {"entry": _entry_data(entry), "archived": archived, "lifecycle": _vitals_data(vitals)}, human)
 
 
 @app.command("list")
@@ -221,17 +252,35 @@ def list_entries(
     emit(state, data, human, warnings=[str(problem) for problem in listing.problems])
 
 
-def _node_data(node: FolderNode) -> dict[str, Any]:
+def _node_data(node: FolderNode, vitals: dict[str, Vitals]) -> dict[str, Any]:
     return {
         "name": node.name,
         "path": node.path,
         "title": node.title,
         "summary": node.summary,
-        "folders": [_node_data(child) for child in node.folders],
+        "folders": [_node_data(child, vitals) for child in node.folders],
         "entries": [
-            {"path": e.path, "title": e.title, "importance": e.importance, "maturity": e.maturity} for e in node.entries
+            {
+                "path": e.path,
+                "title": e.title,
+                "importance": e.importance,
+                "maturity": e.maturity,
+                "effective_importance": vitals[e.path].effective_importance,
+                "recency": vitals[e.path].recency,
+                "maturity_due": vitals[e.path].maturity_due,
+                "archive_due": vitals[e.path].archive_due,
+                "hits": vitals[e.path].hits,
+            }
+            for e in node.entries
         ],
     }
+
+
+def _all_entries(node: FolderNode) -> list[Entry]:
+    found = list(node.entries)
+    for child in node.folders:
+        found += _all_entries(child)
+    return found
 
 
 @app.command()
@@ -239,9 +288,11 @@ def tree(
     ctx: typer.Context,
     prefix: Annotated[str | None, typer.Argument(help="Only this folder.")] = None,
 ) -> None:
-    """Draw the context tree with each entry's importance and maturity."""
+    """Draw the context tree with each entry's importance (as written -> effective), recency and maturity."""
     state = use(ctx, "tree")
-    view = state.memory().tree(prefix)
+    memory = state.memory()
+    view = memory.tree(prefix)
+    vitals = memory.vitals(_all_entries(view.root))
 
     def human(out: Console) -> None:
         from rich.markup import escape
@@ -259,13 +310,18 @@ def tree(
                 fill(branch.add(label(child)), child)
             for entry in node.entries:
                 name = entry.path.rsplit("/", 1)[-1]
-                branch.add(f"{escape(name)}  {escape(entry.title)}  {_badge(entry)}")
+                branch.add(f"{escape(name)}  {escape(entry.title)}  {_life_badge(entry, vitals.get(entry.path))}")
 
         root = Tree(label(view.root))
         fill(root, view.root)
         out.print(root)
 
-    emit(state, {"root": _node_data(view.root), "problems": view.problems}, human, warnings=map(str, view.problems))
+    emit(
+        state,
+        {"root": _node_data(view.root, vitals), "problems": view.problems},
+        human,
+        warnings=map(str, view.problems),
+    )
 
 
 @app.command()

@@ -61,13 +61,17 @@ from .store import (
 from .tree import Problem, Scan, find_root, overview_file, scan_tree
 
 if TYPE_CHECKING:
+    from .consolidate import ConsolidateResult
     from .context import ContextBlock
     from .curate import CurationPlan
     from .doctor import DoctorReport
+    from .graph import Graph
     from .index import Index, Progress, RefreshReport
+    from .lifecycle import Vitals
     from .recall import RecallResult
     from .safety import SecretFinding
     from .state import StateStore
+    from .stats import Stats
     from .watch import ErrorCallback, FlushCallback, Watcher
 
 Clock = Callable[[], datetime]
@@ -293,6 +297,45 @@ class Memory:
         normalized = normalize_entry_path(path)
         file = entry_file(self.root, normalized)
         return decode_text(read_bytes_limited(file, self._file_limit()), normalized)
+
+    def read(self, path: str, *, archived: bool = False) -> Entry:
+        """The entry at `path`, read in full by a person or an agent (`mem show`, MCP `show`):
+        unlike `get`, this counts as a use in `.mem/state.db`, which raises its effective
+        importance. Nothing is written to the entry's file."""
+        normalized = normalize_entry_path(path)
+        entry, _, _ = self._read(normalized, archived=archived)
+        if not archived and self.config.recall.record_access:
+            self.state().record([normalized], self.clock().timestamp())
+        return entry
+
+    def vitals(self, entries: Iterable[Entry], *, archived: bool = False) -> dict[str, Vitals]:
+        """Effective importance, recency and maturity of these entries now (by path)."""
+        from .lifecycle import Signals, entry_vitals
+
+        wanted = builtins.list(entries)
+        signals = self.state().signals(entry.path for entry in wanted)
+        now = self.clock().timestamp()
+        result: dict[str, Vitals] = {}
+        for entry in wanted:
+            mtime = None
+            if entry.updated is None and entry.created is None:
+                with contextlib.suppress(OSError, MemError):
+                    mtime = entry_file(self.root, entry.path, archived=archived).stat().st_mtime
+            used = Signals() if archived else signals.get(entry.path, Signals())
+            result[entry.path] = entry_vitals(entry, used, now, self.config.lifecycle, mtime)
+        return result
+
+    def stats(self, prefix: str | None = None) -> Stats:
+        """Counts by domain, maturity and age, usage and a histogram of effective importance."""
+        from .stats import collect
+
+        return collect(self, prefix)
+
+    def graph(self, prefix: str | None = None) -> Graph:
+        """The `related` links of the entries under `prefix` (render with core.graph)."""
+        from .graph import build
+
+        return build(self, prefix)
 
     def exists(self, path: str) -> bool:
         return entry_file(self.root, normalize_entry_path(path)).is_file()
@@ -875,16 +918,7 @@ class Memory:
         archived_path = normalize_entry_path(archive_as) if archive_as is not None else normalized
         with self._lock():
             entry, raw, file = self._read(normalized)
-            target = entry_file(self.root, archived_path, archived=True)
-            if target.exists():
-                raise ExistsError(
-                    f"'{ARCHIVE_DIR}/{archived_path}' already exists; restore or remove the archived copy first"
-                )
-            extra = {**entry.extra, ARCHIVED_AT_KEY: self._now(), ARCHIVED_REASON_KEY: reason or "forgotten"}
-            archived = replace(entry, extra=extra)
-            ensure_unchanged(file, raw)
-            create_exclusive(target, dump_entry(archived))
-            file.unlink()
+            archived, target = self._archive_entry(entry, raw, file, reason or "forgotten", archived_path=archived_path)
             self._after_write("forget", [file, target], normalized)
         return archived
 
@@ -921,6 +955,39 @@ class Memory:
             replace_if_unchanged(file, raw, text)
             self._after_write("update", [file], normalized)
         return entry, text
+
+    def _archive_entry(
+        self,
+        entry: Entry,
+        raw: bytes,
+        file: Path,
+        reason: str,
+        notes: Mapping[str, Any] | None = None,
+        *,
+        archived_path: str | None = None,
+    ) -> tuple[Entry, Path]:
+        """Move a live entry to `_archive/` (at its own path, or `archived_path`) with when and
+        why (and `notes`) in its frontmatter. The caller holds the write lock and read `raw`
+        from `file`."""
+        where = archived_path or entry.path
+        target = entry_file(self.root, where, archived=True)
+        if target.exists():
+            raise ExistsError(f"'{ARCHIVE_DIR}/{where}' already exists; restore or remove the archived copy first")
+        extra = {**entry.extra, **(notes or {}), ARCHIVED_AT_KEY: self._now(), ARCHIVED_REASON_KEY: reason}
+        archived = replace(entry, extra=extra)
+        ensure_unchanged(file, raw)
+        create_exclusive(target, dump_entry(archived))
+        file.unlink()
+        return archived, target
+
+    def consolidate(
+        self, prefix: str | None = None, *, merge: bool = False, dry_run: bool = False
+    ) -> ConsolidateResult:
+        """Apply the lifecycle to the files (docs/lifecycle.md): maturity moves, archiving of
+        stale drafts and, with `merge`, merging near-duplicates. `dry_run` only plans."""
+        from .consolidate import run
+
+        return run(self, prefix, merge=merge, dry_run=dry_run)
 
     def restore(self, path: str) -> Entry:
         """Bring an archived entry back to its path (the archive notes are removed)."""

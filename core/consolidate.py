@@ -1,0 +1,443 @@
+"""`mem consolidate`: the only place the lifecycle changes frontmatter.
+
+A run makes a *plan* from the files, `.mem/state.db` and the clock, then (unless it is a dry
+run) applies it under the tree's write lock:
+
+1. merges (only with `merge=True`): near-duplicates fold into the best entry of their group;
+   the others get `superseded_by:` and go to `_archive/` with a note;
+2. maturity moves: the thresholds with hysteresis applied to effective importance;
+3. archiving: drafts under the importance floor that nobody touched for the set time.
+
+Every step re-reads the entry under the lock and checks that it is still due (something may
+have changed since the plan), writes each file atomically, and records why in the entry.
+The whole run is one git commit when the memory is versioned, so `mem undo` reverts it at
+once. A run is idempotent: the plan of a second run with the same clock is empty.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from .config import LifecycleConfig
+from .duplicates import Document, DuplicatePair, distinct_blocks, find_duplicates
+from .entry import Entry, Maturity, dump_entry
+from .errors import MemError
+from .lifecycle import (
+    MATURITY_CHANGED_KEY,
+    MATURITY_ORDER,
+    MATURITY_REASON_KEY,
+    Signals,
+    Vitals,
+    check_thresholds,
+    entry_vitals,
+)
+from .store import atomic_write_text, replace_if_unchanged
+from .tree import Problem
+
+if TYPE_CHECKING:
+    from .memory import Memory
+
+SUPERSEDED_BY_KEY = "superseded_by"
+MERGED_FROM_KEY = "merged_from"
+
+Action = Literal["promote", "demote", "archive", "merge"]
+
+
+@dataclass(frozen=True)
+class MaturityMove:
+    action: Action  # promote or demote
+    path: str
+    before: str
+    after: str
+    effective_importance: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class ArchiveItem:
+    path: str
+    effective_importance: float
+    days_untouched: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class MergeProposal:
+    survivor: str  # the entry that stays and takes the others' distinct text
+    absorbed: tuple[str, ...]  # archived with `superseded_by: survivor`
+    pairs: tuple[DuplicatePair, ...]  # the near-duplicate pairs behind the proposal
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    now: datetime
+    prefix: str
+    entries: int  # live entries considered
+    merge: bool  # merges are part of what applying does (else only proposed)
+    merges: tuple[MergeProposal, ...]
+    moves: tuple[MaturityMove, ...]
+    archive: tuple[ArchiveItem, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.moves and not self.archive and not (self.merge and self.merges)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    path: str
+    done: bool
+    detail: str  # what was done, or why it was skipped
+
+
+@dataclass(frozen=True)
+class ConsolidateResult:
+    plan: Plan
+    dry_run: bool
+    outcomes: tuple[Outcome, ...]
+    ms: float
+
+
+@dataclass
+class _Item:
+    """An entry as the planner sees it; merges change the survivor's copy before maturity is planned."""
+
+    entry: Entry
+    mtime: float
+    signals: Signals
+
+
+def plan(memory: Memory, prefix: str | None = None, *, merge: bool = False) -> Plan:
+    cfg = memory.config.lifecycle
+    check_thresholds(cfg)
+    scan = memory.scan(prefix)
+    listing = memory.load(scan)
+    mtimes = {record.path: record.mtime_ns / 1e9 for record in scan.records}
+    moment = memory.clock()
+    now = moment.timestamp()
+    signals = memory.state().all_signals()
+    items = {
+        entry.path: _Item(entry, mtimes.get(entry.path, now), signals.get(entry.path, Signals()))
+        for entry in listing.entries
+    }
+    vitals = {path: entry_vitals(item.entry, item.signals, now, cfg, item.mtime) for path, item in items.items()}
+
+    documents = [
+        Document(
+            entry.path,
+            entry.title,
+            "\n".join((entry.summary, " ".join(entry.keywords), " ".join(entry.tags), entry.body)),
+            entry.body,
+        )
+        for entry in listing.entries
+    ]
+    merges = _group(find_duplicates(documents, cfg), vitals)
+
+    if merge:
+        # Plan maturity and archiving on the tree as it will be after the merges, so that
+        # the run leaves nothing for a second run to do.
+        bump = cfg.importance_bump_on_update
+        for proposal in merges:
+            group = [items[path] for path in (proposal.survivor, *proposal.absorbed)]
+            survivor = group[0]
+            importance = min(100, max(item.entry.importance for item in group) + bump)
+            hits = sum(item.signals.hits for item in group)
+            accesses = [item.signals.last_access for item in group if item.signals.last_access is not None]
+            survivor.entry = replace(survivor.entry, importance=importance, updated=moment.replace(microsecond=0))
+            survivor.signals = Signals(hits, max(accesses) if accesses else None)
+            vitals[proposal.survivor] = entry_vitals(survivor.entry, survivor.signals, now, cfg, survivor.mtime)
+            for path in proposal.absorbed:
+                del items[path]
+
+    moves: list[MaturityMove] = []
+    archive: list[ArchiveItem] = []
+    for path in sorted(items):
+        state = vitals[path]
+        if state.maturity_due != state.maturity:
+            up = MATURITY_ORDER[state.maturity_due] > MATURITY_ORDER.get(state.maturity, 0)
+            moves.append(
+                MaturityMove(
+                    "promote" if up else "demote",
+                    path,
+                    state.maturity,
+                    state.maturity_due,
+                    state.effective_importance,
+                    _move_reason(state, cfg),
+                )
+            )
+        elif state.archive_due:
+            archive.append(
+                ArchiveItem(path, state.effective_importance, state.days_untouched, _archive_reason(state, cfg))
+            )
+    return Plan(
+        now=moment,
+        prefix=prefix or "",
+        entries=len(listing.entries),
+        merge=merge,
+        merges=tuple(merges),
+        moves=tuple(moves),
+        archive=tuple(archive),
+        problems=listing.problems,
+    )
+
+
+def _rank(state: Vitals, path: str) -> tuple[int, float, float, str]:
+    """Which entry of a group survives: the most mature, then the most important, then the
+    most recently updated (the path only breaks exact ties, reproducibly)."""
+    return (MATURITY_ORDER.get(state.maturity, 0), state.effective_importance, state.last_update.timestamp(), path)
+
+
+def _group(pairs: list[DuplicatePair], vitals: Mapping[str, Vitals]) -> list[MergeProposal]:
+    """Merge proposals: connected groups of near-duplicates, each folding into its best entry.
+
+    Only entries that are near-duplicates *of the survivor itself* join its proposal; a
+    chain A~B~C does not merge A and C unless they are alike too.
+    """
+    parent: dict[str, str] = {}
+
+    def find(path: str) -> str:
+        while parent.setdefault(path, path) != path:
+            parent[path] = parent[parent[path]]
+            path = parent[path]
+        return path
+
+    for pair in pairs:
+        parent[find(pair.first)] = find(pair.second)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(parent):
+        groups[find(path)].append(path)
+    proposals = []
+    for members in groups.values():
+        survivor = max(members, key=lambda path: _rank(vitals[path], path))
+        direct = [pair for pair in pairs if survivor in (pair.first, pair.second)]
+        absorbed = sorted(pair.second if pair.first == survivor else pair.first for pair in direct)
+        best = max(direct, key=lambda pair: pair.similarity)
+        reason = (
+            f"near-duplicate: similarity {best.similarity:.0f} (titles {best.title_similarity:.0f}, "
+            f"bodies {best.body_similarity:.0f}), {best.overlap:.0%} shared words; the survivor is "
+            f"{vitals[survivor].maturity} with effective importance {vitals[survivor].effective_importance:.1f}"
+        )
+        proposals.append(MergeProposal(survivor, tuple(absorbed), tuple(direct), reason))
+    proposals.sort(key=lambda proposal: proposal.survivor)
+    return proposals
+
+
+def _move_reason(state: Vitals, cfg: LifecycleConfig) -> str:
+    up = MATURITY_ORDER[state.maturity_due] > MATURITY_ORDER.get(state.maturity, 0)
+    if up:
+        threshold = cfg.promote_core_at if state.maturity_due == "core" else cfg.promote_validated_at
+        return f"effective importance {state.effective_importance:.1f} >= {threshold:g}"
+    threshold = cfg.demote_core_below if state.maturity == "core" else cfg.demote_validated_below
+    if state.maturity_due == "draft":
+        threshold = cfg.demote_validated_below
+    return f"effective importance {state.effective_importance:.1f} < {threshold:g}"
+
+
+def _archive_reason(state: Vitals, cfg: LifecycleConfig) -> str:
+    return (
+        f"stale draft: effective importance {state.effective_importance:.1f} < {cfg.archive_below:g}, "
+        f"untouched for {state.days_untouched:.0f} days"
+    )
+
+
+# --- applying ----------------------------------------------------------------------------
+
+
+def run(memory: Memory, prefix: str | None = None, *, merge: bool = False, dry_run: bool = False) -> ConsolidateResult:
+    started = time.perf_counter()
+    proposal = plan(memory, prefix, merge=merge)
+    if dry_run or proposal.empty:
+        return ConsolidateResult(proposal, dry_run, (), _ms(started))
+    applier = _Applier(memory, proposal)
+    applier.apply()
+    return ConsolidateResult(proposal, dry_run, tuple(applier.outcomes), _ms(started))
+
+
+class _Applier:
+    def __init__(self, memory: Memory, proposal: Plan) -> None:
+        self.memory = memory
+        self.plan = proposal
+        self.cfg = memory.config.lifecycle
+        self.outcomes: list[Outcome] = []
+        self.changed: list[Path] = []
+
+    def apply(self) -> None:
+        memory = self.memory
+        with memory._lock():
+            try:
+                if self.plan.merge:
+                    redirects: dict[str, str] = {}
+                    for proposal in self.plan.merges:
+                        redirects.update(self._merge(proposal))
+                    if redirects:
+                        self._relink(redirects)
+                for move in self.plan.moves:
+                    self._move(move)
+                for item in self.plan.archive:
+                    self._archive(item)
+            finally:
+                # One commit for the run (when the memory is versioned): `mem undo` reverts
+                # a consolidation at once. Whatever was done before an error is kept.
+                if self.changed:
+                    memory._after_write("consolidate", self.changed, self._subject())
+
+    def _subject(self) -> str:
+        counts: dict[str, int] = defaultdict(int)
+        for outcome in self.outcomes:
+            if outcome.done:
+                counts[outcome.action] += 1
+        words = {"promote": "promoted", "demote": "demoted", "archive": "archived", "merge": "merged"}
+        return ", ".join(f"{counts[action]} {words[action]}" for action in words if counts[action]) or "no change"
+
+    def _now_vitals(self, entry: Entry, file: Path) -> Vitals:
+        signals = self.memory.state().signals([entry.path]).get(entry.path, Signals())
+        mtime = file.stat().st_mtime
+        return entry_vitals(entry, signals, self.memory.clock().timestamp(), self.cfg, mtime)
+
+    def _skip(self, action: Action, path: str, error: MemError) -> None:
+        self.outcomes.append(Outcome(action, path, False, error.message))
+
+    def _move(self, move: MaturityMove) -> None:
+        try:
+            entry, raw, file = self.memory._read(move.path)
+        except MemError as error:
+            self._skip(move.action, move.path, error)
+            return
+        state = self._now_vitals(entry, file)
+        if state.maturity_due == entry.maturity:
+            detail = f"no longer due: {entry.maturity}, effective importance {state.effective_importance:.1f}"
+            self.outcomes.append(Outcome(move.action, move.path, False, detail))
+            return
+        reason = _move_reason(state, self.cfg)
+        extra = {**entry.extra, MATURITY_CHANGED_KEY: self.memory._now(), MATURITY_REASON_KEY: reason}
+        moved = self.memory._validated(replace(entry, maturity=cast(Maturity, state.maturity_due), extra=extra))
+        try:
+            replace_if_unchanged(file, raw, dump_entry(moved))
+        except MemError as error:
+            self._skip(move.action, move.path, error)
+            return
+        self.changed.append(file)
+        self.outcomes.append(Outcome(move.action, move.path, True, reason))
+
+    def _archive(self, item: ArchiveItem) -> None:
+        try:
+            entry, raw, file = self.memory._read(item.path)
+        except MemError as error:
+            self._skip("archive", item.path, error)
+            return
+        state = self._now_vitals(entry, file)
+        if not state.archive_due:
+            detail = (
+                f"no longer due: {entry.maturity}, effective importance {state.effective_importance:.1f}, "
+                f"untouched for {state.days_untouched:.0f} days"
+            )
+            self.outcomes.append(Outcome("archive", item.path, False, detail))
+            return
+        reason = "consolidate: " + _archive_reason(state, self.cfg)
+        try:
+            _, target = self.memory._archive_entry(entry, raw, file, reason)
+        except MemError as error:
+            self._skip("archive", item.path, error)
+            return
+        self.changed += [file, target]
+        self.outcomes.append(Outcome("archive", item.path, True, reason))
+
+    def _merge(self, proposal: MergeProposal) -> dict[str, str]:
+        """Fold the absorbed entries into the survivor; returns {absorbed: survivor} for those done."""
+        memory = self.memory
+        try:
+            survivor, raw, file = memory._read(proposal.survivor)
+        except MemError as error:
+            self._skip("merge", proposal.survivor, error)
+            return {}
+        absorbed: list[tuple[Entry, bytes, Path]] = []
+        for path in proposal.absorbed:
+            try:
+                absorbed.append(memory._read(path))
+            except MemError as error:
+                self._skip("merge", path, error)
+        if not absorbed:
+            return {}
+
+        body = survivor.body
+        merged_from = _string_list(survivor.extra.get(MERGED_FROM_KEY))
+        group = {survivor.path, *(entry.path for entry, _, _ in absorbed)}
+        tags, keywords = list(survivor.tags), list(survivor.keywords)
+        related = [link for link in survivor.related if link not in group]
+        for entry, _, _ in absorbed:
+            blocks = distinct_blocks(entry.body, body)
+            if blocks:
+                body = body.rstrip("\n") + f"\n\n## Merged from `{entry.path}`\n\n" + "\n\n".join(blocks) + "\n"
+            tags += [tag for tag in entry.tags if tag not in tags]
+            keywords += [word for word in entry.keywords if word not in keywords]
+            related += [link for link in entry.related if link not in group and link not in related]
+            if entry.path not in merged_from:
+                merged_from.append(entry.path)
+        changed = (
+            body != survivor.body
+            or tuple(tags) != survivor.tags
+            or tuple(keywords) != survivor.keywords
+            or tuple(related) != survivor.related
+            or merged_from != _string_list(survivor.extra.get(MERGED_FROM_KEY))
+        )
+        if changed:
+            importance = max(entry.importance for entry, _, _ in [(survivor, raw, file), *absorbed])
+            updated = memory._validated(
+                replace(
+                    survivor,
+                    body=body,
+                    tags=tuple(tags),
+                    keywords=tuple(keywords),
+                    related=tuple(related),
+                    importance=min(100, importance + self.cfg.importance_bump_on_update),
+                    updated=memory._now(),
+                    extra={**survivor.extra, MERGED_FROM_KEY: merged_from},
+                )
+            )
+            try:
+                replace_if_unchanged(file, raw, dump_entry(updated))
+            except MemError as error:
+                self._skip("merge", proposal.survivor, error)
+                return {}
+            self.changed.append(file)
+
+        redirects: dict[str, str] = {}
+        for entry, entry_raw, entry_file_path in absorbed:
+            reason = f"consolidate: merged into {survivor.path} (near-duplicate)"
+            try:
+                _, target = memory._archive_entry(
+                    entry, entry_raw, entry_file_path, reason, notes={SUPERSEDED_BY_KEY: survivor.path}
+                )
+            except MemError as error:
+                self._skip("merge", entry.path, error)
+                continue
+            memory.state().merge(entry.path, survivor.path)
+            self.changed += [entry_file_path, target]
+            redirects[entry.path] = survivor.path
+            self.outcomes.append(Outcome("merge", entry.path, True, f"merged into {survivor.path}"))
+        return redirects
+
+    def _relink(self, redirects: Mapping[str, str]) -> None:
+        """`related` links to a merged entry now point at the entry it was merged into."""
+        for file, text in self.memory._rewrite_links(redirects, skip=set(redirects)):
+            atomic_write_text(file, text)
+            self.changed.append(file)
+
+
+def _string_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [str(value)] if isinstance(value, str) else []
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
