@@ -313,8 +313,12 @@ class _Applier:
             self._skip(move.action, move.path, error)
             return
         state = self._now_vitals(entry, file)
-        if state.maturity_due == entry.maturity:
-            detail = f"no longer due: {entry.maturity}, effective importance {state.effective_importance:.1f}"
+        if entry.maturity != move.before or state.maturity_due != move.after:
+            # Changed since the plan: apply only what was shown; the next run plans afresh.
+            detail = (
+                f"no longer due: {entry.maturity} -> {state.maturity_due}, "
+                f"effective importance {state.effective_importance:.1f}"
+            )
             self.outcomes.append(Outcome(move.action, move.path, False, detail))
             return
         reason = _move_reason(state, self.cfg)

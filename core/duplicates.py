@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from .config import LifecycleConfig
 from .text import STOPWORDS, words
 
-SIGNATURE_WORDS = 16
-SIGNATURE_MATCHES = 2
+SIGNATURE_WORDS = 32
+SIGNATURE_MATCHES = 3
 # rapidfuzz compares bodies character by character: cap what it sees, so a 1 MiB entry costs
 # what a long note costs. The word overlap still covers the whole body.
 COMPARE_CHARS = 6000
