@@ -28,6 +28,10 @@ from .text import STOPWORDS, words
 
 SIGNATURE_WORDS = 32
 SIGNATURE_MATCHES = 3
+# Most pairs come from the least selective signature words (in a tree with a small
+# vocabulary, a "rare" word may still sit in hundreds of signatures). Words are used from
+# the most selective up until this many pairs have been counted; the rest are skipped.
+PAIR_BUDGET = 1_500_000
 # rapidfuzz compares bodies character by character: cap what it sees, so a 1 MiB entry costs
 # what a long note costs. The word overlap still covers the whole body.
 COMPARE_CHARS = 6000
@@ -58,7 +62,8 @@ def word_set(*texts: str) -> frozenset[str]:
 
 
 def candidate_pairs(sets: Sequence[frozenset[str]]) -> set[tuple[int, int]]:
-    """Pairs of positions whose rare-word signatures share at least SIGNATURE_MATCHES words."""
+    """Pairs of positions whose rare-word signatures share at least SIGNATURE_MATCHES words,
+    or a word no other entry has (the strongest hint there is, and one pair per word)."""
     frequency: Counter[str] = Counter()
     for items in sets:
         frequency.update(items)
@@ -68,10 +73,17 @@ def candidate_pairs(sets: Sequence[frozenset[str]]) -> set[tuple[int, int]]:
         for _, word in heapq.nsmallest(SIGNATURE_WORDS, shared):
             postings[word].append(position)
     together: Counter[tuple[int, int]] = Counter()
-    for members in postings.values():
-        if len(members) > 1:
-            together.update(itertools.combinations(members, 2))
-    return {pair for pair, count in together.items() if count >= SIGNATURE_MATCHES}
+    exclusive: set[tuple[int, int]] = set()
+    spent = 0
+    for length, word in sorted((len(members), word) for word, members in postings.items() if len(members) > 1):
+        members = postings[word]
+        if frequency[word] == 2:
+            exclusive.add((members[0], members[1]))
+        spent += length * (length - 1) // 2
+        if spent > PAIR_BUDGET:
+            break
+        together.update(itertools.combinations(members, 2))
+    return exclusive | {pair for pair, count in together.items() if count >= SIGNATURE_MATCHES}
 
 
 def find_duplicates(documents: Sequence[Document], cfg: LifecycleConfig) -> list[DuplicatePair]:
