@@ -89,6 +89,11 @@ def test_candidate_pairs_need_three_shared_signature_words() -> None:
     assert candidate_pairs([word_set(text) for text in texts]) == {(0, 1)}
 
 
+def test_a_word_only_two_entries_have_makes_them_candidates() -> None:
+    texts = ("alpha beta inc4711", "gamma delta inc4711", "alpha beta", "alpha beta gamma delta")
+    assert (0, 1) in candidate_pairs([word_set(text) for text in texts])
+
+
 def test_distinct_blocks_skip_what_is_already_there() -> None:
     into = "First paragraph.\n\nSecond   paragraph\nwraps here.\n"
     body = "second paragraph wraps here.\n\nA new one.\n\n```\ncode\n\nblock\n```\n\nFirst paragraph.\n"

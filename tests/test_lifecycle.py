@@ -371,3 +371,23 @@ def test_vitals_json_matches_the_formulas(root: Path, mem: Mem) -> None:
     assert vitals.recency == pytest.approx(0.5, abs=1e-4)
     assert vitals.days_untouched == pytest.approx(21)
     assert not math.isnan(vitals.effective_importance)
+
+
+def test_the_config_template_documents_every_lifecycle_default() -> None:
+    from importlib.resources import files
+
+    import yaml
+    from contextree.core.config import config_from_mapping
+
+    lines = files("contextree.templates").joinpath("config.yaml").read_text().splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("# lifecycle:"))
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:])
+    config = config_from_mapping(yaml.safe_load("\n".join(block)))
+    assert config.warnings == ()
+    assert config.lifecycle == LifecycleConfig()
+    keys = {line.split(":")[0].strip() for line in block[1:] if ":" in line}
+    assert keys == set(LifecycleConfig.__dataclass_fields__)
