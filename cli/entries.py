@@ -163,7 +163,7 @@ def show(
     path: Annotated[str, typer.Argument(help="Entry path (prefix `_archive/` for an archived entry).")],
     raw: Annotated[bool, typer.Option("--raw", help="Print the file exactly as stored.")] = False,
 ) -> None:
-    """Show one entry: its metadata and body."""
+    """Show one entry: its metadata, lifecycle and body (reading it in full counts as a use)."""
     from ..core.entry import dump_entry, format_time
     from ..core.memory import parse_location
 

@@ -38,7 +38,7 @@ from ..core.errors import MemError
 from ..core.jsonable import jsonable
 from ..core.memory import Memory, parse_location
 from ..core.watch import Watcher
-from .entries import _entry_data, _node_data
+from .entries import _all_entries, _entry_data, _node_data
 
 logger = logging.getLogger("contextree.mcp")
 
@@ -212,11 +212,17 @@ class MemoryServer:
         ],
     ) -> CallToolResult:
         """Read one entry in full: its metadata (title, summary, tags, importance, maturity,
-        dates, source) and its whole markdown body."""
+        dates, source), its whole markdown body and its lifecycle (effective importance,
+        recency, uses). Reading an entry in full counts as a use of it."""
 
         def action(memory: Memory) -> dict[str, Any]:
+            from ..core.jsonable import jsonable
+
             location, archived = parse_location(path)
-            return {"entry": _entry_data(memory.get(location, archived=archived)), "archived": archived}
+            # Read in full: counts as a use (docs/lifecycle.md), like `mem show`.
+            entry = memory.read(location, archived=archived)
+            vitals = memory.vitals([entry], archived=archived)[entry.path]
+            return {"entry": _entry_data(entry), "archived": archived, "lifecycle": jsonable(vitals)}
 
         return await self.call("show", action)
 
@@ -229,7 +235,8 @@ class MemoryServer:
 
         def action(memory: Memory) -> dict[str, Any]:
             view = memory.tree(prefix)
-            return {"root": _node_data(view.root), "problems": view.problems}
+            vitals = memory.vitals(_all_entries(view.root))
+            return {"root": _node_data(view.root, vitals), "problems": view.problems}
 
         return await self.call("tree", action)
 

@@ -139,6 +139,9 @@ def plan(memory: Memory, prefix: str | None = None, *, merge: bool = False) -> P
             entry.body,
         )
         for entry in listing.entries
+        # An entry already superseded (by `mem curate`, or a merge restored by hand) holds
+        # outdated text: merging it would bring that text back into the newer entry.
+        if not entry.extra.get(SUPERSEDED_BY_KEY)
     ]
     merges = _group(find_duplicates(documents, cfg), vitals)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from .display import printable
 from .errors import MemError
 from .paths import entry_file
 from .tree import Problem
@@ -102,10 +103,10 @@ _MERMAID_STYLES = {
 
 
 def mermaid_text(text: str) -> str:
-    """Text safe inside a quoted Mermaid label: quotes, markup and entity starts become
-    Mermaid's `#code;` entities."""
+    """Text safe inside a quoted Mermaid label: invisible characters written as visible
+    escapes, then quotes, markup and entity starts turned into Mermaid's `#code;` entities."""
     out = []
-    for char in text:
+    for char in printable(text):
         if char in '"#<>&`\\' or ord(char) < 32:
             out.append(f"#{ord(char)};")
         else:
@@ -154,9 +155,9 @@ _DOT_STYLES = {
 
 
 def dot_string(text: str) -> str:
-    """A DOT double-quoted string: backslashes and quotes escaped, control characters dropped."""
-    cleaned = "".join(char for char in text if ord(char) >= 32)
-    return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT double-quoted string: invisible characters written as visible escapes (`\\x1b`),
+    then backslashes and quotes escaped."""
+    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def to_dot(graph: Graph) -> str:

@@ -137,6 +137,17 @@ def test_merge_keeps_the_survivor_archives_the_other_and_relinks(example: Path) 
     assert ABSORBED not in hits and hits[SURVIVOR].hits == 2 + (before_hits.hits if before_hits else 0)
 
 
+def test_an_entry_already_superseded_is_not_proposed_for_a_merge(example: Path) -> None:
+    """`mem curate` SUPERSEDE keeps the old entry live with `superseded_by`: merging its
+    outdated text back into the newer entry would undo the curation."""
+    text = (example / f"{ABSORBED}.md").read_text()
+    (example / f"{ABSORBED}.md").write_text(
+        text.replace("source: agent:codex\n", f"source: agent:codex\nsuperseded_by: {SURVIVOR}\n")
+    )
+    assert Memory(example).get(ABSORBED).extra["superseded_by"] == SURVIVOR
+    assert Memory(example, clock=FakeClock(EXAMPLE_NOW)).consolidate(dry_run=True).plan.merges == ()
+
+
 def test_without_merge_flag_merges_are_only_proposed(example: Path) -> None:
     memory = Memory(example, clock=FakeClock(EXAMPLE_NOW))
     survivor = (example / f"{SURVIVOR}.md").read_bytes()
@@ -160,10 +171,12 @@ def test_consolidate_is_idempotent(example: Path) -> None:
 
 def test_an_interrupted_merge_resumes_without_adding_text_twice(example: Path) -> None:
     memory = Memory(example, clock=FakeClock(EXAMPLE_NOW))
+    original = (example / f"{ABSORBED}.md").read_bytes()
     memory.consolidate(merge=True)
     survivor = (example / f"{SURVIVOR}.md").read_bytes()
     # As if the run had died after writing the survivor, before archiving the other entry.
-    memory.restore(ABSORBED)
+    (example / "_archive" / f"{ABSORBED}.md").unlink()
+    (example / f"{ABSORBED}.md").write_bytes(original)
     result = memory.consolidate(merge=True)
     assert [o.path for o in result.outcomes if o.action == "merge" and o.done] == [ABSORBED]
     assert (example / f"{SURVIVOR}.md").read_bytes() == survivor

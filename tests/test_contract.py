@@ -38,7 +38,30 @@ ENTRY = {
 }
 ENTRY_WITHOUT_BODY = ENTRY - {"body"}
 FOLDER = {"name", "path", "title", "summary", "folders", "entries"}
-FOLDER_ENTRY = {"path", "title", "importance", "maturity"}
+FOLDER_ENTRY = {
+    "path",
+    "title",
+    "importance",
+    "maturity",
+    "effective_importance",
+    "recency",
+    "maturity_due",
+    "archive_due",
+    "hits",
+}
+LIFECYCLE = {
+    "importance",
+    "effective_importance",
+    "recency",
+    "maturity",
+    "maturity_due",
+    "archive_due",
+    "hits",
+    "last_access",
+    "last_update",
+    "last_touch",
+    "days_untouched",
+}
 PROBLEM = {"file", "message"}
 FLAG = {"kind", "line", "reason", "excerpt"}
 INIT = {"root", "created", "files", "git", "commit", "warnings", "agents"}
@@ -105,7 +128,8 @@ def test_entry_commands(filled: Path, mem: Mem) -> None:
     assert set(data) == {"entry", "flags"} and set(data["entry"]) == ENTRY and data["flags"] == []
 
     data = ok_data(mem("show", "arch/auth/tokens", "--json"), "show")
-    assert set(data) == {"entry", "archived"} and set(data["entry"]) == ENTRY
+    assert set(data) == {"entry", "archived", "lifecycle"} and set(data["entry"]) == ENTRY
+    assert set(data["lifecycle"]) == LIFECYCLE
 
     data = ok_data(mem("list", "--json"), "list")
     assert set(data) == {"prefix", "archived", "count", "entries", "problems"}
@@ -129,6 +153,48 @@ def test_entry_commands(filled: Path, mem: Mem) -> None:
     assert set(data) == {"entry", "archived"} and set(data["entry"]) == ENTRY and data["archived"] is True
     data = ok_data(mem("forget", "ops/release/freeze", "--restore", "--json"), "forget")
     assert data["archived"] is False
+
+
+def test_lifecycle_commands(filled: Path, mem: Mem) -> None:
+    data = ok_data(mem("consolidate", "--dry-run", "--json"), "consolidate")
+    assert set(data) == {"plan", "dry_run", "outcomes", "ms", "summary"}
+    assert set(data["plan"]) == {"now", "prefix", "entries", "merge", "merges", "moves", "archive", "problems"}
+    assert set(data["summary"]) == {"promote", "demote", "archive", "merge"}
+    applied = ok_data(mem("consolidate", "--json"), "consolidate")
+    assert set(applied["summary"]) >= {"promote", "demote", "archive", "merge"}
+
+    data = ok_data(mem("stats", "--json"), "stats")
+    assert set(data) == {
+        "now",
+        "prefix",
+        "entries",
+        "archived",
+        "hits",
+        "domains",
+        "maturity",
+        "ages",
+        "importance",
+        "most_used",
+        "least_used",
+        "due",
+        "problems",
+    }
+    assert set(data["domains"][0]) == {"domain", "total", "draft", "validated", "core"}
+    assert set(data["importance"][0]) == {"low", "high", "count"}
+    assert set(data["least_used"][0]) == {
+        "path",
+        "title",
+        "hits",
+        "last_access",
+        "days_untouched",
+        "effective_importance",
+        "maturity",
+    }
+
+    data = ok_data(mem("graph", "--json"), "graph")
+    assert set(data) == {"prefix", "nodes", "edges", "problems", "format", "text", "broken"}
+    assert set(data["nodes"][0]) == {"id", "path", "title", "maturity", "kind"}
+    assert set(data["edges"][0]) == {"source", "target", "kind"}
 
 
 def test_doctor(filled: Path, mem: Mem) -> None:
@@ -210,9 +276,14 @@ def test_mcp_tools_return_the_cli_data(filled: Path, mem: Mem) -> None:
             assert not result.is_error, result.content
             return result.structured_content
 
-    assert anyio.run(call, "show", {"path": "arch/auth/tokens"}) == ok_data(
-        mem("show", "arch/auth/tokens", "--json"), "show"
-    )
+    through_mcp = anyio.run(call, "show", {"path": "arch/auth/tokens"})
+    through_cli = ok_data(mem("show", "arch/auth/tokens", "--json"), "show")
+    # Each read counts as a use: the CLI's came second and saw one more.
+    assert through_cli["lifecycle"]["hits"] == through_mcp["lifecycle"]["hits"] + 1
+    for data in (through_mcp, through_cli):
+        for key in ("hits", "effective_importance", "last_access", "last_touch", "days_untouched", "recency"):
+            data["lifecycle"].pop(key)
+    assert through_mcp == through_cli
     assert anyio.run(call, "tree", {"prefix": "arch"}) == ok_data(mem("tree", "arch", "--json"), "tree")
 
 

@@ -83,7 +83,8 @@ def test_add_show_and_a_bad_path_does_not_stop_the_server(root: Path, tmp_path: 
             )
             assert added["entry"]["path"] == "tools/mcp/first" and added["entry"]["source"] == "agent:test"
             shown = data(await client.call_tool("show", {"path": "tools/mcp/first"}))
-            assert shown == {"entry": added["entry"], "archived": False}
+            assert shown["entry"] == added["entry"] and shown["archived"] is False
+            assert shown["lifecycle"]["hits"] == 1  # reading in full through MCP counts as a use
             recalled = data(await client.call_tool("recall", {"query": "does MCP work over stdio", "k": 3}))
             assert recalled["resolved"] is True and recalled["results"][0]["path"] == "tools/mcp/first"
             assert "explain" not in recalled
