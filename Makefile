@@ -34,9 +34,9 @@ typecheck: $(BIN)/mem
 unit: $(BIN)/mem
 	$(BIN)/pytest -n auto -q
 
-## docs: regenerate the command reference in docs/cli.md from the code
+## docs: regenerate the command reference (docs/cli.md) and the config defaults (docs/configuration.md)
 docs: $(BIN)/mem
-	$(BIN)/python -m contextree.cli.reference docs/cli.md
+	$(BIN)/python -m contextree.cli.reference docs
 
 ## bench: the reproducible benchmarks (not run by CI); results go to docs/benchmarks.md
 bench: $(BIN)/mem
