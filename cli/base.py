@@ -12,17 +12,37 @@ from .output import State
 HELP = """contextree's `mem`: a long-term memory of markdown files for coding agents and people.
 
 Knowledge lives in a context tree (domain/topic/entry) of plain markdown files under
-`.memory/`; `mem recall` answers from it, fastest tier first.
+`.memory/`; `mem recall` answers from it, fastest tier first. Docs: docs/cli.md.
 """
 
+# The order `mem --help` lists commands in: the everyday ones first, by what they do.
+COMMAND_ORDER = (
+    "init", "add", "show", "list", "tree", "update", "mv", "forget",
+    "recall", "reindex", "curate",
+    "consolidate", "stats", "graph", "doctor",
+    "log", "undo", "sync", "watch",
+    "mcp", "memory-tool", "config",
+)  # fmt: skip
+
+
+class OrderedGroup(typer.core.TyperGroup):
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        names = super().list_commands(ctx)
+        rank = {name: position for position, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+
 app = typer.Typer(
+    cls=OrderedGroup,
     name="mem",
     help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Plain help: typer's rich help imports rich.markdown and rich.traceback (~70 ms), which
+    # would put `mem --help` over its 150 ms budget (docs/benchmarks.md).
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 
