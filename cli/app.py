@@ -1,8 +1,9 @@
 """`mem`: the entry point. Parses global options, runs one command, turns errors into exit codes.
 
-Command modules register themselves on the shared typer app when imported below. Heavy
-libraries (litellm, mcp, watchdog) are imported only inside the commands that use them, so
-`mem --help`, `mem add` and `mem recall` stay fast.
+Command modules register themselves on the shared typer app when imported. Only the module
+of the command being run is imported (typer then builds just its commands); `mem --help`
+and unknown commands load them all. Heavy libraries (litellm, mcp, watchdog) are imported
+only inside the commands that use them, so `mem --help`, `mem add` and `mem recall` stay fast.
 """
 
 from __future__ import annotations
@@ -13,22 +14,61 @@ from typing import Annotated
 
 import typer
 
-from . import (  # noqa: F401 - importing registers the commands
-    agents,
-    curate,
-    doctor,
-    entries,
-    history,
-    lifecycle,
-    recall,
-    setup,
-    watch,
-)
 from .base import app
 from .output import State, print_error, print_warnings
 
 # Global flags may also be given after the command (`mem recall q --json`), as agents tend to.
 _GLOBAL_FLAGS = {"--json", "--quiet", "-q", "--debug"}
+
+# Which module of cli/ defines each command (tests/test_cli_loading.py keeps this complete).
+COMMAND_MODULES = {
+    "init": "setup",
+    "config": "setup",
+    "add": "entries",
+    "show": "entries",
+    "list": "entries",
+    "tree": "entries",
+    "update": "entries",
+    "mv": "entries",
+    "forget": "entries",
+    "recall": "recall",
+    "reindex": "recall",
+    "curate": "curate",
+    "doctor": "doctor",
+    "consolidate": "lifecycle",
+    "stats": "lifecycle",
+    "graph": "lifecycle",
+    "log": "history",
+    "undo": "history",
+    "sync": "history",
+    "watch": "watch",
+    "mcp": "agents",
+    "memory-tool": "agents",
+}
+
+
+def load_commands(command: str | None = None) -> None:
+    """Register `command`'s module on the app, or every module when it is None or unknown."""
+    from importlib import import_module
+
+    module = COMMAND_MODULES.get(command or "")
+    for name in [module] if module else sorted(set(COMMAND_MODULES.values())):
+        import_module(f".{name}", __package__)
+
+
+def command_name(args: list[str]) -> str | None:
+    """The command named in `args` (global flags first, as hoist_global_flags leaves them)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--root":
+            skip = True
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 @app.callback()
@@ -83,6 +123,7 @@ def run(args: list[str]) -> int:
     from ..core.errors import ExitCode, MemError
 
     args = hoist_global_flags(args)
+    load_commands(command_name(args))
     state = State(json="--json" in args, debug="--debug" in args)
     command = typer.main.get_command(app)
     try:

@@ -22,8 +22,10 @@ CONFIG_END = "<!-- config:end -->"
 def _commands() -> list[tuple[str, Any]]:
     import typer
 
-    from . import app as _registered  # noqa: F401 - importing registers every command
+    from .app import load_commands
     from .base import app
+
+    load_commands()
 
     root = typer.main.get_command(app)
     found: list[tuple[str, Any]] = []

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import os
 import sqlite3
 import stat
@@ -47,7 +48,7 @@ from .store import FRONTMATTER_ALLOWANCE, decode_text, file_lock, read_bytes_lim
 from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
 from .tree import Problem, walk_entry_files
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 
@@ -56,6 +57,7 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE docs(
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL UNIQUE,
+    folder TEXT NOT NULL,
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     hash TEXT NOT NULL,
@@ -71,7 +73,12 @@ CREATE TABLE docs(
     flags TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX docs_title_key ON docs(title_key);
-CREATE TABLE problems(file TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, message TEXT NOT NULL);
+CREATE INDEX docs_folder ON docs(folder);
+CREATE TABLE problems(
+    file TEXT PRIMARY KEY, folder TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, message TEXT NOT NULL
+);
+CREATE INDEX problems_folder ON problems(folder);
+CREATE TABLE folders(folder TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
 CREATE VIRTUAL TABLE fts USING fts5(
     title, keywords, path, summary, body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -295,16 +302,34 @@ class Index:
                 # from an older view of the files.
                 files, walk_problems = walk_entry_files(self.root)
                 fingerprint = _fingerprint(files)
+            # Only folders whose files changed are compared file by file: one edited entry in
+            # a 100k-entry tree costs a lookup of its folder, not of every row.
+            by_folder: dict[str, list[tuple[str, int, int]]] = {}
+            for record in files:
+                by_folder.setdefault(_folder(record[0]), []).append(record)
+            stored_folders = dict(conn.execute("SELECT folder, fingerprint FROM folders").fetchall())
+            folder_prints = {folder: _fingerprint(records) for folder, records in by_folder.items()}
+            changed = [folder for folder, value in folder_prints.items() if stored_folders.get(folder) != value]
+            vanished = [folder for folder in stored_folders if folder not in folder_prints]
+            examined = _json_list(changed + vanished)
             known = {
                 path: (doc_id, mtime, size, digest)
-                for doc_id, path, mtime, size, digest in conn.execute("SELECT id, path, mtime_ns, size, hash FROM docs")
+                for doc_id, path, mtime, size, digest in conn.execute(
+                    "SELECT id, path, mtime_ns, size, hash FROM docs WHERE folder IN (SELECT value FROM json_each(?))",
+                    (examined,),
+                )
             }
             failed = {
-                file: (mtime, size) for file, mtime, size in conn.execute("SELECT file, mtime_ns, size FROM problems")
+                file: (mtime, size)
+                for file, mtime, size in conn.execute(
+                    "SELECT file, mtime_ns, size FROM problems WHERE folder IN (SELECT value FROM json_each(?))",
+                    (examined,),
+                )
             }
+            to_check = [record for folder in changed for record in by_folder[folder]]
             seen: set[str] = set()
-            total = len(files)
-            for done, (path, mtime_ns, size) in enumerate(files, 1):
+            total = len(to_check)
+            for done, (path, mtime_ns, size) in enumerate(to_check, 1):
                 seen.add(path)
                 if progress is not None and (done % 500 == 0 or done == total):
                     progress(done, total)
@@ -324,10 +349,13 @@ class Index:
                 if path not in seen:
                     self._delete(conn, doc_id)
                     removed += 1
-            conn.execute(
-                "DELETE FROM problems WHERE substr(file, 1, length(file) - 3) NOT IN (SELECT value FROM json_each(?))",
-                (_json_list(seen),),
+            for file in failed:
+                if file[: -len(ENTRY_SUFFIX)] not in seen:
+                    conn.execute("DELETE FROM problems WHERE file = ?", (file,))
+            conn.executemany(
+                "INSERT OR REPLACE INTO folders VALUES (?, ?)", [(folder, folder_prints[folder]) for folder in changed]
             )
+            conn.executemany("DELETE FROM folders WHERE folder = ?", [(folder,) for folder in vanished])
             conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (fingerprint,))
             if added or updated or removed or created:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
@@ -422,6 +450,8 @@ class Index:
                     removed += 1
             if wrote or removed:
                 conn.execute("UPDATE meta SET value = '' WHERE key = 'fingerprint'")
+                # The next full refresh must compare these folders' files again.
+                conn.executemany("INSERT OR REPLACE INTO folders VALUES (?, '')", [(folder,) for folder in folders])
             if added or updated or removed:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
             conn.execute("COMMIT")
@@ -499,7 +529,9 @@ class Index:
     ) -> str:
         where = path + ENTRY_SUFFIX
         message = message.removeprefix(f"{path}: ").removeprefix(f"{self.root / where}: ")
-        conn.execute("INSERT OR REPLACE INTO problems VALUES (?, ?, ?, ?)", (where, mtime_ns, size, message))
+        conn.execute(
+            "INSERT OR REPLACE INTO problems VALUES (?, ?, ?, ?, ?)", (where, _folder(path), mtime_ns, size, message)
+        )
         if previous is not None:
             self._delete(conn, previous[0])
             return "removed"
@@ -518,11 +550,12 @@ class Index:
         keywords = " ".join((*entry.keywords, *entry.tags))
         updated = _timestamp(entry.updated or entry.created, mtime_ns)
         cursor = conn.execute(
-            "INSERT INTO docs (id, path, mtime_ns, size, hash, title, title_key, summary, importance, maturity, decay,"
-            " updated, source, superseded_by, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO docs (id, path, folder, mtime_ns, size, hash, title, title_key, summary, importance, maturity,"
+            " decay, updated, source, superseded_by, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
                 entry.path,
+                _folder(entry.path),
                 mtime_ns,
                 size,
                 digest,
@@ -715,9 +748,14 @@ def _superseded_by(entry: Entry) -> str | None:
 
 
 def _fingerprint(files: list[tuple[str, int, int]]) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update("\n".join(f"{path}\0{mtime}\0{size}" for path, mtime, size in files).encode())
-    return digest.hexdigest()
+    # marshal serialises the tuples in C, twice as fast as formatting them: this runs at
+    # every recall over every file. Its format may change between Python versions; then the
+    # fingerprints simply differ once and the files are compared one by one.
+    return hashlib.blake2b(marshal.dumps(files), digest_size=16).hexdigest()
+
+
+def _folder(path: str) -> str:
+    return path.rpartition("/")[0]
 
 
 def _file_identity(file: Path) -> tuple[int, int] | None:
