@@ -5,7 +5,10 @@ For each size, on a generated tree (bench/treegen.py, cached under bench/out/tre
 - extra time of the first recall after one file changed (in-process and whole-process);
 - whole-process `mem recall --json` median and p95 (a new process per query, as a shell
   or agent calls it);
-- in-process `Memory.recall` p50 and p95 (one process, as the MCP server or a Python user);
+- in-process `Memory.recall` p50 and p95 (one process, as a Python user), with the
+  per-recall stat scan, and with an in-process watcher (as `mem mcp` runs by default);
+- whole-process `mem recall` while a `mem watch` process keeps the index current (the
+  recall asks the watcher instead of scanning, core/barrier.py);
 - peak RSS of a whole-process recall and of the in-process run;
 - ripgrep (`rg -i -l -e word ...`, Debian's package) over the same folder, same queries.
 
@@ -107,6 +110,17 @@ def bench_size(n: int, query_count: int) -> dict[str, Any]:
             in_process.append((time.perf_counter() - t0) * 1000)
     in_process_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    # In-process with a watcher: recalls skip the scan (the watcher vouches for the index).
+    watched: list[float] = []
+    with memory.watch():
+        for query in queries:
+            memory.recall(query, max_tier="fuzzy")
+        for _ in range(3):
+            for query in queries:
+                t0 = time.perf_counter()
+                memory.recall(query, max_tier="fuzzy")
+                watched.append((time.perf_counter() - t0) * 1000)
+
     # One file changed: the next recall re-indexes it.
     steady = statistics.median(in_process)
     target = root / (paths[len(paths) // 2] + ".md")
@@ -131,6 +145,22 @@ def bench_size(n: int, query_count: int) -> dict[str, Any]:
     for query in queries:
         whole.append(timed_run([MEM, "recall", query, "--json", "--max-tier", "fuzzy"], env))
     rss_whole = child_peak_rss_mb([MEM, "--root", str(root), "recall", queries[0], "--json"])
+
+    # Whole process while `mem watch` runs in another process.
+    watcher = subprocess.Popen(
+        [MEM, "--root", str(root), "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert watcher.stdout is not None
+    for line in watcher.stdout:  # wait for its first full scan
+        if '"started"' in line:
+            break
+    whole_watched: list[float] = []
+    try:
+        for query in queries:
+            whole_watched.append(timed_run([MEM, "recall", query, "--json", "--max-tier", "fuzzy"], env))
+    finally:
+        watcher.terminate()
+        watcher.wait()
 
     # ripgrep over the same folder: files containing any of the query's words.
     rg = shutil.which("rg")
@@ -162,6 +192,15 @@ def bench_size(n: int, query_count: int) -> dict[str, Any]:
             "p95": round(percentile(in_process, 0.95), 2),
             "max": round(max(in_process), 2),
         },
+        "in_process_watched_ms": {
+            "p50": round(percentile(watched, 0.5), 2),
+            "p95": round(percentile(watched, 0.95), 2),
+            "max": round(max(watched), 2),
+        },
+        "whole_process_watched_ms": {
+            "median": round(statistics.median(whole_watched), 1),
+            "p95": round(percentile(whole_watched, 0.95), 1),
+        },
         "peak_rss_mb": {"whole_process": round(rss_whole, 1), "in_process": round(in_process_rss, 1)},
         "ripgrep_ms": (
             {"median": round(statistics.median(rg_times), 1), "p95": round(percentile(rg_times, 0.95), 1)}
@@ -191,16 +230,18 @@ def main() -> int:
     (OUT / "scale.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
     print(
         "\n| entries | cold build (entries/s) | 1 file changed (+ms, in-process / whole) "
-        "| whole-process median / p95 ms | in-process p50 / p95 ms | peak RSS MB (whole / in-process) "
-        "| rg median ms |"
+        "| whole-process median / p95 ms | ... with mem watch running | in-process p50 / p95 ms "
+        "| ... with a watcher | peak RSS MB (whole / in-process) | rg median ms |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         rg = r["ripgrep_ms"]["median"] if r["ripgrep_ms"] else "n/a"
         print(
             f"| {r['entries']:,} | {r['cold_build_entries_per_s']:,} | {r['one_changed_extra_ms_in_process']} / "
             f"{r['one_changed_extra_ms_whole_process']} | {r['whole_process_ms']['median']} / "
-            f"{r['whole_process_ms']['p95']} | {r['in_process_ms']['p50']} / {r['in_process_ms']['p95']} | "
+            f"{r['whole_process_ms']['p95']} | {r['whole_process_watched_ms']['median']} / "
+            f"{r['whole_process_watched_ms']['p95']} | {r['in_process_ms']['p50']} / {r['in_process_ms']['p95']} | "
+            f"{r['in_process_watched_ms']['p50']} / {r['in_process_watched_ms']['p95']} | "
             f"{r['peak_rss_mb']['whole_process']} / {r['peak_rss_mb']['in_process']} | {rg} |"
         )
     return 0

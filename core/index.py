@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import marshal
 import os
 import sqlite3
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .barrier import request_current
 from .entry import Entry, EntryFormatError, check_body_size, parse_entry
 from .errors import MemError
 from .keepers import keepers_of
@@ -48,7 +50,7 @@ from .store import FRONTMATTER_ALLOWANCE, decode_text, file_lock, read_bytes_lim
 from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
 from .tree import Problem, walk_entry_files
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 
@@ -143,6 +145,7 @@ class Index:
         self.db_path = self.state_dir / INDEX_FILE
         self._conn: sqlite3.Connection | None = None
         self._vocabulary: tuple[str, list[str]] | None = None  # (content version, words)
+        self._walk_problems_stored: str | None = None
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file _conn has open
         # The layout problems (bad names, wrong depths) found by the last full refresh: they
         # come from the walk, not from the database.
@@ -223,7 +226,7 @@ class Index:
         try:
             conn.executescript(_SCHEMA)
             conn.execute(
-                "INSERT INTO meta VALUES ('schema', ?), ('fingerprint', ''), ('version', ?)",
+                "INSERT INTO meta VALUES ('schema', ?), ('fingerprint', ''), ('version', ?), ('walk_problems', '[]')",
                 (SCHEMA_VERSION, uuid.uuid4().hex),
             )
         finally:
@@ -248,6 +251,13 @@ class Index:
         """
         keepers = keepers_of(self.root)
         if not keepers:
+            started = time.perf_counter()
+            if request_current(self.root):  # a watcher in another process vouched for it
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    conn, created = self.connection()
+                    if not created:
+                        problems = self._read_walk_problems(conn) + self._stored_problems(conn)
+                        return RefreshReport(0, 0, 0, 0, False, problems, _ms(started))
             return self.refresh()
         started = time.perf_counter()
         for keeper in keepers:
@@ -289,6 +299,7 @@ class Index:
         fingerprint = _fingerprint(files)
         stored = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if stored and stored[0] == fingerprint and not created:
+            self._store_walk_problems(conn, walk_problems)
             self.walk_problems = walk_problems
             problems = walk_problems + self._stored_problems(conn)
             return RefreshReport(len(files), 0, 0, 0, False, problems, _ms(started))
@@ -357,6 +368,7 @@ class Index:
             )
             conn.executemany("DELETE FROM folders WHERE folder = ?", [(folder,) for folder in vanished])
             conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (fingerprint,))
+            self._store_walk_problems(conn, walk_problems)
             if added or updated or removed or created:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
             conn.execute("COMMIT")
@@ -477,6 +489,18 @@ class Index:
             if not stat.S_ISDIR(mode):
                 return "missing"
         return "ok"
+
+    def _store_walk_problems(self, conn: sqlite3.Connection, problems: tuple[Problem, ...]) -> None:
+        """Keep the layout problems of the last walk where other processes can read them (a
+        recall that a watcher vouched for does not walk)."""
+        value = json.dumps([[problem.file, problem.message] for problem in problems])
+        if value != self._walk_problems_stored:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'walk_problems'", (value,))
+            self._walk_problems_stored = value
+
+    def _read_walk_problems(self, conn: sqlite3.Connection) -> tuple[Problem, ...]:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'walk_problems'").fetchone()
+        return tuple(Problem(file, message) for file, message in json.loads(row[0])) if row else ()
 
     def _stored_problems(self, conn: sqlite3.Connection) -> tuple[Problem, ...]:
         return tuple(
@@ -767,8 +791,6 @@ def _file_identity(file: Path) -> tuple[int, int] | None:
 
 
 def _json_list(values: Iterable[object]) -> str:
-    import json
-
     return json.dumps(list(values))
 
 

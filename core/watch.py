@@ -51,6 +51,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+from .barrier import BARRIER_PREFIX, WatcherLock
 from .config import Config
 from .errors import ExternalError, InvalidError
 from .index import INDEX_FILE, Index, RefreshReport
@@ -189,6 +190,9 @@ class Watcher:
         self._last_flush: Flush | None = None
         self._entries = 0
         self._barrier_prefix = f"{STATE_DIR}/watch-barrier-{os.getpid()}-{id(self):x}-"
+        # Held while healthy: tells recalls in other processes that they may ask this watcher
+        # instead of scanning (core/barrier.py).
+        self._vouch = WatcherLock(root)
         self._barrier_sent = 0
         self._barrier_seen = 0
 
@@ -229,10 +233,12 @@ class Watcher:
         self._worker = threading.Thread(target=self._run, name=f"mem-watch {self.root}", daemon=True)
         self._worker.start()
         register_keeper(self.root, self)
+        self._vouch.acquire()
         return self
 
     def stop(self) -> None:
         """Stop watching: recalls scan again; the observer and the worker are joined."""
+        self._vouch.release()
         unregister_keeper(self.root, self)
         with self._cond:
             self._stopping = True
@@ -362,6 +368,10 @@ class Watcher:
             if relative.startswith(self._barrier_prefix):
                 self._barrier_event(relative)
                 continue
+            if relative.startswith(f"{STATE_DIR}/{BARRIER_PREFIX}"):
+                if kind == "created":
+                    self._answer_barrier(relative)
+                continue
             if relative == ".":
                 if kind in ("deleted", "moved"):
                     self._fail(f"the memory root {self.root} was deleted or moved", fatal=True)
@@ -376,6 +386,19 @@ class Watcher:
                     self._request_full("folder", relative)
                 continue
             self._note_path(relative, kind, is_link=kind in ("created", "moved"))
+
+    def _answer_barrier(self, relative: str) -> None:
+        """Another process's recall asks whether the index is current (core/barrier.py):
+        every change made before its marker was created has reached this handler by now, so
+        apply what is pending and remove the marker - or leave it, and let the recall scan,
+        when this watcher cannot vouch for the index."""
+        if not self.healthy():
+            return
+        if self._pending or self._full_reason is not None:
+            self._flush("recall")
+        if self.healthy():
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / relative).unlink()
 
     def _barrier_event(self, relative: str) -> None:
         with contextlib.suppress(ValueError):
@@ -414,6 +437,7 @@ class Watcher:
             self._cond.notify_all()  # the worker sleeps until something is pending
 
     def _fail(self, message: str, *, fatal: bool = False) -> None:
+        self._vouch.release()  # other processes' recalls scan again until a flush succeeds
         with self._cond:
             if self._fatal:
                 return  # the root is gone: what fails after that is only a consequence
@@ -487,6 +511,8 @@ class Watcher:
                 return None
             with self._cond:
                 self._error = None
+            if not self._vouch.held and not self._stopping and self.healthy():
+                self._vouch.acquire()
             self._record(flush)
             return flush
 

@@ -950,3 +950,43 @@ def test_mem_watch_help_does_not_import_watchdog(root: Path, tmp_path: Path) -> 
 
     assert "watchdog" not in imported_modules(["watch", "--help"], tmp_path)
     assert "watchdog" not in imported_modules(["recall", "anything"], tmp_path)
+
+
+# --- a watcher in another process: recalls ask it instead of scanning (core/barrier.py) ---------
+
+
+def test_recall_in_another_process_trusts_a_running_mem_watch(seeded: Path) -> None:
+    import signal
+
+    from .conftest import MEM_BIN, run_mem
+
+    def recall(query: str) -> dict[str, Any]:
+        completed = run_mem("recall", query, "--json", "--max-tier", "fuzzy")
+        assert completed.returncode == 0, completed.stderr
+        return json.loads(completed.stdout)["data"]
+
+    assert recall("kangaroo")["index"]["scanned"] == 10  # no watcher yet: the recall scans
+    process = subprocess.Popen(
+        [MEM_BIN, "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    try:
+        read_json_lines(process, lambda event: event["data"]["event"] == "started")
+        # Written just before the recall, long before the watcher's debounce would fire:
+        # the barrier makes the watcher apply it first, and the recall skips its scan.
+        write(seeded, "gotchas/zoo/kangaroo", entry_text("Kangaroo gotcha", "kangaroos box"))
+        data = recall("kangaroo")
+        assert data["index"]["scanned"] == 0
+        assert [hit["path"] for hit in data["results"]] == ["gotchas/zoo/kangaroo"]
+        (seeded / "gotchas/zoo/kangaroo.md").unlink()
+        gone = recall("kangaroo")
+        assert gone["index"]["scanned"] == 0 and gone["results"] == []
+        process.send_signal(signal.SIGKILL)  # a dead watcher holds no lock: recalls scan again
+        process.wait(timeout=TIMEOUT)
+        write(seeded, "gotchas/zoo/wallaby", entry_text("Wallaby gotcha", "wallabies hop"))
+        after = recall("wallaby")
+        assert after["index"]["scanned"] == 11 and after["results"][0]["path"] == "gotchas/zoo/wallaby"
+        assert not list((seeded / ".mem").glob("barrier-*"))  # no marker left behind
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
