@@ -48,7 +48,7 @@ from .paths import ENTRY_SUFFIX, STATE_DIR
 from .safety import find_injection, iter_kinds
 from .store import FRONTMATTER_ALLOWANCE, decode_text, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
-from .tree import Problem, walk_entry_files
+from .tree import FolderFiles, Problem, walk_entry_folders
 
 SCHEMA_VERSION = "5"
 INDEX_FILE = "index.db"
@@ -295,14 +295,15 @@ class Index:
     def _refresh(self, started: float, progress: Progress | None) -> RefreshReport:
         conn, created = self.connection()
         data_version = conn.execute("PRAGMA data_version").fetchone()[0]
-        files, walk_problems = walk_entry_files(self.root)
-        fingerprint = _fingerprint(files)
+        by_folder, walk_problems = walk_entry_folders(self.root)
+        folder_prints, fingerprint = _fingerprints(by_folder)
+        scanned = sum(len(records) for records in by_folder.values())
         stored = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if stored and stored[0] == fingerprint and not created:
             self._store_walk_problems(conn, walk_problems)
             self.walk_problems = walk_problems
             problems = walk_problems + self._stored_problems(conn)
-            return RefreshReport(len(files), 0, 0, 0, False, problems, _ms(started))
+            return RefreshReport(scanned, 0, 0, 0, False, problems, _ms(started))
 
         added = updated = removed = 0
         conn.execute("BEGIN IMMEDIATE")
@@ -311,15 +312,12 @@ class Index:
                 # Another connection committed between our walk and our lock - a watcher that
                 # applied a change it saw after we walked: walk again, or we would undo it
                 # from an older view of the files.
-                files, walk_problems = walk_entry_files(self.root)
-                fingerprint = _fingerprint(files)
+                by_folder, walk_problems = walk_entry_folders(self.root)
+                folder_prints, fingerprint = _fingerprints(by_folder)
+                scanned = sum(len(records) for records in by_folder.values())
             # Only folders whose files changed are compared file by file: one edited entry in
             # a 100k-entry tree costs a lookup of its folder, not of every row.
-            by_folder: dict[str, list[tuple[str, int, int]]] = {}
-            for record in files:
-                by_folder.setdefault(_folder(record[0]), []).append(record)
             stored_folders = dict(conn.execute("SELECT folder, fingerprint FROM folders").fetchall())
-            folder_prints = {folder: _fingerprint(records) for folder, records in by_folder.items()}
             changed = [folder for folder, value in folder_prints.items() if stored_folders.get(folder) != value]
             vanished = [folder for folder in stored_folders if folder not in folder_prints]
             examined = _json_list(changed + vanished)
@@ -378,7 +376,7 @@ class Index:
             raise
         self.walk_problems = walk_problems
         problems = walk_problems + self._stored_problems(conn)
-        return RefreshReport(len(files), added, updated, removed, created, problems, _ms(started))
+        return RefreshReport(scanned, added, updated, removed, created, problems, _ms(started))
 
     def refresh_paths(self, paths: Iterable[str]) -> RefreshReport:
         """Bring just these entry paths up to date: files that changed, appeared or vanished.
@@ -771,11 +769,19 @@ def _superseded_by(entry: Entry) -> str | None:
     return str(successor) if successor else None
 
 
-def _fingerprint(files: list[tuple[str, int, int]]) -> str:
-    # marshal serialises the tuples in C, twice as fast as formatting them: this runs at
-    # every recall over every file. Its format may change between Python versions; then the
-    # fingerprints simply differ once and the files are compared one by one.
-    return hashlib.blake2b(marshal.dumps(files), digest_size=16).hexdigest()
+def _fingerprints(by_folder: FolderFiles) -> tuple[dict[str, str], str]:
+    """A fingerprint of each folder's (path, mtime, size) records, and one of the whole tree.
+
+    marshal serialises the tuples in C, twice as fast as formatting them: this runs at every
+    recall over every file. Its format may change between Python versions; then the
+    fingerprints simply differ once and the files are compared one by one.
+    """
+    prints = {
+        folder: hashlib.blake2b(marshal.dumps(records), digest_size=16).hexdigest()
+        for folder, records in by_folder.items()
+    }
+    whole = hashlib.blake2b(marshal.dumps(sorted(prints.items())), digest_size=16).hexdigest()
+    return prints, whole
 
 
 def _folder(path: str) -> str:

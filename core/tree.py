@@ -87,18 +87,23 @@ def scan_tree(root: Path, prefix: str = "", *, archived: bool = False) -> Scan:
     return Scan(tuple(records), tuple(sorted(overviews)), tuple(sorted(problems, key=lambda p: p.file)))
 
 
-def walk_entry_files(root: Path) -> tuple[list[tuple[str, int, int]], tuple[Problem, ...]]:
-    """(path, mtime_ns, size) of every live entry file, in walk order, and the problems found.
+FolderFiles = dict[str, list[tuple[str, int, int]]]
+
+
+def walk_entry_folders(root: Path) -> tuple[FolderFiles, tuple[Problem, ...]]:
+    """Every live entry file as (path, mtime_ns, size), grouped by folder in walk order, and
+    the problems found.
 
     The index calls this at the start of every recall, so it avoids per-file objects: at
     100k entries the `stat` calls are most of its cost.
     """
-    files, _, problems = _walk(root, root, "", shown_base="")
-    return files, tuple(sorted(problems, key=lambda p: p.file))
+    folders: FolderFiles = {}
+    _, _, problems = _walk(root, root, "", shown_base="", folders=folders)
+    return folders, tuple(sorted(problems, key=lambda p: p.file))
 
 
 def _walk(
-    root: Path, base: Path, prefix: str, *, shown_base: str
+    root: Path, base: Path, prefix: str, *, shown_base: str, folders: FolderFiles | None = None
 ) -> tuple[list[tuple[str, int, int]], list[str], list[Problem]]:
     files: list[tuple[str, int, int]] = []
     overviews: list[str] = []
@@ -131,6 +136,7 @@ def _walk(
             problem(relative_folder or ".", f"cannot be read ({error.strerror})")
             continue
         depth = relative_folder.count("/") + 2 if relative_folder else 1  # depth of the children
+        bucket: list[tuple[str, int, int]] = []
         parent = relative_folder + "/" if relative_folder else ""
         entries_allowed = ENTRY_MIN_DEPTH <= depth <= ENTRY_MAX_DEPTH
         for item in items:
@@ -150,7 +156,7 @@ def _walk(
                     except FileNotFoundError:
                         continue  # removed between listing and stat: simply not there any more
                     if stat.S_ISREG(info.st_mode):
-                        files.append((parent + name[:-suffix_length], info.st_mtime_ns, info.st_size))
+                        bucket.append((parent + name[:-suffix_length], info.st_mtime_ns, info.st_size))
                     else:
                         problem(parent + name, "is not a regular file; skipped")
                     continue
@@ -176,6 +182,10 @@ def _walk(
                 problem(relative, "file name is not a slug (lowercase a-z, 0-9, '-'); skipped")
             else:
                 problem(relative, "entries belong in domain/topic/entry.md; skipped")
+        if bucket:
+            files.extend(bucket)
+            if folders is not None:
+                folders[relative_folder] = bucket
     return files, overviews, problems
 
 

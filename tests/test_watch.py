@@ -28,7 +28,7 @@ from contextree.core.config import Config, WatchConfig, config_from_mapping
 from contextree.core.index import Index
 from contextree.core.keepers import keepers_of
 from contextree.core.store import file_limit
-from contextree.core.tree import classify_file, walk_entry_files
+from contextree.core.tree import classify_file, walk_entry_folders
 from contextree.core.watch import Flush, Watcher
 
 from .gitutil import git, isolate_git
@@ -188,8 +188,8 @@ def test_the_classification_agrees_with_a_real_walk(root: Path) -> None:
     for name in names:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("# x\n")
-    files, problems = walk_entry_files(root)
-    walked = {path + ".md" for path, _, _ in files}
+    folders, problems = walk_entry_folders(root)
+    walked = {path + ".md" for records in folders.values() for path, _, _ in records}
     for name in names:
         kind, _ = classify_file(name)
         assert (kind == "entry") == (name in walked), name
@@ -249,7 +249,7 @@ def test_a_full_refresh_never_undoes_a_change_committed_after_its_walk(
     scanner, watcher_index = Index(seeded, limit), Index(seeded, limit)
     scanner.refresh()
     write(seeded, "architecture/auth/old-change", entry_text("Old", "makes the scan do work"))
-    real_walk = index_module.walk_entry_files
+    real_walk = index_module.walk_entry_folders
     calls = []
 
     def walk_then_race(root: Path) -> Any:
@@ -260,7 +260,7 @@ def test_a_full_refresh_never_undoes_a_change_committed_after_its_walk(
         calls.append(root)
         return result
 
-    monkeypatch.setattr(index_module, "walk_entry_files", walk_then_race)
+    monkeypatch.setattr(index_module, "walk_entry_folders", walk_then_race)
     scanner.refresh()
     assert len(calls) == 2  # it walked again
     conn = sqlite3.connect(scanner.db_path)
