@@ -347,7 +347,9 @@ class Index:
                     continue
                 if previous is None and failed.get(path + ENTRY_SUFFIX) == (mtime_ns, size):
                     continue  # still the same broken file
-                outcome = self._index_file(conn, path, mtime_ns, size, previous)
+                outcome = self._index_file(
+                    conn, path, mtime_ns, size, previous, had_problem=path + ENTRY_SUFFIX in failed
+                )
                 if outcome == "added":
                     added += 1
                 elif outcome == "updated":
@@ -512,8 +514,13 @@ class Index:
         mtime_ns: int,
         size: int,
         previous: tuple[int, int, int, str] | None,
+        *,
+        had_problem: bool = True,
     ) -> str:
-        """(Re)index one file; returns 'added', 'updated', 'removed' (now broken) or 'touched'."""
+        """(Re)index one file; returns 'added', 'updated', 'removed' (now broken) or 'touched'.
+
+        `had_problem=False` when the caller knows no problem is recorded for the file (saves a
+        statement per file when the whole tree is indexed)."""
         file = self.root / (path + ENTRY_SUFFIX)
         try:
             data = read_bytes_limited(file, self.file_limit)
@@ -533,7 +540,8 @@ class Index:
             return self._record_problem(conn, path, mtime_ns, size, "; ".join(error.problems), previous)
         except MemError as error:
             return self._record_problem(conn, path, mtime_ns, size, error.message, previous)
-        conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,))
+        if had_problem:
+            conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,))
         if previous is not None:
             self._delete(conn, previous[0])
         flags = ",".join(iter_kinds(find_injection(text)))
