@@ -45,7 +45,6 @@ from .entry import Entry, EntryFormatError, check_body_size, parse_entry
 from .errors import MemError
 from .keepers import keepers_of
 from .paths import ENTRY_SUFFIX, STATE_DIR
-from .safety import find_injection, iter_kinds
 from .store import FRONTMATTER_ALLOWANCE, decode_text, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
 from .tree import FolderFiles, Problem, walk_entry_folders
@@ -544,6 +543,8 @@ class Index:
             conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,))
         if previous is not None:
             self._delete(conn, previous[0])
+        from .safety import find_injection, iter_kinds  # only when a file is (re)indexed
+
         flags = ",".join(iter_kinds(find_injection(text)))
         self._insert(conn, entry, mtime_ns, size, digest, flags, doc_id=previous[0] if previous else None)
         return "updated" if previous is not None else "added"

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import importlib.util
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import git
 from .config import CONFIG_FILE, Config, load_config
 from .entry import (
     Decay,
@@ -61,6 +63,7 @@ from .store import (
 from .tree import Problem, Scan, find_root, overview_file, scan_tree
 
 if TYPE_CHECKING:
+    from . import git
     from .consolidate import ConsolidateResult
     from .context import ContextBlock
     from .curate import CurationPlan
@@ -73,6 +76,26 @@ if TYPE_CHECKING:
     from .state import StateStore
     from .stats import Stats
     from .watch import ErrorCallback, FlushCallback, Watcher
+
+
+def _lazy_module(name: str) -> ModuleType:
+    """A module that is imported on first attribute access (the stdlib's LazyLoader): git
+    support (and subprocess) costs ~9 ms to import and most commands never touch it."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:  # pragma: no cover - our own package
+        raise ImportError(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+if not TYPE_CHECKING:
+    git = _lazy_module(f"{__package__}.git")
 
 Clock = Callable[[], datetime]
 ARCHIVED_AT_KEY = "archived_at"
