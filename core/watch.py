@@ -99,6 +99,18 @@ warnings.filterwarnings(
 )
 
 
+class _StopRaceFilter(logging.Filter):
+    """watchdog logs an ERROR when an inotify event arrives while its emitter thread is
+    stopping ("queue_events() called when the thread is inactive"); the event is dropped on
+    purpose - we are stopping - so the record is noise (it showed on every `mem mcp` exit)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_StopRaceFilter())
+
+
 @dataclass(frozen=True)
 class Flush:
     """One application of pending changes to the index."""
