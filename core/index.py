@@ -493,9 +493,14 @@ class Index:
         """Keep the layout problems of the last walk where other processes can read them (a
         recall that a watcher vouched for does not walk)."""
         value = json.dumps([[problem.file, problem.message] for problem in problems])
-        if value != self._walk_problems_stored:
+        if value == self._walk_problems_stored:
+            return
+        # Compared with what is stored, not just written: a recall that finds nothing changed
+        # must not write (a write makes SQLite checkpoint, with an fsync, when it closes).
+        row = conn.execute("SELECT value FROM meta WHERE key = 'walk_problems'").fetchone()
+        if row is None or row[0] != value:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'walk_problems'", (value,))
-            self._walk_problems_stored = value
+        self._walk_problems_stored = value
 
     def _read_walk_problems(self, conn: sqlite3.Connection) -> tuple[Problem, ...]:
         row = conn.execute("SELECT value FROM meta WHERE key = 'walk_problems'").fetchone()

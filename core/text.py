@@ -16,12 +16,24 @@ from functools import lru_cache
 
 # Han, Hiragana, Katakana, Hangul: scripts written without spaces between words.
 _CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u3100-\u312f"
-_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_CJK_RUN_PATTERN = f"[{_CJK_CLASS}]+"
 # Other scripts without word separators (Thai, Lao, Myanmar, Khmer, Tibetan): these go to the
 # trigram fallback index.
 _OTHER_UNSPACED_CLASS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u0f00-\u0fff"
-_UNSPACED = re.compile(f"[{_CJK_CLASS}{_OTHER_UNSPACED_CLASS}]")
+_UNSPACED_PATTERN = f"[{_CJK_CLASS}{_OTHER_UNSPACED_CLASS}]"
 _OTHER_UNSPACED = re.compile(f"[{_OTHER_UNSPACED_CLASS}]")
+
+
+# The CJK classes take ~5 ms to compile, paid by every process that imports this module;
+# ASCII text (most queries, most entries) never needs them, so they compile on first use.
+@lru_cache(maxsize=1)
+def _cjk_run() -> re.Pattern[str]:
+    return re.compile(_CJK_RUN_PATTERN)
+
+
+@lru_cache(maxsize=1)
+def _unspaced() -> re.Pattern[str]:
+    return re.compile(_UNSPACED_PATTERN)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # English function words: they match nearly every entry and only add noise to BM25 and to
@@ -42,12 +54,12 @@ STOPWORDS = frozenset(
 
 
 def has_unspaced_script(text: str) -> bool:
-    return _UNSPACED.search(text) is not None
+    return not text.isascii() and _unspaced().search(text) is not None
 
 
 def needs_trigrams(text: str) -> bool:
     """Text in a script that neither spaces nor CJK bigrams split into words (Thai, ...)."""
-    return _OTHER_UNSPACED.search(text) is not None
+    return not text.isascii() and _OTHER_UNSPACED.search(text) is not None
 
 
 def split_unspaced(query: str) -> tuple[str, list[str]]:
@@ -71,7 +83,10 @@ def _bigrams(match: re.Match[str]) -> str:
 
 def cjk_to_bigrams(text: str) -> str:
     """Rewrite CJK runs as space-separated overlapping bigrams (see the module docstring)."""
-    return _CJK_RUN.sub(_bigrams, text) if _CJK_RUN.search(text) else text
+    if text.isascii():
+        return text
+    pattern = _cjk_run()
+    return pattern.sub(_bigrams, text) if pattern.search(text) else text
 
 
 def fold(text: str) -> str:
@@ -106,7 +121,7 @@ def fts_quote(term: str) -> str:
 def estimate_tokens(text: str) -> int:
     """Rough token count for budgets: ~4 characters per token for English, 1 per CJK char.
     (A real tokenizer depends on the model; this errs on the side of fitting.)"""
-    cjk = len(_UNSPACED.findall(text))
+    cjk = 0 if text.isascii() else len(_unspaced().findall(text))
     return (len(text) - cjk) // 4 + cjk + 1
 
 
