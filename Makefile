@@ -38,9 +38,18 @@ unit: $(BIN)/mem
 docs: $(BIN)/mem
 	$(BIN)/python -m contextree.cli.reference docs
 
-## bench: the reproducible benchmarks (not run by CI); results go to docs/benchmarks.md
+## bench: every benchmark of docs/benchmarks.md, in order (not run by CI; about 15 minutes,
+## most of it building the 100k-entry tree once: it is cached in bench/out/trees/)
 bench: $(BIN)/mem
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/locomo.py
+	$(BIN)/python bench/escalation.py --fake
+	$(BIN)/python bench/watch_latency.py --sizes 1000 10000 --writes 40 --idle 10
+	$(BIN)/python bench/mcp_startup.py --runs 20
+	$(BIN)/python bench/git_write.py --runs 30
+	$(BIN)/python bench/lifecycle.py --entries 10000 --queries 200 --out bench/out/lifecycle.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
