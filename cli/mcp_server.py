@@ -81,14 +81,18 @@ def _error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
-def llm_configured(env: dict[str, str] | None = None) -> bool:
-    """Whether `curate` can work: a model is named and the core has curation.
+def llm_configured(root: str | None = None, env: dict[str, str] | None = None) -> bool:
+    """Whether `curate` can work: a model is named, by MEM_LLM_MODEL or by `llm.model` in the
+    memory's config.yaml (no memory yet: only the environment can say)."""
+    from ..core.errors import MemError
+    from ..core.llm import resolve_settings
 
-    Only the MEM_LLM_MODEL environment variable is checked for now: the `llm` section of
-    config.yaml does not exist yet, and reading it here would guess at its shape.
-    """
     environment = os.environ if env is None else env
-    return bool(environment.get(LLM_MODEL_ENV)) and hasattr(Memory, "curate")
+    try:
+        config = Memory(root, env=environment).config.llm
+    except MemError:
+        return bool(environment.get(LLM_MODEL_ENV))
+    return resolve_settings(config, environment) is not None
 
 
 class MemoryServer:
@@ -304,7 +308,7 @@ def build_server(root: str | None = None, *, log_level: str = "WARNING") -> MCPS
             read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
         ),
     )
-    if llm_configured():
+    if llm_configured(root):
         server.add_tool(
             tools.curate,
             name="curate",

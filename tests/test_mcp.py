@@ -216,5 +216,7 @@ def test_curate_is_offered_only_with_a_model(root: Path, monkeypatch: pytest.Mon
 
     assert anyio.run(names) == TOOLS
     monkeypatch.setenv("MEM_LLM_MODEL", "openai/test-model")
-    expected = TOOLS | {"curate"} if hasattr(Memory, "curate") else TOOLS
-    assert anyio.run(names) == expected
+    assert anyio.run(names) == TOOLS | {"curate"}
+    monkeypatch.delenv("MEM_LLM_MODEL")
+    (root / "config.yaml").write_text("llm:\n  model: openai/from-config\n")  # a model named in config.yaml
+    assert anyio.run(names) == TOOLS | {"curate"}
