@@ -995,13 +995,31 @@ class Memory:
         where = archived_path or entry.path
         target = entry_file(self.root, where, archived=True)
         if target.exists():
-            raise ExistsError(f"'{ARCHIVE_DIR}/{where}' already exists; restore or remove the archived copy first")
+            leftover = self._interrupted_archive(entry, target, notes or {})
+            if leftover is None:
+                raise ExistsError(f"'{ARCHIVE_DIR}/{where}' already exists; restore or remove the archived copy first")
+            # A previous run was killed after writing the archived copy and before removing
+            # the live one: finish it instead of leaving the entry in both places.
+            ensure_unchanged(file, raw)
+            file.unlink()
+            return leftover, target
         extra = {**entry.extra, **(notes or {}), ARCHIVED_AT_KEY: self._now(), ARCHIVED_REASON_KEY: reason}
         archived = replace(entry, extra=extra)
         ensure_unchanged(file, raw)
         create_exclusive(target, dump_entry(archived))
         file.unlink()
         return archived, target
+
+    def _interrupted_archive(self, entry: Entry, target: Path, notes: Mapping[str, Any]) -> Entry | None:
+        """The archived copy at `target` if it is `entry` plus archive notes (what an archive
+        killed half-way leaves), else None."""
+        try:
+            archived = self.parse_bytes(entry.path, read_bytes_limited(target, self._file_limit()), entry.path)
+        except MemError:
+            return None
+        added = {ARCHIVED_AT_KEY, ARCHIVED_REASON_KEY, *notes}
+        original = {key: value for key, value in archived.extra.items() if key not in added}
+        return archived if replace(archived, extra=original) == entry else None
 
     def consolidate(
         self, prefix: str | None = None, *, merge: bool = False, dry_run: bool = False
