@@ -34,6 +34,8 @@ def _cjk_run() -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def _unspaced() -> re.Pattern[str]:
     return re.compile(_UNSPACED_PATTERN)
+
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # English function words: they match nearly every entry and only add noise to BM25 and to
