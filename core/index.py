@@ -35,6 +35,7 @@ import sqlite3
 import stat
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -304,7 +305,7 @@ class Index:
             problems = walk_problems + self._stored_problems(conn)
             return RefreshReport(scanned, 0, 0, 0, False, problems, _ms(started))
 
-        added = updated = removed = 0
+        counts: Counter[str] = Counter()  # outcomes of _index_file: added, updated, removed, touched
         conn.execute("BEGIN IMMEDIATE")
         try:
             if conn.execute("PRAGMA data_version").fetchone()[0] != data_version:
@@ -349,16 +350,11 @@ class Index:
                 outcome = self._index_file(
                     conn, path, mtime_ns, size, previous, had_problem=path + ENTRY_SUFFIX in failed
                 )
-                if outcome == "added":
-                    added += 1
-                elif outcome == "updated":
-                    updated += 1
-                elif outcome == "removed":
-                    removed += 1
+                counts[outcome] += 1
             for path, (doc_id, *_rest) in known.items():
                 if path not in seen:
                     self._delete(conn, doc_id)
-                    removed += 1
+                    counts["removed"] += 1
             for file in failed:
                 if file[: -len(ENTRY_SUFFIX)] not in seen:
                     conn.execute("DELETE FROM problems WHERE file = ?", (file,))
@@ -368,7 +364,7 @@ class Index:
             conn.executemany("DELETE FROM folders WHERE folder = ?", [(folder,) for folder in vanished])
             conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (fingerprint,))
             self._store_walk_problems(conn, walk_problems)
-            if added or updated or removed or created:
+            if counts["added"] or counts["updated"] or counts["removed"] or created:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
             conn.execute("COMMIT")
         except BaseException:
@@ -377,7 +373,9 @@ class Index:
             raise
         self.walk_problems = walk_problems
         problems = walk_problems + self._stored_problems(conn)
-        return RefreshReport(scanned, added, updated, removed, created, problems, _ms(started))
+        return RefreshReport(
+            scanned, counts["added"], counts["updated"], counts["removed"], created, problems, _ms(started)
+        )
 
     def refresh_paths(self, paths: Iterable[str]) -> RefreshReport:
         """Bring just these entry paths up to date: files that changed, appeared or vanished.
@@ -406,7 +404,7 @@ class Index:
         conn, created = self.connection()
         if created:
             return None
-        added = updated = removed = 0
+        counts: Counter[str] = Counter()  # outcomes of _index_file: added, updated, removed, touched
         wrote = False
         folders: dict[str, str] = {}
         conn.execute("BEGIN IMMEDIATE")
@@ -439,7 +437,7 @@ class Index:
                 if info is None:
                     if previous is not None:
                         self._delete(conn, previous[0])
-                        removed += 1
+                        counts["removed"] += 1
                     wrote |= conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,)).rowcount > 0
                     continue
                 mtime_ns, size = info.st_mtime_ns, info.st_size
@@ -453,17 +451,12 @@ class Index:
                         continue  # still the same broken file
                 outcome = self._index_file(conn, path, mtime_ns, size, previous)
                 wrote = True
-                if outcome == "added":
-                    added += 1
-                elif outcome == "updated":
-                    updated += 1
-                elif outcome == "removed":
-                    removed += 1
-            if wrote or removed:
+                counts[outcome] += 1
+            if wrote or counts["removed"]:
                 conn.execute("UPDATE meta SET value = '' WHERE key = 'fingerprint'")
                 # The next full refresh must compare these folders' files again.
                 conn.executemany("INSERT OR REPLACE INTO folders VALUES (?, '')", [(folder,) for folder in folders])
-            if added or updated or removed:
+            if counts["added"] or counts["updated"] or counts["removed"]:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
             conn.execute("COMMIT")
         except BaseException:
@@ -471,7 +464,9 @@ class Index:
                 conn.execute("ROLLBACK")
             raise
         problems = self.walk_problems + self._stored_problems(conn)
-        return RefreshReport(len(paths), added, updated, removed, False, problems, _ms(started))
+        return RefreshReport(
+            len(paths), counts["added"], counts["updated"], counts["removed"], False, problems, _ms(started)
+        )
 
     def _folder_state(self, folder: str) -> str:
         """'ok' (real folders all the way), 'missing' (a folder on the way is gone) or 'odd'
