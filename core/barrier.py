@@ -39,10 +39,6 @@ def lock_file(root: Path) -> Path:
     return root / STATE_DIR / LOCK_FILE
 
 
-def is_barrier(name: str) -> bool:
-    return name.startswith(BARRIER_PREFIX)
-
-
 def watcher_running(root: Path) -> bool:
     """True when some process holds the watchers' shared lock on this root."""
     if sys.platform == "win32":  # pragma: no cover - no flock; recalls always scan there

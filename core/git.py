@@ -38,7 +38,6 @@ AUTHOR_EMAIL_ENV = "MEM_GIT_AUTHOR_EMAIL"
 MEM_ACTIONS = ("init", "add", "update", "mv", "forget", "restore", "undo", "edit", "consolidate")
 # "mem add: a/b/c", "mem undo: mem add: a/b/c": how mem's own commits are recognised.
 MEM_SUBJECT = re.compile(r"^mem (" + "|".join(MEM_ACTIONS) + r")(?::|$)")
-CONFLICT_CODES = frozenset({"DD", "AU", "UD", "UA", "DU", "AA", "UU"})
 # Files under the root that belong to the memory (besides entry files): sync commits pending
 # changes to these and refuses to sweep in anything else.
 MEMORY_ROOT_FILES = frozenset({CONFIG_FILE, ".gitignore"})
@@ -172,10 +171,6 @@ def _split_z(text: str) -> list[str]:
 class FileStatus:
     code: str  # git's two-letter status: " M", "??", "UU", ...
     name: str  # relative to the top level
-
-    @property
-    def conflicted(self) -> bool:
-        return self.code in CONFLICT_CODES
 
 
 def status(repo: Repo, pathspecs: Iterable[str]) -> tuple[FileStatus, ...]:

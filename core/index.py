@@ -762,11 +762,6 @@ class Index:
             ]
         return words
 
-    def fuzzy_documents(self, words: Iterable[str], scope: str) -> dict[str, set[int]]:
-        conn, _ = self.connection()
-        sql, args = self._scoped("fuzzy", "fuzzy.rowid", scope)
-        return {word: {row[0] for row in conn.execute(sql, [fts_quote(word), *args])} for word in words}
-
     def total_documents(self, scope: str) -> int:
         conn, _ = self.connection()
         condition, args = self._scope_condition(scope)

@@ -131,9 +131,3 @@ def refuse_symlinks(root: Path, target: Path) -> None:
         if stat.S_ISLNK(mode):
             link = current.relative_to(root).as_posix()
             raise InvalidError(f"{shown(link)} is a symlink; mem does not follow symlinks inside the memory root")
-
-
-def path_of_file(root: Path, file: Path) -> str:
-    """The entry path of a file below `root` (no validation)."""
-    relative = file.relative_to(root).as_posix()
-    return relative[: -len(ENTRY_SUFFIX)] if relative.endswith(ENTRY_SUFFIX) else relative

@@ -204,10 +204,6 @@ def decode_text(data: bytes, where: str) -> str:
         raise InvalidError(f"{where}: not UTF-8 text (invalid byte at offset {error.start})") from None
 
 
-def read_text_limited(path: Path, limit: int, where: str) -> str:
-    return decode_text(read_bytes_limited(path, limit), where)
-
-
 def file_limit(max_body_bytes: int) -> int:
     return max_body_bytes + FRONTMATTER_ALLOWANCE
 
