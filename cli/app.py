@@ -71,6 +71,14 @@ def command_name(args: list[str]) -> str | None:
     return None
 
 
+def print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"mem (contextree) {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def global_options(
     ctx: typer.Context,
@@ -81,18 +89,17 @@ def global_options(
     json_output: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors; no confirmations.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        # Eager: handled while parsing, before click insists on a command ("Missing command").
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=print_version),
+    ] = False,
 ) -> None:
     state = ctx.ensure_object(State)
     state.root = str(root) if root is not None else None
     state.json = json_output
     state.quiet = quiet
     state.debug = debug
-    if version:
-        from .. import __version__
-
-        typer.echo(f"mem (contextree) {__version__}")
-        raise typer.Exit(0)
 
 
 def hoist_global_flags(args: list[str]) -> list[str]:

@@ -96,7 +96,8 @@ def resolve_settings(config: LLMConfig, env: Mapping[str, str]) -> LLMSettings |
 
 class LLMError(ExternalError):
     """A model call that failed. `failure` names how: timeout, rate_limit, server_error,
-    connection, http, malformed (not JSON), schema (JSON of the wrong shape), error."""
+    connection, http, malformed (not JSON), schema (JSON of the wrong shape), not_installed
+    (the `llm` extra is missing), error."""
 
     def __init__(self, failure: str, message: str, attempts: int = 1) -> None:
         super().__init__(message)
@@ -133,8 +134,24 @@ class Usage:
         return self.tokens_in + self.tokens_out
 
 
+# The model features are the `llm` extra (pyproject.toml): a base install has no litellm.
+INSTALL_HINT = "pip install 'contextree[llm]'"
+_EXTRA_MODULES = ("litellm", "jsonschema")
+
+
+def require_llm_extra() -> None:
+    """Raise LLMError("not_installed") naming the install command when the model features are
+    missing; cheap (a module lookup, no import). Called before any work that needs a model."""
+    import importlib.util
+
+    missing = [name for name in _EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise LLMError("not_installed", f"the model features are not installed ({', '.join(missing)}): {INSTALL_HINT}")
+
+
 def _litellm() -> Any:
     """Import litellm the one way it may be imported: offline cost map, quiet, lenient params."""
+    require_llm_extra()
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     import litellm
 
@@ -296,6 +313,7 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 def validate(data: Any, schema: Mapping[str, Any]) -> None:
     """Check a reply against a JSON schema; raises LLMError("schema") naming the first problem."""
+    require_llm_extra()
     import jsonschema
 
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))

@@ -508,8 +508,10 @@ class Memory:
         decide ADD/UPDATE/MERGE/SUPERSEDE/NOOP/DELETE per item, validate, then apply unless
         `dry_run`. DELETE is applied only with `yes`. Entries get `source: curate:<origin>`.
         Text holding a likely secret is refused before the model sees it, unless `allow_secrets`."""
+        from .llm import require_llm_extra, resolve_settings
+
+        require_llm_extra()  # before anything else: the one-line install hint, whatever the config
         from .curate import Curator
-        from .llm import resolve_settings
 
         settings = resolve_settings(self.config.llm, self.env)
         if settings is None:

@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -46,7 +47,9 @@ class Request:
 
     body: dict[str, Any]
     at: float
-    headers: dict[str, str]
+    # The request's headers as the HTTP server parsed them: lookups ignore case, as HTTP
+    # header names do (clients differ in the case they send: `Authorization`, `authorization`).
+    headers: Message
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -123,7 +126,7 @@ class FakeLLM:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {"_raw": raw.decode("utf-8", "replace")}
-                request = Request(body=body, at=time.monotonic(), headers=dict(self.headers))
+                request = Request(body=body, at=time.monotonic(), headers=self.headers)
                 with fake._lock:
                     fake.requests.append(request)
                     scripted = fake.script.popleft() if fake.script else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from contextree.cli.app import COMMAND_MODULES, command_name, hoist_global_flags, load_commands
 from contextree.cli.base import app
 
@@ -32,3 +33,14 @@ def test_running_a_command_loads_only_its_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['recall']"
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--json", "--version"], ["--root", "/nonexistent", "--version"]])
+def test_version_prints_the_version_without_a_command(args: list[str]) -> None:
+    from contextree import __version__
+
+    from .conftest import run_mem
+
+    completed = run_mem(*args)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == f"mem (contextree) {__version__}"

@@ -260,7 +260,9 @@ def test_deep_yaml_does_not_crash_the_process(case_name: str, command: str, root
     args = ["--json", command] + (["alpha"] if command == "recall" else [])
     completed = run_mem(*args, env={"MEM_ROOT": str(root)})
     assert completed.returncode in (0, 9), completed.stderr[-500:]  # 9: doctor reports the file
-    warnings = [w for w in __import__("json").loads(completed.stdout)["warnings"] if "nested" in w]
+    # One warning naming the file, whatever its wording: depending on the PyYAML release, mem's
+    # own depth check or PyYAML's scanner is the one that refuses the nesting first.
+    warnings = [w for w in __import__("json").loads(completed.stdout)["warnings"] if "a/b/deep-" in w]
     if command != "doctor":
         assert len(warnings) == 1 and len(warnings[0]) <= WARNING_MAX
 

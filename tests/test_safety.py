@@ -147,24 +147,35 @@ def test_new_secrets_ignores_what_the_old_text_already_held() -> None:
 
 
 def test_detectors_stay_linear_on_hostile_input() -> None:
-    """No catastrophic backtracking: every pathological 1 MB text finishes quickly."""
-    hostile = [
-        "x" * (1 << 20),
-        "password=" * 100_000,
-        "a:" * 400_000,
-        "-----BEGIN PRIVATE KEY-----\n" * 30_000,
-        "eyJ" * 300_000,
-        "://a:" * 200_000,
-        "\u200b" * 300_000,
-        "ignore all previous instructions " * 30_000,
-        "token: " * 100_000,
-        "a" * 40 + "password=x1234567 " * 50_000,
+    """No catastrophic backtracking: on each pathological text, four times the input costs
+    about four times the time, not sixteen. Both sizes run on the same machine in the same
+    moment, so the check does not depend on the machine's speed; the slack covers noise."""
+    hostile = [  # (prefix, repeated unit, repeats at full size: ~1 MB)
+        ("", "x", 1 << 20),
+        ("", "password=", 100_000),
+        ("", "a:", 400_000),
+        ("", "-----BEGIN PRIVATE KEY-----\n", 30_000),
+        ("", "eyJ", 300_000),
+        ("", "://a:", 200_000),
+        ("", "\u200b", 300_000),
+        ("", "ignore all previous instructions ", 30_000),
+        ("", "token: ", 100_000),
+        ("a" * 40, "password=x1234567 ", 50_000),
     ]
-    for text in hostile:
-        started = time.perf_counter()
-        find_secrets(text)
-        find_injection(text)
-        assert time.perf_counter() - started < 5, text[:30]
+
+    def cost(text: str) -> float:
+        best = float("inf")
+        for _ in range(2):  # the faster of two runs: less noise from the machine
+            started = time.perf_counter()
+            find_secrets(text)
+            find_injection(text)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    for prefix, unit, repeats in hostile:
+        quarter = cost(prefix + unit * (repeats // 4))
+        full = cost(prefix + unit * repeats)
+        assert full <= 8 * quarter + 0.25, (unit[:20], quarter, full)
 
 
 def test_agrees_with_detect_secrets_on_what_it_finds(tmp_path: Path) -> None:

@@ -564,6 +564,15 @@ def start_writers(root: Path, count: int) -> list[subprocess.Popen[str]]:
     ]
 
 
+def wait_for_first_writes(root: Path, timeout: float = 60.0) -> None:
+    """Block until both writers have written an entry: the pull then provably races them
+    (a fixed sleep would not, on a slow machine)."""
+    deadline = time.monotonic() + timeout
+    while not all((root / name / "log" / "item-0.md").exists() for name in ("alpha", "beta")):
+        assert time.monotonic() < deadline, "the writers never started writing"
+        time.sleep(0.01)
+
+
 def finish_writers(writers: list[subprocess.Popen[str]]) -> dict[str, str]:
     written: dict[str, str] = {}
     for writer in writers:
@@ -623,7 +632,7 @@ def test_two_writers_a_watcher_and_a_git_pull_lose_nothing(tmp_path: Path, git_e
     memory, watcher = start_watcher(root)
     try:
         writers = start_writers(root, 25)
-        time.sleep(0.3)  # the writers are under way
+        wait_for_first_writes(root)
         pull_while_writing(project, ["git", "pull", "-q", "--no-rebase"])
         written = finish_writers(writers)
         check_nothing_lost(root, memory, watcher, written, incoming, tmp_path / "rebuild")
@@ -653,7 +662,7 @@ def test_two_writers_a_watcher_and_mem_sync_lose_nothing(root: Path, tmp_path: P
     memory, watcher = start_watcher(root)
     try:
         writers = start_writers(root, 25)
-        time.sleep(0.3)
+        wait_for_first_writes(root)
         pull_while_writing(root, [MEM_BIN, "sync"])
         written = finish_writers(writers)
         check_nothing_lost(root, memory, watcher, written, incoming, tmp_path / "rebuild")
