@@ -16,6 +16,12 @@ from typing import Any
 import pytest
 from contextree import Memory
 from contextree.cli.app import run
+from hypothesis import settings
+
+# Property tests check behaviour, not speed: no per-example deadline (hypothesis' default of
+# 200 ms fails on a busy machine), and a bounded number of examples so the suite's time is.
+settings.register_profile("mem", deadline=None, max_examples=150)
+settings.load_profile("mem")
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / ".memory-example"
