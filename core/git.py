@@ -35,7 +35,7 @@ GIT_DIR_NAME = ".git"
 SOURCE_ENV = "MEM_SOURCE"
 AUTHOR_NAME_ENV = "MEM_GIT_AUTHOR_NAME"
 AUTHOR_EMAIL_ENV = "MEM_GIT_AUTHOR_EMAIL"
-MEM_ACTIONS = ("init", "add", "update", "mv", "forget", "restore", "undo", "edit", "consolidate")
+MEM_ACTIONS = ("init", "add", "update", "mv", "forget", "restore", "undo", "edit", "consolidate", "doctor")
 # "mem add: a/b/c", "mem undo: mem add: a/b/c": how mem's own commits are recognised.
 MEM_SUBJECT = re.compile(r"^mem (" + "|".join(MEM_ACTIONS) + r")(?::|$)")
 # Files under the root that belong to the memory (besides entry files): sync commits pending

@@ -313,6 +313,21 @@ def test_undo_reverts_the_last_mem_commit(mem: Mem, standalone: Path) -> None:
     assert status(standalone) == []
 
 
+def test_doctor_fix_commits_are_mem_commits_that_log_names_and_undo_reverts(mem: Mem, standalone: Path) -> None:
+    mem("add", "a/b/c", "hello", "--related", "a/b/missing")
+    before = (standalone / "a/b/c.md").read_text()
+    mem("add", "a/b/d", "world")
+    report = mem("--json", "doctor", "--fix").data
+    assert any(f["kind"] == "broken-link" and f["fixed"] for f in report["findings"])
+    assert "a/b/missing" not in (standalone / "a/b/c.md").read_text()
+    latest = mem("--json", "log").data["commits"][0]
+    assert latest["subject"].startswith("mem doctor: ") and latest["action"] == "doctor"
+    result = mem("--json", "undo")
+    assert result.code == 0, result.stderr
+    assert (standalone / "a/b/c.md").read_text() == before
+    assert subjects(standalone)[0].startswith("mem undo: mem doctor: ")
+
+
 def test_undo_of_an_undo_redoes(mem: Mem, standalone: Path) -> None:
     mem("add", "a/b/c", "text")
     mem("undo")
