@@ -19,6 +19,7 @@ from .base import (
     use,
 )
 from .output import emit
+from .payloads import all_entries, entry_data, flag_data, node_data, vitals_data
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -58,34 +59,6 @@ def _value(choice: Enum | None) -> Any:
     return None if choice is None else choice.value
 
 
-def _entry_data(entry: Entry, *, body: bool = True) -> dict[str, Any]:
-    from ..core.jsonable import jsonable
-
-    data: dict[str, Any] = jsonable(entry)
-    if not body:
-        data.pop("body")
-    return data
-
-
-def _flag_data(entry: Entry) -> tuple[list[dict[str, Any]], list[str]]:
-    """The prompt-injection signals of an entry as JSON data, and the one-line warning about them.
-
-    Flagged text is still written: a person may keep a note about prompt injection on
-    purpose. The warning makes sure nobody stores one by accident (docs/security.md).
-    """
-    from ..core.jsonable import jsonable
-    from ..core.safety import entry_flags, summarize_signals
-
-    signals = entry_flags(entry)
-    if not signals:
-        return [], []
-    warning = (
-        f"{entry.path} reads like instructions to an agent: {summarize_signals(signals)}; "
-        "stored anyway, recall marks it as flagged"
-    )
-    return jsonable(list(signals)), [warning]
-
-
 def _badge(entry: Entry) -> str:
     style = MATURITY_STYLE.get(entry.maturity, "")
     return f"[dim]importance[/dim] {entry.importance} [{style}]{entry.maturity}[/{style}]"
@@ -105,13 +78,6 @@ def _life_badge(entry: Entry, vitals: Vitals | None) -> str:
     elif vitals.archive_due:
         text += " [dim](due: archive)[/dim]"
     return text
-
-
-def _vitals_data(vitals: Vitals) -> dict[str, Any]:
-    from ..core.jsonable import jsonable
-
-    data: dict[str, Any] = jsonable(vitals)
-    return data
 
 
 @app.command()
@@ -147,14 +113,14 @@ def add(
         source=source,
         allow_secrets=allow_secrets,
     )
-    flags, warnings = _flag_data(entry)
+    flags, warnings = flag_data(entry)
 
     def human(out: Console) -> None:
         from rich.markup import escape
 
         out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {escape(entry.title)}")
 
-    emit(state, {"entry": _entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
+    emit(state, {"entry": entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
 
 
 @app.command()
@@ -165,7 +131,7 @@ def show(
 ) -> None:
     """Show one entry: its metadata, lifecycle and body (reading it in full counts as a use)."""
     from ..core.entry import dump_entry, format_time
-    from ..core.memory import parse_location
+    from ..core.paths import parse_location
 
     state = use(ctx, "show")
     location, archived = parse_location(path)
@@ -205,7 +171,7 @@ def show(
         out.print(Panel("\n".join(lines), expand=False))
         out.print(Markdown(printable(entry.body, keep_newlines=True)))
 
-    emit(state, {"entry": _entry_data(entry), "archived": archived, "lifecycle": _vitals_data(vitals)}, human)
+    emit(state, {"entry": entry_data(entry), "archived": archived, "lifecycle": vitals_data(vitals)}, human)
 
 
 @app.command("list")
@@ -246,41 +212,10 @@ def list_entries(
         "prefix": prefix or "",
         "archived": archived,
         "count": len(listing.entries),
-        "entries": [_entry_data(entry, body=False) for entry in listing.entries],
+        "entries": [entry_data(entry, body=False) for entry in listing.entries],
         "problems": listing.problems,
     }
     emit(state, data, human, warnings=[str(problem) for problem in listing.problems])
-
-
-def _node_data(node: FolderNode, vitals: dict[str, Vitals]) -> dict[str, Any]:
-    return {
-        "name": node.name,
-        "path": node.path,
-        "title": node.title,
-        "summary": node.summary,
-        "folders": [_node_data(child, vitals) for child in node.folders],
-        "entries": [
-            {
-                "path": e.path,
-                "title": e.title,
-                "importance": e.importance,
-                "maturity": e.maturity,
-                "effective_importance": vitals[e.path].effective_importance,
-                "recency": vitals[e.path].recency,
-                "maturity_due": vitals[e.path].maturity_due,
-                "archive_due": vitals[e.path].archive_due,
-                "hits": vitals[e.path].hits,
-            }
-            for e in node.entries
-        ],
-    }
-
-
-def _all_entries(node: FolderNode) -> list[Entry]:
-    found = list(node.entries)
-    for child in node.folders:
-        found += _all_entries(child)
-    return found
 
 
 @app.command()
@@ -292,7 +227,7 @@ def tree(
     state = use(ctx, "tree")
     memory = state.memory()
     view = memory.tree(prefix)
-    vitals = memory.vitals(_all_entries(view.root))
+    vitals = memory.vitals(all_entries(view.root))
 
     def human(out: Console) -> None:
         from rich.markup import escape
@@ -318,7 +253,7 @@ def tree(
 
     emit(
         state,
-        {"root": _node_data(view.root, vitals), "problems": view.problems},
+        {"root": node_data(view.root, vitals), "problems": view.problems},
         human,
         warnings=map(str, view.problems),
     )
@@ -359,12 +294,12 @@ def update(
         source=source,
         allow_secrets=allow_secrets,
     )
-    flags, warnings = _flag_data(entry)
+    flags, warnings = flag_data(entry)
 
     def human(out: Console) -> None:
         out.print(f"[green]Updated[/green] [bold]{entry.path}[/bold]  {_badge(entry)}")
 
-    emit(state, {"entry": _entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
+    emit(state, {"entry": entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
 
 
 @app.command()
@@ -405,4 +340,4 @@ def forget(
         else:
             out.print(f"[yellow]Archived[/yellow] [bold]{entry.path}[/bold] -> _archive/{entry.path}")
 
-    emit(state, {"entry": _entry_data(entry), "archived": not restore}, human, confirmation=True)
+    emit(state, {"entry": entry_data(entry), "archived": not restore}, human, confirmation=True)

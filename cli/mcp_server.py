@@ -36,14 +36,15 @@ from pydantic import Field
 from .. import __version__
 from ..core.errors import MemError
 from ..core.jsonable import jsonable
-from ..core.memory import Memory, parse_location
+from ..core.llm import ENV_MODEL
+from ..core.memory import Memory
+from ..core.paths import parse_location
 from ..core.watch import Watcher
-from .entries import _all_entries, _entry_data, _node_data
+from .payloads import all_entries, entry_data, node_data, vitals_data
 
 logger = logging.getLogger("contextree.mcp")
 
 SERVER_NAME = "contextree"
-LLM_MODEL_ENV = "MEM_LLM_MODEL"
 
 INSTRUCTIONS = """\
 contextree is this project's long-term memory: a tree of short markdown entries
@@ -54,6 +55,9 @@ learn something a future session would need, or `update` when an entry is wrong 
 incomplete. Never store secrets or credentials."""
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+# Changes or archives what is there (an agent's client may ask the person first).
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 EntryPath = Annotated[
     str,
@@ -91,7 +95,7 @@ def llm_configured(root: str | None = None, env: dict[str, str] | None = None) -
     try:
         config = Memory(root, env=environment).config.llm
     except MemError:
-        return bool(environment.get(LLM_MODEL_ENV))
+        return bool(environment.get(ENV_MODEL))
     return resolve_settings(config, environment) is not None
 
 
@@ -166,7 +170,7 @@ class MemoryServer:
         return await self.call(
             "add",
             lambda memory: {
-                "entry": _entry_data(
+                "entry": entry_data(
                     memory.add(
                         path,
                         text,
@@ -195,7 +199,7 @@ class MemoryServer:
         return await self.call(
             "update",
             lambda memory: {
-                "entry": _entry_data(
+                "entry": entry_data(
                     memory.update(
                         path,
                         body=text,
@@ -220,13 +224,11 @@ class MemoryServer:
         recency, uses). Reading an entry in full counts as a use of it."""
 
         def action(memory: Memory) -> dict[str, Any]:
-            from ..core.jsonable import jsonable
-
             location, archived = parse_location(path)
             # Read in full: counts as a use (docs/lifecycle.md), like `mem show`.
             entry = memory.read(location, archived=archived)
             vitals = memory.vitals([entry], archived=archived)[entry.path]
-            return {"entry": _entry_data(entry), "archived": archived, "lifecycle": jsonable(vitals)}
+            return {"entry": entry_data(entry), "archived": archived, "lifecycle": vitals_data(vitals)}
 
         return await self.call("show", action)
 
@@ -239,8 +241,8 @@ class MemoryServer:
 
         def action(memory: Memory) -> dict[str, Any]:
             view = memory.tree(prefix)
-            vitals = memory.vitals(_all_entries(view.root))
-            return {"root": _node_data(view.root, vitals), "problems": view.problems}
+            vitals = memory.vitals(all_entries(view.root))
+            return {"root": node_data(view.root, vitals), "problems": view.problems}
 
         return await self.call("tree", action)
 
@@ -253,7 +255,7 @@ class MemoryServer:
         longer recalled (a person can restore it). Prefer `update` when it can be corrected."""
         return await self.call(
             "forget",
-            lambda memory: {"entry": _entry_data(memory.forget(path, reason=reason)), "archived": True},
+            lambda memory: {"entry": entry_data(memory.forget(path, reason=reason)), "archived": True},
         )
 
     async def curate(
@@ -286,17 +288,13 @@ def build_server(root: str | None = None, *, log_level: str = "WARNING") -> MCPS
         tools.add,
         name="add",
         title="Add a memory entry",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-        ),
+        annotations=WRITE,
     )
     server.add_tool(
         tools.update,
         name="update",
         title="Update a memory entry",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
-        ),
+        annotations=DESTRUCTIVE,
     )
     server.add_tool(tools.show, name="show", title="Show a memory entry", annotations=READ_ONLY)
     server.add_tool(tools.tree, name="tree", title="Browse the memory tree", annotations=READ_ONLY)
@@ -304,9 +302,7 @@ def build_server(root: str | None = None, *, log_level: str = "WARNING") -> MCPS
         tools.forget,
         name="forget",
         title="Archive a memory entry",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
-        ),
+        annotations=DESTRUCTIVE,
     )
     if llm_configured(root):
         server.add_tool(

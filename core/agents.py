@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .config import SOURCE_ENV
 from .errors import InvalidError, NotFoundError
 from .store import atomic_write_text, decode_text, read_bytes_limited
-from .tree import ROOT_DIR_NAME
+from .tree import ROOT_DIR_NAME, ROOT_ENV
 
 BEGIN_MARKER = "<!-- contextree:begin -->"
 END_MARKER = "<!-- contextree:end -->"
@@ -167,9 +168,9 @@ def server_entry(spec: AgentSpec, project: Path, root: Path) -> dict[str, Any]:
     """How the agent starts `mem mcp`. MEM_ROOT is set only when the memory is not the
     project's `.memory/` (found from the server's working directory), so a checked-in
     config stays free of absolute paths."""
-    env = {"MEM_SOURCE": spec.source}
+    env = {SOURCE_ENV: spec.source}
     if root.resolve() != (project / ROOT_DIR_NAME).resolve():
-        env["MEM_ROOT"] = str(root.resolve())
+        env[ROOT_ENV] = str(root.resolve())
     return {"command": "mem", "args": ["mcp"], "env": env}
 
 

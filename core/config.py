@@ -21,6 +21,9 @@ import yaml
 from .errors import InvalidError, NotFoundError
 
 CONFIG_FILE = "config.yaml"
+# Provenance of a write when neither --source nor `source:` is given (before write.default_source);
+# agent hooks set it (core/agents.py), and git's author name falls back to it (core/git.py).
+SOURCE_ENV = "MEM_SOURCE"
 
 
 @dataclass(frozen=True)

@@ -26,25 +26,24 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .config import LifecycleConfig
 from .duplicates import Document, DuplicatePair, distinct_blocks, find_duplicates
-from .entry import Entry, Maturity, dump_entry
-from .errors import MemError
-from .lifecycle import (
+from .entry import (
     MATURITY_CHANGED_KEY,
-    MATURITY_ORDER,
     MATURITY_REASON_KEY,
-    Signals,
-    Vitals,
-    check_thresholds,
-    entry_vitals,
+    MERGED_FROM_KEY,
+    SUPERSEDED_BY_KEY,
+    Entry,
+    Maturity,
+    dump_entry,
 )
+from .errors import MemError
+from .files import StoredEntry
+from .lifecycle import MATURITY_ORDER, Signals, Vitals, bumped_importance, check_thresholds, entry_vitals
 from .store import atomic_write_text, replace_if_unchanged
+from .text import ms_since
 from .tree import Problem
 
 if TYPE_CHECKING:
     from .memory import Memory
-
-SUPERSEDED_BY_KEY = "superseded_by"
-MERGED_FROM_KEY = "merged_from"
 
 Action = Literal["promote", "demote", "archive", "merge"]
 
@@ -148,11 +147,10 @@ def plan(memory: Memory, prefix: str | None = None, *, merge: bool = False) -> P
     if merge:
         # Plan maturity and archiving on the tree as it will be after the merges, so that
         # the run leaves nothing for a second run to do.
-        bump = cfg.importance_bump_on_update
         for proposal in merges:
             group = [items[path] for path in (proposal.survivor, *proposal.absorbed)]
             survivor = group[0]
-            importance = min(100, max(item.entry.importance for item in group) + bump)
+            importance = bumped_importance(max(item.entry.importance for item in group), cfg)
             hits = sum(item.signals.hits for item in group)
             accesses = [item.signals.last_access for item in group if item.signals.last_access is not None]
             survivor.entry = replace(survivor.entry, importance=importance, updated=moment.replace(microsecond=0))
@@ -259,10 +257,10 @@ def run(memory: Memory, prefix: str | None = None, *, merge: bool = False, dry_r
     started = time.perf_counter()
     proposal = plan(memory, prefix, merge=merge)
     if dry_run or proposal.empty:
-        return ConsolidateResult(proposal, dry_run, (), _ms(started))
+        return ConsolidateResult(proposal, dry_run, (), ms_since(started))
     applier = _Applier(memory, proposal)
     applier.apply()
-    return ConsolidateResult(proposal, dry_run, tuple(applier.outcomes), _ms(started))
+    return ConsolidateResult(proposal, dry_run, tuple(applier.outcomes), ms_since(started))
 
 
 class _Applier:
@@ -274,8 +272,8 @@ class _Applier:
         self.changed: list[Path] = []
 
     def apply(self) -> None:
-        memory = self.memory
-        with memory._lock():
+        files = self.memory.files
+        with files.lock():
             try:
                 if self.plan.merge:
                     redirects: dict[str, str] = {}
@@ -291,7 +289,7 @@ class _Applier:
                 # One commit for the run (when the memory is versioned): `mem undo` reverts
                 # a consolidation at once. Whatever was done before an error is kept.
                 if self.changed:
-                    memory._after_write("consolidate", self.changed, self._subject())
+                    files.after_write("consolidate", self.changed, self._subject())
 
     def _subject(self) -> str:
         counts: dict[str, int] = defaultdict(int)
@@ -311,10 +309,11 @@ class _Applier:
 
     def _move(self, move: MaturityMove) -> None:
         try:
-            entry, raw, file = self.memory._read(move.path)
+            stored = self.memory.files.read(move.path)
         except MemError as error:
             self._skip(move.action, move.path, error)
             return
+        entry, raw, file = stored.entry, stored.raw, stored.file
         state = self._now_vitals(entry, file)
         if entry.maturity != move.before or state.maturity_due != move.after:
             # Changed since the plan: apply only what was shown; the next run plans afresh.
@@ -325,8 +324,8 @@ class _Applier:
             self.outcomes.append(Outcome(move.action, move.path, False, detail))
             return
         reason = _move_reason(state, self.cfg)
-        extra = {**entry.extra, MATURITY_CHANGED_KEY: self.memory._now(), MATURITY_REASON_KEY: reason}
-        moved = self.memory._validated(replace(entry, maturity=cast(Maturity, state.maturity_due), extra=extra))
+        extra = {**entry.extra, MATURITY_CHANGED_KEY: self.memory.files.now(), MATURITY_REASON_KEY: reason}
+        moved = self.memory.files.validated(replace(entry, maturity=cast(Maturity, state.maturity_due), extra=extra))
         try:
             replace_if_unchanged(file, raw, dump_entry(moved))
         except MemError as error:
@@ -337,10 +336,11 @@ class _Applier:
 
     def _archive(self, item: ArchiveItem) -> None:
         try:
-            entry, raw, file = self.memory._read(item.path)
+            stored = self.memory.files.read(item.path)
         except MemError as error:
             self._skip("archive", item.path, error)
             return
+        entry, file = stored.entry, stored.file
         state = self._now_vitals(entry, file)
         if not state.archive_due:
             detail = (
@@ -351,7 +351,7 @@ class _Applier:
             return
         reason = "consolidate: " + _archive_reason(state, self.cfg)
         try:
-            _, target = self.memory._archive_entry(entry, raw, file, reason)
+            _, target = self.memory.files.archive(stored, reason)
         except MemError as error:
             self._skip("archive", item.path, error)
             return
@@ -360,27 +360,45 @@ class _Applier:
 
     def _merge(self, proposal: MergeProposal) -> dict[str, str]:
         """Fold the absorbed entries into the survivor; returns {absorbed: survivor} for those done."""
-        memory = self.memory
+        files = self.memory.files
         try:
-            survivor, raw, file = memory._read(proposal.survivor)
+            survivor = files.read(proposal.survivor)
         except MemError as error:
             self._skip("merge", proposal.survivor, error)
             return {}
-        absorbed: list[tuple[Entry, bytes, Path]] = []
+        absorbed: list[StoredEntry] = []
         for path in proposal.absorbed:
             try:
-                absorbed.append(memory._read(path))
+                absorbed.append(files.read(path))
             except MemError as error:
                 self._skip("merge", path, error)
-        if not absorbed:
+        if not absorbed or not self._fold(survivor, [stored.entry for stored in absorbed]):
             return {}
+        into = survivor.entry.path
+        redirects: dict[str, str] = {}
+        for stored in absorbed:
+            reason = f"consolidate: merged into {into} (near-duplicate)"
+            try:
+                _, target = files.archive(stored, reason, notes={SUPERSEDED_BY_KEY: into})
+            except MemError as error:
+                self._skip("merge", stored.entry.path, error)
+                continue
+            self.memory.state().merge(stored.entry.path, into)
+            self.changed += [stored.file, target]
+            redirects[stored.entry.path] = into
+            self.outcomes.append(Outcome("merge", stored.entry.path, True, f"merged into {into}"))
+        return redirects
 
+    def _fold(self, stored: StoredEntry, absorbed: list[Entry]) -> bool:
+        """Give the survivor the absorbed entries' distinct text, tags, keywords and links
+        (its file is rewritten only if that changes it); False if it could not be written."""
+        survivor = stored.entry
         body = survivor.body
         merged_from = _string_list(survivor.extra.get(MERGED_FROM_KEY))
-        group = {survivor.path, *(entry.path for entry, _, _ in absorbed)}
+        group = {survivor.path, *(entry.path for entry in absorbed)}
         tags, keywords = list(survivor.tags), list(survivor.keywords)
         related = [link for link in survivor.related if link not in group]
-        for entry, _, _ in absorbed:
+        for entry in absorbed:
             blocks = distinct_blocks(entry.body, body)
             if blocks:
                 body = body.rstrip("\n") + f"\n\n## Merged from `{entry.path}`\n\n" + "\n\n".join(blocks) + "\n"
@@ -396,46 +414,33 @@ class _Applier:
             or tuple(related) != survivor.related
             or merged_from != _string_list(survivor.extra.get(MERGED_FROM_KEY))
         )
-        if changed:
-            importance = max(entry.importance for entry, _, _ in [(survivor, raw, file), *absorbed])
-            updated = memory._validated(
-                replace(
-                    survivor,
-                    body=body,
-                    tags=tuple(tags),
-                    keywords=tuple(keywords),
-                    related=tuple(related),
-                    importance=min(100, importance + self.cfg.importance_bump_on_update),
-                    updated=memory._now(),
-                    extra={**survivor.extra, MERGED_FROM_KEY: merged_from},
-                )
+        if not changed:
+            return True
+        files = self.memory.files
+        importance = max(entry.importance for entry in [survivor, *absorbed])
+        updated = files.validated(
+            replace(
+                survivor,
+                body=body,
+                tags=tuple(tags),
+                keywords=tuple(keywords),
+                related=tuple(related),
+                importance=bumped_importance(importance, self.cfg),
+                updated=files.now(),
+                extra={**survivor.extra, MERGED_FROM_KEY: merged_from},
             )
-            try:
-                replace_if_unchanged(file, raw, dump_entry(updated))
-            except MemError as error:
-                self._skip("merge", proposal.survivor, error)
-                return {}
-            self.changed.append(file)
-
-        redirects: dict[str, str] = {}
-        for entry, entry_raw, entry_file_path in absorbed:
-            reason = f"consolidate: merged into {survivor.path} (near-duplicate)"
-            try:
-                _, target = memory._archive_entry(
-                    entry, entry_raw, entry_file_path, reason, notes={SUPERSEDED_BY_KEY: survivor.path}
-                )
-            except MemError as error:
-                self._skip("merge", entry.path, error)
-                continue
-            memory.state().merge(entry.path, survivor.path)
-            self.changed += [entry_file_path, target]
-            redirects[entry.path] = survivor.path
-            self.outcomes.append(Outcome("merge", entry.path, True, f"merged into {survivor.path}"))
-        return redirects
+        )
+        try:
+            replace_if_unchanged(stored.file, stored.raw, dump_entry(updated))
+        except MemError as error:
+            self._skip("merge", survivor.path, error)
+            return False
+        self.changed.append(stored.file)
+        return True
 
     def _relink(self, redirects: Mapping[str, str]) -> None:
         """`related` links to a merged entry now point at the entry it was merged into."""
-        for file, text in self.memory._rewrite_links(redirects, skip=set(redirects)):
+        for file, text in self.memory.files.relink_plan(redirects, skip=set(redirects)):
             atomic_write_text(file, text)
             self.changed.append(file)
 
@@ -444,7 +449,3 @@ def _string_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(item) for item in value]
     return [str(value)] if isinstance(value, str) else []
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)

@@ -133,7 +133,7 @@ def run_doctor(memory: Memory, *, fix: bool = False, strict: bool = False) -> Do
 def _read_tree(context: _Context) -> None:
     """Read every entry file once; files that cannot be used become `malformed` findings."""
     memory = context.memory
-    limit = memory._file_limit()
+    limit = memory.files.file_limit()
     for archived in (False, True):
         scan = memory.scan(archived=archived)
         for problem in scan.problems:
@@ -161,7 +161,7 @@ def _read_tree(context: _Context) -> None:
                 )
                 continue
             try:
-                item.entry = memory.parse_bytes(record.path, item.raw, where)
+                item.entry = memory.files.parse_bytes(record.path, item.raw, where)
             except EntryFormatError as error:
                 context.add("malformed", item.shown, "; ".join(error.problems), "error")
 
@@ -398,8 +398,8 @@ def _stale_temp_files(root: Path, now: float | None = None) -> list[tuple[Path, 
 def _fix(memory: Memory, findings: list[Finding]) -> list[Finding]:
     """Apply the safe repairs under the write lock and mark what was fixed."""
     fixed_keys: set[tuple[str, str, str]] = set()
-    # Taking the lock finishes an interrupted move by itself (Memory._lock).
-    with memory._lock():  # the doctor is part of the core and writes like any other writer
+    # Taking the lock finishes an interrupted move by itself (EntryFiles.lock).
+    with memory.files.lock():  # the doctor is part of the core and writes like any other writer
         if not journal_file(memory.root).exists():
             fixed_keys |= {(f.kind, f.file, f.message) for f in findings if f.kind == "interrupted-move"}
         for file, _ in _stale_temp_files(memory.root):
@@ -428,13 +428,11 @@ def _drop_broken_links(memory: Memory, findings: Iterable[Finding]) -> set[tuple
     fixed: set[tuple[str, str, str]] = set()
     changed: list[Path] = []
     for shown, file_findings in sorted(by_file.items()):
-        path = shown.removesuffix(".md")
-        file = entry_file(memory.root, path)
         try:
-            raw = read_bytes_limited(file, memory._file_limit())
-            entry = memory.parse_bytes(path, raw, path)
+            stored = memory.files.read(shown.removesuffix(".md"))
         except MemError:
             continue  # changed into something else since the check: leave it
+        entry, raw, file = stored.entry, stored.raw, stored.file
         kept = tuple(
             link for link in entry.related if _exists(memory.root, link) or _exists(memory.root, link, archived=True)
         )
@@ -450,5 +448,5 @@ def _drop_broken_links(memory: Memory, findings: Iterable[Finding]) -> set[tuple
             (f.kind, f.file, f.message) for f in file_findings if any(f"'{link}'" in f.message for link in dropped)
         }
     if changed:
-        memory._after_write("doctor", changed, f"drop broken related links in {len(changed)} entries")
+        memory.files.after_write("doctor", changed, f"drop broken related links in {len(changed)} entries")
     return fixed

@@ -1,7 +1,9 @@
 """The entry file format: YAML frontmatter plus a markdown body.
 
-This module only converts between text and `Entry` values; reading and writing files is
-`store.py`'s job. Rules it keeps:
+This module is the whole on-disk contract of an entry file: the keys (those a writer sets and
+those mem itself adds), the size rules, and the conversion between a file's bytes or text and
+`Entry` values. Reading and writing files is `store.py`'s job (byte level) and `files.py`'s
+(locks, validation, commits). Rules it keeps:
 
 - YAML is loaded with the safe loader only, so tags such as `!!python/object/apply` are
   rejected, never executed.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
@@ -27,6 +29,7 @@ import yaml
 from .display import clip, shown
 from .errors import InvalidError
 from .paths import normalize_entry_path
+from .store import decode_text
 
 Maturity = Literal["draft", "validated", "core"]
 Decay = Literal["normal", "slow", "never"]
@@ -47,7 +50,28 @@ KNOWN_KEYS = (
     "updated",
     "source",
 )
+# Keys mem itself adds to an entry's frontmatter (kept among the unknown keys, `Entry.extra`).
+# docs/file-format.md lists them; nothing else writes a key of its own.
+ARCHIVED_AT_KEY = "archived_at"  # `mem forget`, `mem consolidate`: when it went to _archive/
+ARCHIVED_REASON_KEY = "archived_reason"  # ... and why
+SUPERSEDED_BY_KEY = "superseded_by"  # consolidate (merged away) and curate (replaced)
+SUPERSEDED_AT_KEY = "superseded_at"  # curate: when it was replaced
+SUPERSEDES_KEY = "supersedes"  # curate: the entry a new one replaces
+MERGED_FROM_KEY = "merged_from"  # consolidate: the near-duplicates an entry absorbed
+MATURITY_CHANGED_KEY = "maturity_changed_at"  # consolidate: the last maturity move
+MATURITY_REASON_KEY = "maturity_reason"  # ... and why
+MEM_KEYS = (
+    ARCHIVED_AT_KEY,
+    ARCHIVED_REASON_KEY,
+    SUPERSEDED_BY_KEY,
+    SUPERSEDED_AT_KEY,
+    SUPERSEDES_KEY,
+    MERGED_FROM_KEY,
+    MATURITY_CHANGED_KEY,
+    MATURITY_REASON_KEY,
+)
 DEFAULT_IMPORTANCE = 50
+TITLE_FROM_TEXT_MAX = 80
 MAX_TITLE_CHARS = 300
 MAX_SUMMARY_CHARS = 2000
 MAX_LIST_ITEMS = 200
@@ -287,6 +311,35 @@ def split_frontmatter(text: str) -> tuple[str | None, str]:
 # --- validation ------------------------------------------------------------------------
 
 
+def body_start_line(text: str) -> int:
+    """How many lines of an entry file's text come before the body (the frontmatter and its
+    fences); 0 without a frontmatter."""
+    try:
+        _, body = split_frontmatter(text)
+    except ValueError:
+        return 0
+    return text.count("\n", 0, len(text) - len(body))
+
+
+def line_namer(text: str) -> Callable[[int], str]:
+    """Names for the lines of an entry file's text: "frontmatter line 2", "body line 3"."""
+    header_lines = body_start_line(text)
+    if header_lines == 0:
+        return lambda line: f"line {line}"
+
+    def name(line: int) -> str:
+        return f"body line {line - header_lines}" if line > header_lines else f"frontmatter line {line - 1}"
+
+    return name
+
+
+# Control characters (other than tab) have no place in one-line fields and could drive a
+# terminal that prints them (`\x1b[2J` in a title would clear the screen of `mem list`).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# The summary may span lines: the same set without the newline (\x0a).
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _string_list(key: str, value: Any, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -322,11 +375,6 @@ def _string_list(key: str, value: Any, problems: list[str]) -> tuple[str, ...]:
     return tuple(items)
 
 
-# Control characters (other than tab) have no place in one-line fields and could drive a
-# terminal that prints them (`\x1b[2J` in a title would clear the screen of `mem list`).
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-
-
 def _bounded_size(value: Any, budget: int) -> int:
     """Count nodes of a YAML value, stopping once `budget` is spent (aliases count each time)."""
     stack = [value]
@@ -346,8 +394,41 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
     """Validate a frontmatter mapping and build the Entry; raise EntryFormatError listing every problem."""
     problems: list[str] = []
     fields: dict[str, Any] = {}
+    _check_title(meta.get("title"), fields, problems)
+    _check_summary(meta.get("summary"), fields, problems)
+    for key in ("tags", "keywords", "related"):
+        fields[key] = _string_list(key, meta.get(key), problems)
+    fields["related"] = _entry_links(fields["related"], problems)
+    _check_importance(meta.get("importance", DEFAULT_IMPORTANCE), fields, problems)
+    for key, allowed in (("maturity", MATURITIES), ("decay", DECAYS)):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if value not in allowed:
+            problems.append(f"'{key}' must be one of {', '.join(allowed)}, not {shown(value)}")
+        else:
+            fields[key] = value
+    for key in ("created", "updated"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        try:
+            fields[key] = _parse_time(value)
+        except ValueError as error:
+            problems.append(f"'{key}': {error}")
+    source = meta.get("source")
+    if source is not None:
+        if not isinstance(source, str) or _CONTROL.search(source) or len(source) > MAX_ITEM_CHARS:
+            problems.append("'source' must be one short line of text such as user or agent:claude-code")
+        else:
+            fields["source"] = source.strip()
+    extra = _extra_keys(meta, problems)
+    if problems:
+        raise EntryFormatError(where or path, problems)
+    return Entry(path=path, body=body, extra=extra, **fields)
 
-    title = meta.get("title")
+
+def _check_title(title: Any, fields: dict[str, Any], problems: list[str]) -> None:
     if title is None or (isinstance(title, str) and not title.strip()):
         problems.append("'title' is required")
     elif not isinstance(title, (str, int, float)) or isinstance(title, bool):
@@ -365,28 +446,31 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
         else:
             fields["title"] = title
 
-    summary = meta.get("summary")
-    if summary is not None:
-        if not isinstance(summary, str):
-            problems.append(f"'summary' must be text, not {type(summary).__name__}")
-        elif len(summary) > MAX_SUMMARY_CHARS:
-            problems.append(f"'summary' is {len(summary):,} characters; at most {MAX_SUMMARY_CHARS} are allowed")
-        elif re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", summary):
-            problems.append(f"'summary' {shown(summary)} contains control characters")
-        else:
-            fields["summary"] = summary.strip()
 
-    for key in ("tags", "keywords", "related"):
-        fields[key] = _string_list(key, meta.get(key), problems)
+def _check_summary(summary: Any, fields: dict[str, Any], problems: list[str]) -> None:
+    if summary is None:
+        return
+    if not isinstance(summary, str):
+        problems.append(f"'summary' must be text, not {type(summary).__name__}")
+    elif len(summary) > MAX_SUMMARY_CHARS:
+        problems.append(f"'summary' is {len(summary):,} characters; at most {MAX_SUMMARY_CHARS} are allowed")
+    elif _CONTROL_IN_TEXT.search(summary):
+        problems.append(f"'summary' {shown(summary)} contains control characters")
+    else:
+        fields["summary"] = summary.strip()
+
+
+def _entry_links(links: tuple[str, ...], problems: list[str]) -> tuple[str, ...]:
     related: list[str] = []
-    for link in fields["related"]:
+    for link in links:
         try:
             related.append(normalize_entry_path(link))
         except InvalidError as error:
             problems.append(f"'related' link {shown(link)} is not an entry path ({error.message})")
-    fields["related"] = tuple(related)
+    return tuple(related)
 
-    importance = meta.get("importance", DEFAULT_IMPORTANCE)
+
+def _check_importance(importance: Any, fields: dict[str, Any], problems: list[str]) -> None:
     if isinstance(importance, float) and math.isfinite(importance) and importance.is_integer():
         importance = int(importance)
     if isinstance(importance, bool) or not isinstance(importance, int):
@@ -396,31 +480,9 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
     else:
         fields["importance"] = importance
 
-    for key, allowed in (("maturity", MATURITIES), ("decay", DECAYS)):
-        value = meta.get(key)
-        if value is None:
-            continue
-        if value not in allowed:
-            problems.append(f"'{key}' must be one of {', '.join(allowed)}, not {shown(value)}")
-        else:
-            fields[key] = value
 
-    for key in ("created", "updated"):
-        value = meta.get(key)
-        if value is None:
-            continue
-        try:
-            fields[key] = _parse_time(value)
-        except ValueError as error:
-            problems.append(f"'{key}': {error}")
-
-    source = meta.get("source")
-    if source is not None:
-        if not isinstance(source, str) or _CONTROL.search(source) or len(source) > MAX_ITEM_CHARS:
-            problems.append("'source' must be one short line of text such as user or agent:claude-code")
-        else:
-            fields["source"] = source.strip()
-
+def _extra_keys(meta: Mapping[Any, Any], problems: list[str]) -> dict[str, Any]:
+    """The keys mem does not validate, kept as they are (bounded in size)."""
     extra: dict[str, Any] = {}
     for key, value in meta.items():
         if not isinstance(key, str):
@@ -429,10 +491,7 @@ def entry_from_metadata(path: str, meta: Mapping[Any, Any], body: str, *, where:
             extra[key] = value
     if _bounded_size(extra, MAX_EXTRA_NODES) > MAX_EXTRA_NODES:
         problems.append(f"unknown frontmatter keys hold more than {MAX_EXTRA_NODES} values")
-
-    if problems:
-        raise EntryFormatError(where or path, problems)
-    return Entry(path=path, body=body, extra=extra, **fields)
+    return extra
 
 
 def has_conflict_markers(text: str) -> bool:
@@ -475,6 +534,8 @@ def parse_entry(path: str, text: str, *, where: str | None = None) -> Entry:
     except ValueError as error:
         raise EntryFormatError(where, [str(error)]) from None
     if frontmatter is None:
+        # Not `title_from_text`'s rule (for `mem add` without --title): a file on disk keeps
+        # its whole body, and its name is a better title than its first line.
         heading = _HEADING.match(body)
         title = heading.group(1).strip() if heading else path.rsplit("/", 1)[-1].replace("-", " ")
         return entry_from_metadata(path, {"title": title[:MAX_TITLE_CHARS]}, body, where=where)
@@ -492,12 +553,54 @@ def parse_entry(path: str, text: str, *, where: str | None = None) -> Entry:
     return entry_from_metadata(path, meta, body, where=where)
 
 
+def body_size_problem(body: str, limit: int) -> str | None:
+    """The one body-size rule, for reads and writes alike: None, or what is wrong."""
+    size = len(body.encode("utf-8"))
+    return f"body is {size:,} bytes, over the {limit:,}-byte limit" if size > limit else None
+
+
 def check_body_size(entry: Entry, limit: int, where: str) -> Entry:
     """Refuse an entry read from disk whose body is over the limit a write would refuse."""
-    size = len(entry.body.encode("utf-8"))
-    if size > limit:
-        raise EntryFormatError(where, [f"body is {size:,} bytes, over the {limit:,}-byte limit"])
+    problem = body_size_problem(entry.body, limit)
+    if problem is not None:
+        raise EntryFormatError(where, [problem])
     return entry
+
+
+def parse_entry_bytes(path: str, data: bytes, *, where: str, max_body_bytes: int) -> Entry:
+    """An entry from a file's bytes, with the size rule a write applies: the one way every
+    reader (files.EntryFiles, the index, doctor) turns an entry file into an `Entry`."""
+    entry = parse_entry(path, decode_text(data, where), where=where)
+    return check_body_size(entry, max_body_bytes, where)
+
+
+def title_from_text(text: str, path: str) -> tuple[str, str]:
+    """(title, body) for text added without --title.
+
+    A leading markdown heading becomes the title and leaves the body (it would only repeat
+    it); otherwise the first line is the title (cut at a word near 80 characters) and the
+    body is kept whole. Empty text falls back to the slug. (A file read from disk without
+    frontmatter gets its title by `parse_entry`'s rule instead: heading, else the file name.)
+    """
+    stripped = text.lstrip("\n")
+    first_line, _, rest = stripped.partition("\n")
+    line = first_line.strip()
+    if line.startswith("#"):
+        heading = line.lstrip("#").strip()
+        if heading:
+            return heading, rest.lstrip("\n")
+    if not line:
+        return path.rsplit("/", 1)[-1].replace("-", " ").capitalize(), text
+    if len(line) > TITLE_FROM_TEXT_MAX:
+        cut = line[:TITLE_FROM_TEXT_MAX].rsplit(" ", 1)[0].rstrip(" ,;:.")
+        line = (cut or line[:TITLE_FROM_TEXT_MAX]) + "…"
+    return line, text
+
+
+def normalize_body(text: str) -> str:
+    """Bodies written by mem end in exactly one newline (files read from disk are untouched)."""
+    stripped = text.strip("\n")
+    return stripped + "\n" if stripped.strip() else ""
 
 
 def dump_entry(entry: Entry) -> str:

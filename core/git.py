@@ -24,18 +24,22 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from .config import CONFIG_FILE, GitConfig
+from .config import CONFIG_FILE, SOURCE_ENV, GitConfig
 from .entry import has_conflict_markers
 from .errors import ConflictError, ExternalError, InvalidError, NotFoundError, RefusedError
 from .paths import ENTRY_SUFFIX, STATE_DIR
 
 GIT_DIR_NAME = ".git"
-SOURCE_ENV = "MEM_SOURCE"
 AUTHOR_NAME_ENV = "MEM_GIT_AUTHOR_NAME"
 AUTHOR_EMAIL_ENV = "MEM_GIT_AUTHOR_EMAIL"
-MEM_ACTIONS = ("init", "add", "update", "mv", "forget", "restore", "undo", "edit", "consolidate", "doctor")
+# The actions of mem's commits, `mem {action}: {subject}`: what `files.EntryFiles.after_write`
+# accepts and what `mem log` and `mem undo` recognise, so a writer cannot commit under an action
+# they do not know (mypy checks the callers). "edit" is sync's commit of changes made outside
+# mem, "undo" the revert `mem undo` makes, "init" the first commit of `mem init --git`.
+WriteAction = Literal["init", "add", "update", "mv", "forget", "restore", "undo", "edit", "consolidate", "doctor"]
+MEM_ACTIONS: tuple[WriteAction, ...] = get_args(WriteAction)
 # "mem add: a/b/c", "mem undo: mem add: a/b/c": how mem's own commits are recognised.
 MEM_SUBJECT = re.compile(r"^mem (" + "|".join(MEM_ACTIONS) + r")(?::|$)")
 # Files under the root that belong to the memory (besides entry files): sync commits pending

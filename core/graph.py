@@ -8,10 +8,10 @@ are drawn dashed and listed separately, so a diagram pasted into docs also shows
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from .display import printable
-from .errors import MemError
+from .errors import InvalidError, MemError
 from .paths import entry_file
 from .tree import Problem
 
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from .memory import Memory
 
 NodeKind = Literal["entry", "outside", "archived", "missing"]
-FORMATS = ("mermaid", "dot")
+GraphFormat = Literal["mermaid", "dot"]
+FORMATS: tuple[GraphFormat, ...] = get_args(GraphFormat)  # the CLI's --format choices (tests/test_architecture.py)
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ def to_dot(graph: Graph) -> str:
 
 
 def render(graph: Graph, output_format: str) -> str:
+    if output_format not in FORMATS:
+        raise InvalidError(f"unknown graph format {output_format!r}; one of {', '.join(FORMATS)}")
     if output_format == "dot":
         return to_dot(graph)
     return to_mermaid(graph)

@@ -36,18 +36,18 @@ import stat
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from .barrier import request_current
-from .entry import Entry, EntryFormatError, check_body_size, parse_entry
+from .entry import SUPERSEDED_BY_KEY, Entry, EntryFormatError, parse_entry_bytes
 from .errors import MemError
 from .keepers import keepers_of
 from .paths import ENTRY_SUFFIX, STATE_DIR
-from .store import FRONTMATTER_ALLOWANCE, decode_text, file_lock, read_bytes_limited
-from .text import cjk_to_bigrams, fold, fts_quote, needs_trigrams
+from .store import body_limit, file_lock, read_bytes_limited
+from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams
 from .tree import FolderFiles, Problem, walk_entry_folders
 
 SCHEMA_VERSION = "5"
@@ -141,6 +141,7 @@ class Index:
     def __init__(self, root: Path, file_limit: int) -> None:
         self.root = root
         self.file_limit = file_limit
+        self.max_body_bytes = body_limit(file_limit)  # the body limit of the reads of `memory.files`
         self.state_dir = root / STATE_DIR
         self.db_path = self.state_dir / INDEX_FILE
         self._conn: sqlite3.Connection | None = None
@@ -257,7 +258,7 @@ class Index:
                     conn, created = self.connection()
                     if not created:
                         problems = self._read_walk_problems(conn) + self._stored_problems(conn)
-                        return RefreshReport(0, 0, 0, 0, False, problems, _ms(started))
+                        return RefreshReport(0, 0, 0, 0, False, problems, ms_since(started))
             return self.refresh()
         started = time.perf_counter()
         for keeper in keepers:
@@ -275,7 +276,7 @@ class Index:
                 problems = keeper.walk_problems() + self._stored_problems(conn)
             except sqlite3.DatabaseError:
                 break
-            return RefreshReport(0, 0, 0, 0, False, problems, _ms(started))
+            return RefreshReport(0, 0, 0, 0, False, problems, ms_since(started))
         return self.refresh()
 
     def refresh(self, progress: Progress | None = None) -> RefreshReport:
@@ -303,11 +304,9 @@ class Index:
             self._store_walk_problems(conn, walk_problems)
             self.walk_problems = walk_problems
             problems = walk_problems + self._stored_problems(conn)
-            return RefreshReport(scanned, 0, 0, 0, False, problems, _ms(started))
+            return RefreshReport(scanned, 0, 0, 0, False, problems, ms_since(started))
 
-        counts: Counter[str] = Counter()  # outcomes of _index_file: added, updated, removed, touched
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(conn):
             if conn.execute("PRAGMA data_version").fetchone()[0] != data_version:
                 # Another connection committed between our walk and our lock - a watcher that
                 # applied a change it saw after we walked: walk again, or we would undo it
@@ -315,67 +314,74 @@ class Index:
                 by_folder, walk_problems = walk_entry_folders(self.root)
                 folder_prints, fingerprint = _fingerprints(by_folder)
                 scanned = sum(len(records) for records in by_folder.values())
-            # Only folders whose files changed are compared file by file: one edited entry in
-            # a 100k-entry tree costs a lookup of its folder, not of every row.
-            stored_folders = dict(conn.execute("SELECT folder, fingerprint FROM folders").fetchall())
-            changed = [folder for folder, value in folder_prints.items() if stored_folders.get(folder) != value]
-            vanished = [folder for folder in stored_folders if folder not in folder_prints]
-            examined = _json_list(changed + vanished)
-            known = {
-                path: (doc_id, mtime, size, digest)
-                for doc_id, path, mtime, size, digest in conn.execute(
-                    "SELECT id, path, mtime_ns, size, hash FROM docs WHERE folder IN (SELECT value FROM json_each(?))",
-                    (examined,),
-                )
-            }
-            failed = {
-                file: (mtime, size)
-                for file, mtime, size in conn.execute(
-                    "SELECT file, mtime_ns, size FROM problems WHERE folder IN (SELECT value FROM json_each(?))",
-                    (examined,),
-                )
-            }
-            to_check = [record for folder in changed for record in by_folder[folder]]
-            seen: set[str] = set()
-            total = len(to_check)
-            for done, (path, mtime_ns, size) in enumerate(to_check, 1):
-                seen.add(path)
-                if progress is not None and (done % 500 == 0 or done == total):
-                    progress(done, total)
-                previous = known.get(path)
-                if previous is not None and previous[1] == mtime_ns and previous[2] == size:
-                    continue
-                if previous is None and failed.get(path + ENTRY_SUFFIX) == (mtime_ns, size):
-                    continue  # still the same broken file
-                outcome = self._index_file(
-                    conn, path, mtime_ns, size, previous, had_problem=path + ENTRY_SUFFIX in failed
-                )
-                counts[outcome] += 1
-            for path, (doc_id, *_rest) in known.items():
-                if path not in seen:
-                    self._delete(conn, doc_id)
-                    counts["removed"] += 1
-            for file in failed:
-                if file[: -len(ENTRY_SUFFIX)] not in seen:
-                    conn.execute("DELETE FROM problems WHERE file = ?", (file,))
-            conn.executemany(
-                "INSERT OR REPLACE INTO folders VALUES (?, ?)", [(folder, folder_prints[folder]) for folder in changed]
-            )
-            conn.executemany("DELETE FROM folders WHERE folder = ?", [(folder,) for folder in vanished])
+            counts = self._refresh_folders(conn, by_folder, folder_prints, progress)
             conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (fingerprint,))
             self._store_walk_problems(conn, walk_problems)
             if counts["added"] or counts["updated"] or counts["removed"] or created:
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
+                _new_version(conn)
         self.walk_problems = walk_problems
         problems = walk_problems + self._stored_problems(conn)
         return RefreshReport(
-            scanned, counts["added"], counts["updated"], counts["removed"], created, problems, _ms(started)
+            scanned, counts["added"], counts["updated"], counts["removed"], created, problems, ms_since(started)
         )
+
+    def _refresh_folders(
+        self,
+        conn: sqlite3.Connection,
+        by_folder: FolderFiles,
+        folder_prints: dict[str, str],
+        progress: Progress | None,
+    ) -> Counter[str]:
+        """Inside the write transaction: re-index the files of the folders whose fingerprint
+        changed and drop what vanished. Returns the outcomes of _index_file (added, updated,
+        removed, touched)."""
+        counts: Counter[str] = Counter()
+        # Only folders whose files changed are compared file by file: one edited entry in
+        # a 100k-entry tree costs a lookup of its folder, not of every row.
+        stored_folders = dict(conn.execute("SELECT folder, fingerprint FROM folders").fetchall())
+        changed = [folder for folder, value in folder_prints.items() if stored_folders.get(folder) != value]
+        vanished = [folder for folder in stored_folders if folder not in folder_prints]
+        examined = _json_list(changed + vanished)
+        known = {
+            path: (doc_id, mtime, size, digest)
+            for doc_id, path, mtime, size, digest in conn.execute(
+                "SELECT id, path, mtime_ns, size, hash FROM docs WHERE folder IN (SELECT value FROM json_each(?))",
+                (examined,),
+            )
+        }
+        failed = {
+            file: (mtime, size)
+            for file, mtime, size in conn.execute(
+                "SELECT file, mtime_ns, size FROM problems WHERE folder IN (SELECT value FROM json_each(?))",
+                (examined,),
+            )
+        }
+        to_check = [record for folder in changed for record in by_folder[folder]]
+        seen: set[str] = set()
+        total = len(to_check)
+        for done, (path, mtime_ns, size) in enumerate(to_check, 1):
+            seen.add(path)
+            if progress is not None and (done % 500 == 0 or done == total):
+                progress(done, total)
+            previous = known.get(path)
+            if previous is not None and previous[1] == mtime_ns and previous[2] == size:
+                continue
+            if previous is None and failed.get(path + ENTRY_SUFFIX) == (mtime_ns, size):
+                continue  # still the same broken file
+            outcome = self._index_file(conn, path, mtime_ns, size, previous, had_problem=path + ENTRY_SUFFIX in failed)
+            counts[outcome] += 1
+        for path, (doc_id, *_rest) in known.items():
+            if path not in seen:
+                self._delete(conn, doc_id)
+                counts["removed"] += 1
+        for file in failed:
+            if file[: -len(ENTRY_SUFFIX)] not in seen:
+                conn.execute("DELETE FROM problems WHERE file = ?", (file,))
+        conn.executemany(
+            "INSERT OR REPLACE INTO folders VALUES (?, ?)", [(folder, folder_prints[folder]) for folder in changed]
+        )
+        conn.executemany("DELETE FROM folders WHERE folder = ?", [(folder,) for folder in vanished])
+        return counts
 
     def refresh_paths(self, paths: Iterable[str]) -> RefreshReport:
         """Bring just these entry paths up to date: files that changed, appeared or vanished.
@@ -404,69 +410,71 @@ class Index:
         conn, created = self.connection()
         if created:
             return None
+        try:
+            with _immediate(conn):
+                counts = self._index_paths(conn, paths)
+        except _NeedsWalk:
+            return None  # rolled back: the caller refreshes with a walk
+        problems = self.walk_problems + self._stored_problems(conn)
+        return RefreshReport(
+            len(paths), counts["added"], counts["updated"], counts["removed"], False, problems, ms_since(started)
+        )
+
+    def _index_paths(self, conn: sqlite3.Connection, paths: list[str]) -> Counter[str]:
+        """Inside the write transaction: re-index these entry paths (or drop them where the
+        file is gone). Raises _NeedsWalk where only a walk can tell what a path is."""
         counts: Counter[str] = Counter()  # outcomes of _index_file: added, updated, removed, touched
         wrote = False
         folders: dict[str, str] = {}
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            known = {
-                path: (doc_id, mtime, size, digest)
-                for doc_id, path, mtime, size, digest in conn.execute(
-                    "SELECT id, path, mtime_ns, size, hash FROM docs WHERE path IN (SELECT value FROM json_each(?))",
-                    (_json_list(paths),),
-                )
-            }
-            # Documents in id order, as a full refresh meets them: updating the full-text
-            # tables in rowid order touches far fewer pages than in path order (2x at 1000).
-            ordered = sorted(paths, key=lambda path: known[path][0] if path in known else 1 << 62)
-            for path in ordered:
-                folder = path.rpartition("/")[0]
-                if folder not in folders:
-                    folders[folder] = self._folder_state(folder)
-                if folders[folder] == "odd":
-                    conn.execute("ROLLBACK")
-                    return None
-                info: os.stat_result | None = None
-                if folders[folder] == "ok":
-                    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-                        info = os.lstat(self.root / (path + ENTRY_SUFFIX))
-                if info is not None and not stat.S_ISREG(info.st_mode):
-                    conn.execute("ROLLBACK")
-                    return None
-                previous = known.get(path)
-                if info is None:
-                    if previous is not None:
-                        self._delete(conn, previous[0])
-                        counts["removed"] += 1
-                    wrote |= conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,)).rowcount > 0
-                    continue
-                mtime_ns, size = info.st_mtime_ns, info.st_size
-                if previous is not None and previous[1] == mtime_ns and previous[2] == size:
-                    continue
-                if previous is None:
-                    failed = conn.execute(
-                        "SELECT mtime_ns, size FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,)
-                    ).fetchone()
-                    if failed is not None and tuple(failed) == (mtime_ns, size):
-                        continue  # still the same broken file
-                outcome = self._index_file(conn, path, mtime_ns, size, previous)
-                wrote = True
-                counts[outcome] += 1
-            if wrote or counts["removed"]:
-                conn.execute("UPDATE meta SET value = '' WHERE key = 'fingerprint'")
-                # The next full refresh must compare these folders' files again.
-                conn.executemany("INSERT OR REPLACE INTO folders VALUES (?, '')", [(folder,) for folder in folders])
-            if counts["added"] or counts["updated"] or counts["removed"]:
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
-        problems = self.walk_problems + self._stored_problems(conn)
-        return RefreshReport(
-            len(paths), counts["added"], counts["updated"], counts["removed"], False, problems, _ms(started)
-        )
+        known = {
+            path: (doc_id, mtime, size, digest)
+            for doc_id, path, mtime, size, digest in conn.execute(
+                "SELECT id, path, mtime_ns, size, hash FROM docs WHERE path IN (SELECT value FROM json_each(?))",
+                (_json_list(paths),),
+            )
+        }
+        # Documents in id order, as a full refresh meets them: updating the full-text
+        # tables in rowid order touches far fewer pages than in path order (2x at 1000).
+        ordered = sorted(paths, key=lambda path: known[path][0] if path in known else 1 << 62)
+        for path in ordered:
+            folder = path.rpartition("/")[0]
+            if folder not in folders:
+                folders[folder] = self._folder_state(folder)
+            if folders[folder] == "odd":
+                raise _NeedsWalk
+            info: os.stat_result | None = None
+            if folders[folder] == "ok":
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    info = os.lstat(self.root / (path + ENTRY_SUFFIX))
+            if info is not None and not stat.S_ISREG(info.st_mode):
+                raise _NeedsWalk
+            previous = known.get(path)
+            if info is None:
+                if previous is not None:
+                    self._delete(conn, previous[0])
+                    counts["removed"] += 1
+                gone = conn.execute("DELETE FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,))
+                wrote |= gone.rowcount > 0
+                continue
+            mtime_ns, size = info.st_mtime_ns, info.st_size
+            if previous is not None and previous[1] == mtime_ns and previous[2] == size:
+                continue
+            if previous is None:
+                failed = conn.execute(
+                    "SELECT mtime_ns, size FROM problems WHERE file = ?", (path + ENTRY_SUFFIX,)
+                ).fetchone()
+                if failed is not None and tuple(failed) == (mtime_ns, size):
+                    continue  # still the same broken file
+            outcome = self._index_file(conn, path, mtime_ns, size, previous)
+            wrote = True
+            counts[outcome] += 1
+        if wrote or counts["removed"]:
+            conn.execute("UPDATE meta SET value = '' WHERE key = 'fingerprint'")
+            # The next full refresh must compare these folders' files again.
+            conn.executemany("INSERT OR REPLACE INTO folders VALUES (?, '')", [(folder,) for folder in folders])
+        if counts["added"] or counts["updated"] or counts["removed"]:
+            _new_version(conn)
+        return counts
 
     def _folder_state(self, folder: str) -> str:
         """'ok' (real folders all the way), 'missing' (a folder on the way is gone) or 'odd'
@@ -531,10 +539,7 @@ class Index:
             conn.execute("UPDATE docs SET mtime_ns = ?, size = ? WHERE id = ?", (mtime_ns, size, previous[0]))
             return "touched"
         try:
-            text = decode_text(data, path)
-            entry = parse_entry(path, text, where=path)
-            # The same body limit as Memory's reads (the file limit is body limit + allowance).
-            check_body_size(entry, self.file_limit - FRONTMATTER_ALLOWANCE, path)
+            entry = parse_entry_bytes(path, data, where=path, max_body_bytes=self.max_body_bytes)
         except EntryFormatError as error:
             return self._record_problem(conn, path, mtime_ns, size, "; ".join(error.problems), previous)
         except MemError as error:
@@ -545,6 +550,7 @@ class Index:
             self._delete(conn, previous[0])
         from .safety import find_injection, iter_kinds  # only when a file is (re)indexed
 
+        text = data.decode("utf-8")  # known good: parse_entry_bytes decoded it
         flags = ",".join(iter_kinds(find_injection(text)))
         self._insert(conn, entry, mtime_ns, size, digest, flags, doc_id=previous[0] if previous else None)
         return "updated" if previous is not None else "added"
@@ -769,8 +775,31 @@ class Index:
 
 
 def _superseded_by(entry: Entry) -> str | None:
-    successor = entry.extra.get("superseded_by")
+    successor = entry.extra.get(SUPERSEDED_BY_KEY)
     return str(successor) if successor else None
+
+
+class _NeedsWalk(Exception):
+    """A path refresh met something only a walk handles (a symlink, a special file)."""
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE: writers queue here, not at
+    their first write): committed at the end, rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _new_version(conn: sqlite3.Connection) -> None:
+    """Mark the content changed: readers drop what they cached from it (the vocabulary)."""
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
 
 
 def _fingerprints(by_folder: FolderFiles) -> tuple[dict[str, str], str]:
@@ -802,7 +831,3 @@ def _file_identity(file: Path) -> tuple[int, int] | None:
 
 def _json_list(values: Iterable[object]) -> str:
     return json.dumps(list(values))
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)

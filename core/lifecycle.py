@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .config import LifecycleConfig
-from .entry import Entry
+from .entry import MATURITIES, MATURITY_CHANGED_KEY, Entry
 from .errors import InvalidError
 
 SECONDS_PER_DAY = 86_400.0
-MATURITY_ORDER = {"draft": 0, "validated": 1, "core": 2}
-# Frontmatter keys `mem consolidate` writes when it moves an entry's maturity: the move is
-# recorded in the entry itself, and it counts as a touch for archiving (a demoted entry gets
+MATURITY_ORDER: dict[str, int] = {
+    maturity: rank for rank, maturity in enumerate(MATURITIES)
+}  # draft < validated < core
+# `mem consolidate` records a maturity move in the entry itself (entry.MATURITY_CHANGED_KEY,
+# MATURITY_REASON_KEY), and it counts as a touch for archiving (a demoted entry gets
 # `archive_after_days` of grace as a draft before it can be archived).
-MATURITY_CHANGED_KEY = "maturity_changed_at"
-MATURITY_REASON_KEY = "maturity_reason"
+IMPORTANCE_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class Vitals:
     last_update: datetime
     last_touch: datetime  # the latest of update, access and consolidate's last maturity move
     days_untouched: float
+
+
+def bumped_importance(importance: int, cfg: LifecycleConfig) -> int:
+    """Importance after a change to an entry (update, edit, merge): raised by
+    `importance_bump_on_update`, capped at 100."""
+    return min(IMPORTANCE_MAX, importance + cfg.importance_bump_on_update)
 
 
 def days_between(earlier: float, later: float) -> float:

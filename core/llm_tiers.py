@@ -24,23 +24,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .context import PREAMBLE, _attribute
 from .errors import MemError
+from .framing import PREAMBLE, attribute, memory_block, neutralize, question_block, trim_to_tokens
 from .llm import LLMClient, LLMError, LLMSettings, Message, ReplyCache, parse_json_object, validate
 from .paths import normalize_prefix, under_prefix
-from .text import estimate_tokens
+from .text import estimate_tokens, ms_since
 
 if TYPE_CHECKING:
     from .memory import Memory
     from .recall import Hit, Tier
 
 PROMPT_VERSION = "1"  # part of the cache key: a new prompt must not reuse old answers
-TRIMMED = " [... trimmed]"
 MIN_SHARE_TOKENS = 40
 AGENT_LIST_LIMIT = 60
 AGENT_SEARCH_K = 8
-
-_TAGS = re.compile(r"</?\s*(memory-context|memory|observation|question)\b", re.IGNORECASE)
 
 LLM_SYSTEM = f"""You answer questions from a long-term memory of a software project (contextree).
 You are given a QUESTION and CANDIDATE ENTRIES from the memory, each in a <memory path="..."> block.
@@ -126,36 +123,12 @@ class Escalation:
     timings: Mapping[str, float] = field(default_factory=dict)
 
 
+def _step(tier: Tier, ms: float, paths: Sequence[str], chose: str, chose_none: str) -> TierStep:
+    """A model tier's step: confident when the model named entries."""
+    return TierStep(tier, ms, bool(paths), chose if paths else chose_none, tuple(paths))
+
+
 # --- prompt building ------------------------------------------------------------------------
-
-
-def neutralize(text: str) -> str:
-    """Make delimiter look-alikes inert, as context.py does: `</memory>` -> `<\\/memory>`."""
-    return _TAGS.sub(lambda match: match.group(0).replace("<", "<\\", 1), text)
-
-
-def trim_to_tokens(text: str, tokens: int) -> tuple[str, bool]:
-    """Cut text to about `tokens` (text.estimate_tokens), at a word boundary when there is one."""
-    if estimate_tokens(text) <= tokens:
-        return text, False
-    chars = max(0, tokens * 4)
-    while chars > 0 and estimate_tokens(text[:chars]) > tokens:
-        chars = int(chars * 0.8)
-    cut = text[:chars]
-    space = cut.rfind(" ")
-    if space > chars * 0.8:
-        cut = cut[:space]
-    return cut.rstrip() + TRIMMED, True
-
-
-def memory_block(path: str, title: str, body: str, *, summary: str = "", attributes: Mapping[str, object] = {}) -> str:
-    attrs = "".join(f' {name}="{_attribute(value)}"' for name, value in attributes.items())
-    text = (f"summary: {summary}\n" if summary else "") + body.rstrip("\n")
-    return f'<memory path="{_attribute(path)}" title="{_attribute(title)}"{attrs}>\n{neutralize(text)}\n</memory>\n'
-
-
-def question_block(query: str) -> str:
-    return f"<question>\n{neutralize(query)}\n</question>\n"
 
 
 @dataclass(frozen=True)
@@ -277,37 +250,33 @@ class Escalator:
             if pool:
                 tier_started = time.perf_counter()
                 paths, answer, citations, tier_notes = self._llm_tier(query, pool)
-                timings["llm"] = _ms(tier_started)
+                timings["llm"] = ms_since(tier_started)
                 notes += tier_notes
-                confident = bool(paths)
-                reason = (
-                    f"the model chose {len(paths)} of {len(pool)} candidates"
-                    if confident
-                    else f"the model found none of the {len(pool)} candidates relevant"
+                steps.append(
+                    _step(
+                        "llm",
+                        timings["llm"],
+                        paths,
+                        f"the model chose {len(paths)} of {len(pool)} candidates",
+                        f"the model found none of the {len(pool)} candidates relevant",
+                    )
                 )
-                steps.append(TierStep("llm", timings["llm"], confident, reason, tuple(paths)))
-                if confident:
-                    resolved_by = "llm"
+                resolved_by = "llm" if paths else None
             else:
                 steps.append(TierStep("llm", 0.0, False, "skipped: the cheap tiers found no candidates", ()))
             if resolved_by is None and last_tier == "agent":
                 tier_ran = "agent"
                 tier_started = time.perf_counter()
                 paths, answer, citations, agent_steps, tier_notes = self._agent_tier(query, scope)
-                timings["agent"] = _ms(tier_started)
+                timings["agent"] = ms_since(tier_started)
                 notes += tier_notes
-                confident = bool(paths)
-                reason = (
-                    f"answered after {agent_steps} action(s)"
-                    if confident
-                    else f"no answer from the memory after {agent_steps} action(s)"
-                )
-                steps.append(TierStep("agent", timings["agent"], confident, reason, tuple(paths)))
-                if confident:
-                    resolved_by = "agent"
+                answered, unanswered = "answered", "no answer from the memory"
+                after = f" after {agent_steps} action(s)"
+                steps.append(_step("agent", timings["agent"], paths, answered + after, unanswered + after))
+                resolved_by = "agent" if paths else None
         except LLMError as failure:
             failed_tier = tier_ran
-            timings.setdefault(failed_tier, _ms(started))
+            timings.setdefault(failed_tier, ms_since(started))
             error = f"{failure.failure}: {failure.message}"
             notes.append(f"the {failed_tier} tier failed ({failure.message}); the cheap tiers' answer is shown")
             steps.append(TierStep(failed_tier, timings[failed_tier], False, f"failed: {failure.message}", ()))
@@ -339,7 +308,7 @@ class Escalator:
 
     def _from_cache(self, data: Mapping[str, Any], started: float) -> Escalation:
         tier: Tier | None = data.get("resolved_by")
-        ms = _ms(started)
+        ms = ms_since(started)
         info = LLMInfo(model=self.settings.model, tier=str(data.get("tier", "llm")), ms=ms, cached=True)
         steps = tuple(
             TierStep(step["tier"], 0.0, bool(step["confident"]), "cached: " + step["reason"], tuple(step["paths"]))
@@ -492,7 +461,7 @@ class Escalator:
         more = len(folders) + len(entries) - len(lines)
         if more > 0:
             lines.append(f"(and {more} more; search to narrow down)")
-        return f'<memory-context folder="{_attribute(folder)}">\n' + "\n".join(lines) + "\n</memory-context>"
+        return f'<memory-context folder="{attribute(folder)}">\n' + "\n".join(lines) + "\n</memory-context>"
 
 
 def _to_cache(outcome: Escalation) -> dict[str, Any]:
@@ -508,7 +477,3 @@ def _to_cache(outcome: Escalation) -> dict[str, Any]:
             for step in outcome.steps
         ],
     }
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)

@@ -39,9 +39,17 @@ from urllib.parse import unquote
 
 import yaml
 
-from .entry import Entry, EntryFormatError, entry_from_metadata, load_yaml, split_frontmatter
+from .entry import (
+    Entry,
+    EntryFormatError,
+    body_start_line,
+    entry_from_metadata,
+    load_yaml,
+    split_frontmatter,
+    title_from_text,
+)
 from .errors import ExistsError, ExitCode, InvalidError, MemError, NotFoundError
-from .memory import Memory, title_from_text
+from .memory import Memory
 from .paths import (
     ARCHIVE_DIR,
     ENTRY_MAX_DEPTH,
@@ -265,7 +273,7 @@ class MemoryTool:
         path = self._entry(location)
         file = entry_file(self.root, path)
         try:
-            data = read_bytes_limited(file, self.memory._file_limit())
+            data = read_bytes_limited(file, self.memory.files.file_limit())
         except NotFoundError:
             raise _fail(missing, ExitCode.NOT_FOUND) from None
         except InvalidError as error:
@@ -582,17 +590,8 @@ class MemoryTool:
             folder.rmdir()
 
 
-def _body_start_line(text: str) -> int:
-    """How many lines come before the body (the frontmatter and its fences)."""
-    try:
-        _, body = split_frontmatter(text)
-    except ValueError:
-        return 0
-    return text.count("\n", 0, len(text) - len(body))
-
-
 def _moved_line(edited: str, stored: str, line: int) -> int:
     """A line of the text as edited, in the text as stored (the frontmatter may be rewritten
     in mem's stable form, the body never is)."""
-    start_edited, start_stored = _body_start_line(edited), _body_start_line(stored)
+    start_edited, start_stored = body_start_line(edited), body_start_line(stored)
     return line - start_edited + start_stored if line >= start_edited else line

@@ -22,7 +22,7 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 ENTRY_MIN_DEPTH = 3  # domain/topic/entry
 ENTRY_MAX_DEPTH = 4  # domain/topic/subtopic/entry
 ENTRY_SUFFIX = ".md"
-INDEX_FILE = "_index.md"
+OVERVIEW_FILE = "_index.md"  # a folder's overview (title, summary), not an entry
 ARCHIVE_DIR = "_archive"
 STATE_DIR = ".mem"
 
@@ -104,6 +104,14 @@ def normalize_prefix(raw: str | None) -> str:
 def under_prefix(path: str, prefix: str) -> bool:
     """True when `path` is `prefix` itself or inside the folder `prefix` (segment-wise)."""
     return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+def parse_location(raw: str) -> tuple[str, bool]:
+    """`_archive/a/b/c` -> ("a/b/c", True); anything else -> (normalized path, False)."""
+    text = raw.strip()
+    if text.startswith(ARCHIVE_DIR + "/"):
+        return normalize_entry_path(text[len(ARCHIVE_DIR) + 1 :]), True
+    return normalize_entry_path(text), False
 
 
 def entry_file(root: Path, path: str, *, archived: bool = False) -> Path:

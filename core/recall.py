@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from .config import Config
 from .entry import format_time, split_frontmatter
@@ -34,14 +34,14 @@ from .index import DocRow, Index, RefreshReport
 from .lifecycle import Signals, effective_importance, rank_score, recency
 from .paths import normalize_prefix
 from .state import StateStore
-from .text import has_unspaced_script, query_terms, snippet, split_unspaced
+from .text import has_unspaced_script, ms_since, query_terms, snippet, split_unspaced
 
 if TYPE_CHECKING:
     from .llm_tiers import Escalation, LLMInfo
     from .memory import Memory
 
 Tier = Literal["path", "keyword", "fuzzy", "llm", "agent"]
-TIERS: tuple[Tier, ...] = ("path", "keyword", "fuzzy", "llm", "agent")
+TIERS: tuple[Tier, ...] = get_args(Tier)
 CHEAP_TIERS: tuple[Tier, ...] = ("path", "keyword", "fuzzy")
 NO_MEMORY = "no memory about this"
 
@@ -157,30 +157,10 @@ class Recaller:
         report = self.index.ensure_current()  # a scan, unless a watcher here keeps the index current
         timings: dict[str, float] = {"refresh": report.ms}
         terms = query_terms(query)
-        found: dict[int, _Candidate] = {}
         traces: list[TierTrace] = []
-        resolved_by: Tier | None = None
-        in_domain = False
-
-        for tier in CHEAP_TIERS:
-            if TIERS.index(tier) > TIERS.index(last_tier):
-                break
-            tier_started = time.perf_counter()
-            candidates = self._run_tier(tier, query, terms, prefix)
-            confident, reason = self._gate(tier, candidates)
-            timings[tier] = _ms(tier_started)
-            in_domain = in_domain or any(c.match >= self._minimum(tier) for c in candidates)
-            for candidate in candidates:
-                previous = found.get(candidate.doc_id)
-                if previous is None or candidate.match > previous.match:
-                    found[candidate.doc_id] = candidate
-            if explain:
-                traces.append(TierTrace(tier, timings[tier], confident, reason, tuple(self._hits(candidates, [], 0))))
-            if confident and resolved_by is None:
-                resolved_by = tier
-            if confident and not escalate:
-                break
-
+        found, resolved_by, in_domain = self._cheap_tiers(
+            query, terms, prefix, last_tier, timings, traces if explain else None, escalate=escalate
+        )
         # In domain or not: some tier must have had a hit reaching that tier's minimum. Then
         # the candidates of every tier walked are ranked together.
         hits = self._hits(list(found.values()), terms, limit) if in_domain else []
@@ -204,11 +184,9 @@ class Recaller:
             self.state.record([hits[0].path], self.memory.clock().timestamp())
         if resolved_by is not None:
             message = f"resolved by the {resolved_by} tier"
-        elif hits:
-            message = "no tier was confident; the best matches are shown"
         else:
-            message = NO_MEMORY
-        timings["total"] = _ms(started)
+            message = "no tier was confident; the best matches are shown" if hits else NO_MEMORY
+        timings["total"] = ms_since(started)
         problems = tuple(str(problem) for problem in report.problems)
         return RecallResult(
             query=query,
@@ -225,6 +203,43 @@ class Recaller:
             citations=model.citations if model is not None and model.resolved_by is not None else (),
             llm=model.info if model is not None else None,
         )
+
+    def _cheap_tiers(
+        self,
+        query: str,
+        terms: list[str],
+        prefix: str,
+        last_tier: Tier,
+        timings: dict[str, float],
+        traces: list[TierTrace] | None,
+        *,
+        escalate: bool,
+    ) -> tuple[dict[int, _Candidate], Tier | None, bool]:
+        """Walk the cheap tiers up to `last_tier`, stopping at the first confident one unless
+        `escalate`: (best candidate per document, the tier that resolved it, whether any hit
+        reached its tier's minimum). Timings, and with `traces` the explain steps, are added."""
+        found: dict[int, _Candidate] = {}
+        resolved_by: Tier | None = None
+        in_domain = False
+        for tier in CHEAP_TIERS:
+            if TIERS.index(tier) > TIERS.index(last_tier):
+                break
+            tier_started = time.perf_counter()
+            candidates = self._run_tier(tier, query, terms, prefix)
+            confident, reason = self._gate(tier, candidates)
+            timings[tier] = ms_since(tier_started)
+            in_domain = in_domain or any(c.match >= self._minimum(tier) for c in candidates)
+            for candidate in candidates:
+                previous = found.get(candidate.doc_id)
+                if previous is None or candidate.match > previous.match:
+                    found[candidate.doc_id] = candidate
+            if traces is not None:
+                traces.append(TierTrace(tier, timings[tier], confident, reason, tuple(self._hits(candidates, [], 0))))
+            if confident and resolved_by is None:
+                resolved_by = tier
+            if confident and not escalate:
+                break
+        return found, resolved_by, in_domain
 
     # --- escalation to the model tiers (the llm and agent tiers live in core/llm_tiers.py) ----
 
@@ -532,7 +547,3 @@ def _parse_tier(max_tier: str | None) -> Tier:
 
 def _status(report: RefreshReport) -> IndexStatus:
     return IndexStatus(report.scanned, report.changed, report.rebuilt, report.ms)
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .lifecycle import Signals, Vitals, entry_vitals
+from .entry import MATURITIES
+from .lifecycle import MATURITY_ORDER, Signals, Vitals, entry_vitals
 from .tree import Problem
 
 if TYPE_CHECKING:
@@ -106,8 +107,7 @@ def collect(memory: Memory, prefix: str | None = None) -> Stats:
         width = 100 / HISTOGRAM_BINS
         bins[min(HISTOGRAM_BINS - 1, max(0, int(state.effective_importance // width)))] += 1
         if state.maturity_due != state.maturity:
-            order = ("draft", "validated", "core")
-            up = order.index(state.maturity_due) > order.index(state.maturity) if state.maturity in order else True
+            up = MATURITY_ORDER[state.maturity_due] > MATURITY_ORDER.get(state.maturity, -1)
             due["promote" if up else "demote"] += 1
         elif state.archive_due:
             due["archive"] += 1
@@ -127,7 +127,7 @@ def collect(memory: Memory, prefix: str | None = None) -> Stats:
         archived=archived,
         hits=sum(state.hits for _, _, state in rows),
         domains=domains,
-        maturity=tuple(Count(name, maturity[name]) for name in ("draft", "validated", "core")),
+        maturity=tuple(Count(name, maturity[name]) for name in MATURITIES),
         ages=tuple(Count(label, ages[label]) for label, _ in AGE_BUCKETS),
         importance=tuple(
             Bin(index * 100 / HISTOGRAM_BINS, (index + 1) * 100 / HISTOGRAM_BINS, count)

@@ -46,9 +46,6 @@ def checkpoint(name: str) -> None:
 
 
 def _pause(name: str) -> None:
-    import sys
-    import time
-
     sys.stderr.write(f"mem-test-paused {name} {os.getpid()}\n")
     sys.stderr.flush()
     while True:
@@ -205,7 +202,13 @@ def decode_text(data: bytes, where: str) -> str:
 
 
 def file_limit(max_body_bytes: int) -> int:
+    """The most bytes an entry file may have to be read at all, for a body limit."""
     return max_body_bytes + FRONTMATTER_ALLOWANCE
+
+
+def body_limit(file_limit: int) -> int:
+    """The body limit a file limit was made from (the inverse of `file_limit`)."""
+    return file_limit - FRONTMATTER_ALLOWANCE
 
 
 _held = threading.local()  # lock files this thread holds, so nested use does not deadlock

@@ -11,6 +11,7 @@ an ordinary token, and a query is processed the same way.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from functools import lru_cache
 
@@ -146,3 +147,8 @@ def snippet(body: str, terms: list[str], width: int = 160) -> str:
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(chosen) else ""
     return prefix + text + suffix
+
+
+def ms_since(started: float) -> float:
+    """Milliseconds since `started` (a `time.perf_counter()` reading), as results report them."""
+    return round((time.perf_counter() - started) * 1000, 3)

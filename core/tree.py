@@ -23,7 +23,7 @@ from .paths import (
     ENTRY_MAX_DEPTH,
     ENTRY_MIN_DEPTH,
     ENTRY_SUFFIX,
-    INDEX_FILE,
+    OVERVIEW_FILE,
     SLUG_RE,
     is_slug,
     refuse_symlinks,
@@ -105,7 +105,6 @@ def walk_entry_folders(root: Path) -> tuple[FolderFiles, tuple[Problem, ...]]:
 def _walk(
     root: Path, base: Path, prefix: str, *, shown_base: str, folders: FolderFiles | None = None
 ) -> tuple[list[tuple[str, int, int]], list[str], list[Problem]]:
-    files: list[tuple[str, int, int]] = []
     overviews: list[str] = []
     problems: list[Problem] = []
 
@@ -116,11 +115,7 @@ def _walk(
     start_parts = prefix.split("/") if prefix else []
     start = base.joinpath(*start_parts)
     refuse_symlinks(root, start)
-    if len(start_parts) >= ENTRY_MIN_DEPTH:  # the prefix may name an entry itself
-        with contextlib.suppress(OSError):
-            info = os.lstat(base.joinpath(*start_parts[:-1], start_parts[-1] + ENTRY_SUFFIX))
-            if stat.S_ISREG(info.st_mode):
-                files.append((prefix, info.st_mtime_ns, info.st_size))
+    files = _entry_named_by(base, prefix, start_parts)
     stack: list[tuple[str, str]] = [(str(start), prefix)]
     suffix_length = len(ENTRY_SUFFIX)
     slug = SLUG_RE.fullmatch  # bound once: this loop runs for every file at every recall
@@ -144,7 +139,7 @@ def _walk(
             if name[0] == ".":
                 continue  # hidden: .mem/, .git/, editor swap files, our temporary files
             # The common case first: a regular entry file where entries belong.
-            if entries_allowed and name.endswith(ENTRY_SUFFIX) and not item.is_symlink() and name != INDEX_FILE:
+            if entries_allowed and name.endswith(ENTRY_SUFFIX) and not item.is_symlink() and name != OVERVIEW_FILE:
                 if item.is_dir(follow_symlinks=False):
                     pass  # a folder named like a file: handled below
                 elif slug(name, 0, len(name) - suffix_length) is None:
@@ -176,7 +171,7 @@ def _walk(
                     stack.append((item.path, relative))
             elif depth == 1 or not name.endswith(ENTRY_SUFFIX):
                 continue  # root-level files (config.yaml, README.md) and attachments are not entries
-            elif name == INDEX_FILE:
+            elif name == OVERVIEW_FILE:
                 overviews.append(relative_folder)
             elif not is_slug(name[:-suffix_length]):
                 problem(relative, "file name is not a slug (lowercase a-z, 0-9, '-'); skipped")
@@ -187,6 +182,16 @@ def _walk(
             if folders is not None:
                 folders[relative_folder] = bucket
     return files, overviews, problems
+
+
+def _entry_named_by(base: Path, prefix: str, parts: list[str]) -> list[tuple[str, int, int]]:
+    """The entry a prefix names itself (`list a/b/c`), as the walk records files."""
+    if len(parts) >= ENTRY_MIN_DEPTH:
+        with contextlib.suppress(OSError):
+            info = os.lstat(base.joinpath(*parts[:-1], parts[-1] + ENTRY_SUFFIX))
+            if stat.S_ISREG(info.st_mode):
+                return [(prefix, info.st_mtime_ns, info.st_size)]
+    return []
 
 
 FileKind = Literal["entry", "ignored", "problem"]
@@ -211,7 +216,7 @@ def classify_file(relative: str) -> tuple[FileKind, str]:
     for depth, folder in enumerate(parts[:-1], 1):
         if not is_slug(folder) or depth >= ENTRY_MAX_DEPTH:
             return "problem", ""
-    if len(parts) == 1 or name == INDEX_FILE:
+    if len(parts) == 1 or name == OVERVIEW_FILE:
         return "ignored", ""
     if not is_slug(name[: -len(ENTRY_SUFFIX)]) or len(parts) < ENTRY_MIN_DEPTH:
         return "problem", ""
@@ -221,4 +226,4 @@ def classify_file(relative: str) -> tuple[FileKind, str]:
 def overview_file(root: Path, folder: str) -> Path:
     if not folder:
         raise InvalidError("the root has no overview file")
-    return root.joinpath(*folder.split("/"), INDEX_FILE)
+    return root.joinpath(*folder.split("/"), OVERVIEW_FILE)

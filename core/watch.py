@@ -355,7 +355,7 @@ class Watcher:
         return self.index.walk_problems
 
     def touched(self, files: Iterable[Path]) -> None:
-        """Files written by this process (Memory._after_write): applied by the next catch-up."""
+        """Files written by this process (EntryFiles.after_write): applied by the next catch-up."""
         for file in files:
             with contextlib.suppress(ValueError):
                 self._note_path(file.relative_to(self.root).as_posix(), "created", is_link=False)

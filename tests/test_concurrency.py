@@ -104,17 +104,17 @@ def test_sixteen_processes_on_one_tree_lose_nothing(root: Path) -> None:
 
 def test_update_refuses_when_the_file_changed_underneath(memory: Memory, root: Path, monkeypatch) -> None:
     """An editor saving between our read and our write must not lose its edit."""
-    import contextree.core.memory as memory_module
+    from contextree.core.files import EntryFiles
 
     memory.add("a/b/c", "original")
     file = root / "a" / "b" / "c.md"
-    real_validated = Memory._validated
+    real_validated = EntryFiles.validated
 
-    def editor_saves_meanwhile(self: Memory, entry):  # runs between read and write
+    def editor_saves_meanwhile(self: EntryFiles, entry):  # runs between read and write
         file.write_text(file.read_text().replace("original", "edited by a person"))
         return real_validated(self, entry)
 
-    monkeypatch.setattr(memory_module.Memory, "_validated", editor_saves_meanwhile)
+    monkeypatch.setattr(EntryFiles, "validated", editor_saves_meanwhile)
     import pytest
     from contextree.core.errors import ConflictError
 
