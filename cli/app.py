@@ -34,6 +34,8 @@ COMMAND_MODULES = {
     "recall": "recall",
     "reindex": "recall",
     "curate": "curate",
+    "import": "transfer",
+    "export": "transfer",
     "doctor": "doctor",
     "consolidate": "lifecycle",
     "stats": "lifecycle",

@@ -18,7 +18,7 @@ Knowledge lives in a context tree (domain/topic/entry) of plain markdown files u
 # The order `mem --help` lists commands in: the everyday ones first, by what they do.
 COMMAND_ORDER = (
     "init", "add", "show", "list", "tree", "update", "mv", "forget",
-    "recall", "reindex", "curate",
+    "recall", "reindex", "curate", "import", "export",
     "consolidate", "stats", "graph", "doctor",
     "log", "undo", "sync", "watch",
     "mcp", "memory-tool", "config",

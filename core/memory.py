@@ -61,6 +61,8 @@ if TYPE_CHECKING:
     from .curate import CurationPlan
     from .doctor import DoctorReport
     from .graph import Graph
+    from .importers.model import ImportReport
+    from .importers.model import Kind as ImportKind
     from .index import Index, Progress, RefreshReport
     from .lifecycle import Vitals
     from .recall import RecallResult
@@ -391,6 +393,26 @@ class Memory:
             raise InvalidError("mem curate needs a model: set MEM_LLM_MODEL or llm.model in config.yaml (docs/llm.md)")
         return Curator(self, settings).curate(
             text, origin=origin, dry_run=dry_run, yes=yes, allow_secrets=allow_secrets
+        )
+
+    def import_source(
+        self,
+        source: str | os.PathLike[str],
+        *,
+        kind: ImportKind | None = None,
+        into: str | None = None,
+        dry_run: bool = False,
+        allow_secrets: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Bring existing knowledge in without a model (core/importers/): a markdown folder or
+        vault, one long markdown file, ByteRover's tree, an MCP memory.json, or a mem export.
+        One lock and one commit; entries get `source: import:<origin>`; running it again
+        changes only what changed at the source. `dry_run` returns the plan only."""
+        from .importers import import_source
+
+        return import_source(
+            self, source, kind=kind, into=into, dry_run=dry_run, allow_secrets=allow_secrets, progress=progress
         )
 
     def watch(self, *, on_flush: FlushCallback | None = None, on_error: ErrorCallback | None = None) -> Watcher:

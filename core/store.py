@@ -79,14 +79,15 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _write_temp(target: Path, data: bytes) -> Path:
+def _write_temp(target: Path, data: bytes, *, durable: bool = True) -> Path:
     temp = _temp_path(target)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -131,6 +132,61 @@ def create_exclusive(target: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
     _fsync_dir(target.parent)
+
+
+class BatchWriter:
+    """Many new or replaced files written under one lock, made durable once at the end.
+
+    Each file still appears atomically (a temporary file, then a hard link or `os.replace`),
+    so a reader or a killed writer never sees half a file; only the fsyncs are batched: one
+    fsync per file costs ~11 ms here, which would hold a 10,000-entry import to ~90 files/s.
+    `finish()` flushes the file system once (syncfs where the platform has it, else sync).
+    """
+
+    def __init__(self) -> None:
+        self.written: list[Path] = []
+
+    def create(self, target: Path, text: str) -> None:
+        """Create `target`; ExistsError if anything is already at that name."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            temp = _write_temp(target, text.encode("utf-8"), durable=False)
+        except OSError as error:
+            raise _io_error("write", target, error) from None
+        try:
+            link_exclusive(temp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        self.written.append(target)
+
+    def replace(self, target: Path, expected: bytes, text: str) -> None:
+        """Replace `target` unless its bytes differ from `expected` (ConflictError)."""
+        ensure_unchanged(target, expected)
+        try:
+            temp = _write_temp(target, text.encode("utf-8"), durable=False)
+            temp.replace(target)
+        except OSError as error:
+            raise _io_error("write", target, error) from None
+        self.written.append(target)
+
+    def finish(self) -> None:
+        """Make every file written so far durable: syncfs(2) on the tree's file system on
+        Linux (Python has no wrapper), else a system-wide sync."""
+        if not self.written:
+            return
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                import ctypes
+
+                libc = ctypes.CDLL(None, use_errno=True)
+                fd = os.open(self.written[0].parent, os.O_RDONLY)
+                try:
+                    if libc.syncfs(fd) == 0:
+                        return
+                finally:
+                    os.close(fd)
+        os.sync()
 
 
 def link_exclusive(source: Path, target: Path) -> None:

@@ -1,0 +1,258 @@
+"""Plan candidates against the tree and write them: one lock, one batch of files, one commit.
+
+Identity: an imported entry carries `source: import:<origin>` (`import:docs/adr/0001-x.md`,
+`import:CLAUDE.md#testing/fixtures`). A second import looks each candidate up by that
+provenance first, wherever the entry is now (a `mem mv` is followed), so it never duplicates;
+`import_digest` (a hash of the source part and its resolved links) tells whether the source
+changed since: unchanged sources leave their entries alone, even entries edited in mem since.
+Entries from an export are matched by path instead (core/importers/mem_export.py).
+
+Placement: a new candidate takes its wished-for path, or the next free `-2`, `-3`, ... when
+another file or candidate has it: an import never overwrites an entry it did not write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ..entry import MAX_ITEM_CHARS, MAX_LIST_ITEMS, EntryFormatError, dump_entry, entry_from_metadata
+from ..errors import ConflictError, ExistsError, MemError, RefusedError
+from ..paths import entry_file
+from ..store import BatchWriter, decode_text, read_bytes_limited
+from . import Progress
+from .model import DIGEST_KEY, SOURCE_PREFIX, Action, Candidate, ImportItem, ImportReport, Kind, Skipped
+from .place import with_suffix
+
+if TYPE_CHECKING:
+    from ..memory import Memory
+
+DIGEST_CHARS = 16
+
+
+@dataclass(frozen=True)
+class _Write:
+    item: ImportItem
+    file: Path
+    text: str
+    expected: bytes | None  # the current bytes for a replacement, None for a new file
+
+
+def provenance(origin: str) -> str:
+    """`import:<origin>`, kept within the length mem allows for `source` (a long origin is cut
+    and given a hash of the whole, so it stays unique and the same on every run)."""
+    label = SOURCE_PREFIX + origin
+    if len(label) <= MAX_ITEM_CHARS:
+        return label
+    digest = hashlib.sha256(origin.encode("utf-8")).hexdigest()[:8]
+    return label[: MAX_ITEM_CHARS - 9] + "#" + digest
+
+
+def _normalize_body(text: str) -> str:
+    stripped = text.strip("\n")
+    return stripped + "\n" if stripped.strip() else ""
+
+
+class _Planner:
+    def __init__(self, memory: Memory, candidates: list[Candidate], allow_secrets: bool) -> None:
+        self.memory = memory
+        self.candidates = candidates
+        self.allow_secrets = allow_secrets
+        scan = memory.scan()
+        self.existing_paths = {record.path for record in scan.records}
+        self.by_source: dict[str, str] = {}
+        self.digests: dict[str, str] = {}  # path -> import_digest of entries an import wrote
+        if any(not candidate.exact for candidate in candidates):
+            for entry in memory.load(scan).entries:
+                if entry.source is not None and entry.source.startswith(SOURCE_PREFIX):
+                    self.by_source.setdefault(entry.source, entry.path)
+                    self.digests[entry.path] = str(entry.extra.get(DIGEST_KEY, ""))
+
+    def placements(self) -> list[str | None]:
+        """The final path of each candidate (None: a second exported entry at the same path)."""
+        claimed: set[str] = set()
+        paths: list[str | None] = []
+        for candidate in self.candidates:
+            if candidate.exact:
+                path: str | None = None if candidate.path in claimed else candidate.path
+            elif (found := self.by_source.get(provenance(candidate.origin))) is not None and found not in claimed:
+                path = found
+            else:
+                path, number = candidate.path, 2
+                while path in claimed or path in self.existing_paths:
+                    path, number = with_suffix(candidate.path, number), number + 1
+            if path is not None:
+                claimed.add(path)
+            paths.append(path)
+        return paths
+
+    def links(self, paths: list[str | None]) -> list[tuple[str, ...]]:
+        """The `related` paths of each candidate, from the links its source holds."""
+        by_name: dict[str, str] = {}
+        by_file: dict[str, str] = {}
+        for candidate, path in zip(self.candidates, paths, strict=True):
+            if path is None:
+                continue
+            for name in candidate.names:
+                by_name.setdefault(name.strip().lower(), path)
+            if candidate.file_key:
+                by_file.setdefault(candidate.file_key, path)
+                stem, dot, _ = candidate.file_key.rpartition(".")
+                if dot:
+                    by_file.setdefault(stem, path)
+
+        def resolve(candidate: Candidate, link: str) -> str | None:
+            kind, _, target = link.partition(":")
+            if kind == "name":
+                key = target.strip().lower()
+                for attempt in (key, key.removesuffix(".md"), key.rsplit("/", 1)[-1].removesuffix(".md")):
+                    if attempt in by_name:
+                        return by_name[attempt]
+                return None
+            if target.startswith("/"):
+                tries = [target.lstrip("/")]
+            else:
+                tries = [posixpath.normpath(posixpath.join(candidate.link_base, target)), posixpath.normpath(target)]
+            for attempt in tries:
+                if attempt in by_file:
+                    return by_file[attempt]
+            return None
+
+        result: list[tuple[str, ...]] = []
+        for candidate, path in zip(self.candidates, paths, strict=True):
+            found: dict[str, None] = {}
+            for link in candidate.links:
+                target = resolve(candidate, link)
+                if target is not None and target != path:
+                    found[target] = None
+            result.append(tuple(found)[:MAX_LIST_ITEMS])
+        return result
+
+    def plan(self, progress: Progress | None) -> tuple[list[ImportItem], list[_Write]]:
+        paths = self.placements()
+        related = self.links(paths)
+        items: list[ImportItem] = []
+        writes: list[_Write] = []
+        total = len(self.candidates)
+        for number, (candidate, path, links) in enumerate(zip(self.candidates, paths, related, strict=True), 1):
+            if progress is not None and number % 100 == 0:
+                progress(number, total)
+            if path is None:
+                items.append(ImportItem("skip", candidate.origin, candidate.path, "a second entry at the same path"))
+                continue
+            outcome = self._one(candidate, path, links)
+            if isinstance(outcome, _Write):
+                writes.append(outcome)
+                items.append(outcome.item)
+            else:
+                items.append(outcome)
+        if progress is not None:
+            progress(total, total)
+        return items, writes
+
+    def _one(self, candidate: Candidate, path: str, links: tuple[str, ...]) -> ImportItem | _Write:
+        meta: dict[str, Any] = dict(candidate.meta)
+        body = candidate.body
+        digest = ""
+        if not candidate.exact:
+            body = _normalize_body(body)
+            meta["source"] = provenance(candidate.origin)
+            if links:
+                meta["related"] = list(links)
+            digest = hashlib.sha256((candidate.digest + "\n" + "\n".join(links)).encode()).hexdigest()[:DIGEST_CHARS]
+            meta[DIGEST_KEY] = digest
+        title = str(meta.get("title", ""))[:120]
+        limit = self.memory.config.limits.max_body_bytes
+        size = len(body.encode("utf-8"))
+        if size > limit:
+            return ImportItem("skip", candidate.origin, path, f"body is {size:,} bytes, over the {limit:,}-byte limit")
+        try:
+            entry = entry_from_metadata(path, meta, body, where=candidate.origin)
+            text = dump_entry(entry)
+        except EntryFormatError as error:
+            return ImportItem("skip", candidate.origin, path, "; ".join(error.problems), title)
+        except yaml.YAMLError as error:  # a value YAML cannot write (e.g. a TOML time of day)
+            return ImportItem("skip", candidate.origin, path, f"frontmatter cannot be written ({error})"[:200], title)
+        file = entry_file(self.memory.root, path)
+        expected: bytes | None = None
+        previous = ""
+        if path in self.existing_paths:
+            try:
+                expected = read_bytes_limited(file, self.memory._file_limit())
+                previous = decode_text(expected, path)
+            except MemError as error:
+                return ImportItem("skip", candidate.origin, path, error.message, title)
+            if candidate.exact:
+                if previous == text:
+                    return ImportItem("unchanged", candidate.origin, path, "", entry.title)
+            elif self.digests.get(path) == digest:
+                return ImportItem("unchanged", candidate.origin, path, "", entry.title)
+        try:
+            self.memory.check_text(text, allow_secrets=self.allow_secrets, previous=previous)
+        except RefusedError as error:
+            return ImportItem("refused", candidate.origin, path, error.message, entry.title)
+        action: Action = "update" if expected is not None else "create"
+        return _Write(ImportItem(action, candidate.origin, path, "", entry.title), file, text, expected)
+
+
+def run(
+    memory: Memory,
+    source: str,
+    kind: Kind,
+    items: Iterable[Candidate | Skipped],
+    *,
+    dry_run: bool,
+    allow_secrets: bool,
+    progress: Progress | None,
+) -> ImportReport:
+    started = time.perf_counter()
+    candidates: list[Candidate] = []
+    skipped: list[ImportItem] = []
+    for item in items:
+        if isinstance(item, Skipped):
+            skipped.append(ImportItem("skip", item.origin, None, item.reason))
+        else:
+            candidates.append(item)
+    if dry_run:
+        planned, _ = _Planner(memory, candidates, allow_secrets).plan(progress)
+        return _report(source, kind, True, [*planned, *skipped], started)
+    with memory._lock():
+        planned, writes = _Planner(memory, candidates, allow_secrets).plan(progress)
+        writer = BatchWriter()
+        outcome: dict[int, ImportItem] = {}
+        for number, write in enumerate(writes, 1):
+            try:
+                if write.expected is None:
+                    writer.create(write.file, write.text)
+                else:
+                    writer.replace(write.file, write.expected, write.text)
+            except (ExistsError, ConflictError) as error:
+                # Someone who does not take mem's lock wrote there meanwhile: theirs stays.
+                outcome[id(write.item)] = ImportItem("skip", write.item.origin, write.item.path, error.message)
+            if progress is not None and number % 100 == 0:
+                progress(number, len(writes))
+        writer.finish()
+        if writer.written:
+            memory._after_write("import", writer.written, f"{len(writer.written)} entries from {source}")
+    final = [outcome.get(id(item), item) for item in planned]
+    return _report(source, kind, False, [*final, *skipped], started)
+
+
+def _report(source: str, kind: Kind, dry_run: bool, items: list[ImportItem], started: float) -> ImportReport:
+    counts = Counter(item.action for item in items)
+    return ImportReport(
+        source=source,
+        kind=kind,
+        dry_run=dry_run,
+        items=tuple(items),
+        counts={action: counts.get(action, 0) for action in ("create", "update", "unchanged", "skip", "refused")},
+        elapsed_seconds=round(time.perf_counter() - started, 3),
+    )
