@@ -287,3 +287,12 @@ def test_bad_sources_fail_with_one_line(mem, root: Path, tmp_path: Path) -> None
     source = fx.claude_md(tmp_path / "src")
     wrong = mem("import", str(source), "--from", "folder")
     assert wrong.code == 5 and "not a folder" in wrong.stderr
+
+
+def test_provenance_is_read_back_whatever_yaml_quotes(tmp_path: Path) -> None:
+    """A digest of digits only is written quoted; a source with YAML-special characters too."""
+    from contextree.core.importers.apply import _provenance_of
+
+    file = tmp_path / "entry.md"
+    file.write_text("---\ntitle: t\nsource: 'import:a: b #c.md'\nimport_digest: '0123456789012345'\n---\nbody\n")
+    assert _provenance_of(file) == ("import:a: b #c.md", "0123456789012345")

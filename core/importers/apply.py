@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -26,7 +27,7 @@ import yaml
 
 from ..entry import MAX_ITEM_CHARS, MAX_LIST_ITEMS, EntryFormatError, dump_entry, entry_from_metadata
 from ..errors import ConflictError, ExistsError, MemError, RefusedError
-from ..paths import entry_file
+from ..paths import refuse_symlinks
 from ..store import BatchWriter, decode_text, read_bytes_limited
 from . import Progress
 from .model import DIGEST_KEY, SOURCE_PREFIX, Action, Candidate, ImportItem, ImportReport, Kind, Skipped
@@ -56,6 +57,41 @@ def provenance(origin: str) -> str:
     return label[: MAX_ITEM_CHARS - 9] + "#" + digest
 
 
+_HEAD_BYTES = 16 * 1024
+_SOURCE_LINE = re.compile(r"^source: (.+)$", re.MULTILINE)
+# An all-digit digest is written quoted (YAML would read it as a number).
+_DIGEST_LINE = re.compile(rf"^{DIGEST_KEY}: (['\"]?)([0-9a-f]+)\1$", re.MULTILINE)
+
+
+def _provenance_of(file: Path) -> tuple[str | None, str]:
+    """(source, import_digest) of an entry file, read from its frontmatter's lines alone.
+
+    A re-import must know which entries came from where; parsing every entry of a large tree
+    in full costs more than the import itself. mem writes both keys on one line each (no line
+    wrapping), so the frontmatter's lines are enough; a quoted value is read as YAML.
+    """
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None, ""
+    if not head.startswith("---"):
+        return None, ""
+    end = head.find("\n---", 3)
+    frontmatter = head[: end if end > 0 else len(head)]
+    source = _SOURCE_LINE.search(frontmatter)
+    if source is None:
+        return None, ""
+    value: object = source.group(1).strip()
+    if isinstance(value, str) and value[:1] in "'\"":
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return None, ""
+    digest = _DIGEST_LINE.search(frontmatter)
+    return (value if isinstance(value, str) else None), (digest.group(2) if digest else "")
+
+
 def _normalize_body(text: str) -> str:
     stripped = text.strip("\n")
     return stripped + "\n" if stripped.strip() else ""
@@ -71,10 +107,25 @@ class _Planner:
         self.by_source: dict[str, str] = {}
         self.digests: dict[str, str] = {}  # path -> import_digest of entries an import wrote
         if any(not candidate.exact for candidate in candidates):
-            for entry in memory.load(scan).entries:
-                if entry.source is not None and entry.source.startswith(SOURCE_PREFIX):
-                    self.by_source.setdefault(entry.source, entry.path)
-                    self.digests[entry.path] = str(entry.extra.get(DIGEST_KEY, ""))
+            for record in scan.records:
+                source, digest = _provenance_of(record.file)
+                if source is not None and source.startswith(SOURCE_PREFIX):
+                    self.by_source.setdefault(source, record.path)
+                    self.digests[record.path] = digest
+        self.safe_folders: set[Path] = set()
+
+    def _file(self, path: str) -> Path:
+        """The file of an entry path; the symlink check of its folder is done once per folder
+        (a large import writes many entries to each)."""
+        folder, _, name = path.rpartition("/")
+        base = self.memory.root.joinpath(*folder.split("/"))
+        if base not in self.safe_folders:
+            refuse_symlinks(self.memory.root, base)
+            self.safe_folders.add(base)
+        file = base / f"{name}.md"
+        if file.is_symlink():
+            refuse_symlinks(self.memory.root, file)
+        return file
 
     def placements(self) -> list[str | None]:
         """The final path of each candidate (None: a second exported entry at the same path)."""
@@ -170,6 +221,8 @@ class _Planner:
             digest = hashlib.sha256((candidate.digest + "\n" + "\n".join(links)).encode()).hexdigest()[:DIGEST_CHARS]
             meta[DIGEST_KEY] = digest
         title = str(meta.get("title", ""))[:120]
+        if not candidate.exact and path in self.digests and self.digests[path] == digest:
+            return ImportItem("unchanged", candidate.origin, path, "", title)
         limit = self.memory.config.limits.max_body_bytes
         size = len(body.encode("utf-8"))
         if size > limit:
@@ -181,7 +234,10 @@ class _Planner:
             return ImportItem("skip", candidate.origin, path, "; ".join(error.problems), title)
         except yaml.YAMLError as error:  # a value YAML cannot write (e.g. a TOML time of day)
             return ImportItem("skip", candidate.origin, path, f"frontmatter cannot be written ({error})"[:200], title)
-        file = entry_file(self.memory.root, path)
+        try:
+            file = self._file(path)
+        except MemError as error:  # a symlink in the tree where the entry would go
+            return ImportItem("skip", candidate.origin, path, error.message, title)
         expected: bytes | None = None
         previous = ""
         if path in self.existing_paths:
@@ -190,10 +246,7 @@ class _Planner:
                 previous = decode_text(expected, path)
             except MemError as error:
                 return ImportItem("skip", candidate.origin, path, error.message, title)
-            if candidate.exact:
-                if previous == text:
-                    return ImportItem("unchanged", candidate.origin, path, "", entry.title)
-            elif self.digests.get(path) == digest:
+            if candidate.exact and previous == text:
                 return ImportItem("unchanged", candidate.origin, path, "", entry.title)
         try:
             self.memory.check_text(text, allow_secrets=self.allow_secrets, previous=previous)
