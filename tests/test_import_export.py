@@ -47,6 +47,9 @@ def assert_reimport_changes_nothing(mem, root: Path, source: Path, *args: str) -
 
 def test_obsidian_vault(mem, root: Path, tmp_path: Path) -> None:
     vault = fx.obsidian_vault(tmp_path / "src")
+    (vault / "Payments/Linked.md").symlink_to(vault / "Payments/Retry Policy.md")
+    (vault / "Outside").symlink_to(tmp_path, target_is_directory=True)
+    fx.write(vault, "Huge.md", "x" * (Memory(root).config.limits.max_body_bytes + 70_000))
     data = imported(mem, vault)
     assert data["kind"] == "folder"
     created = by_action(data, "create")
@@ -58,6 +61,9 @@ def test_obsidian_vault(mem, root: Path, tmp_path: Path) -> None:
     assert "binary" in skipped["Team Vault/Broken.md"]["reason"]
     assert "not markdown" in skipped["Team Vault/attachments/webhook-flow.png"]["reason"]
     assert "not markdown" in skipped["Team Vault/Payments/Board.canvas"]["reason"]
+    assert "symlink" in skipped["Team Vault/Payments/Linked.md"]["reason"]
+    assert "symlink" in skipped["Team Vault/Outside/"]["reason"]
+    assert "too large" in skipped["Team Vault/Huge.md"]["reason"]
     assert not any(".obsidian" in origin for origin in [item["origin"] for item in data["items"]])
 
     webhooks = frontmatter(root / "team-vault/payments/stripe-webhooks.md")
@@ -296,3 +302,38 @@ def test_provenance_is_read_back_whatever_yaml_quotes(tmp_path: Path) -> None:
     file = tmp_path / "entry.md"
     file.write_text("---\ntitle: t\nsource: 'import:a: b #c.md'\nimport_digest: '0123456789012345'\n---\nbody\n")
     assert _provenance_of(file) == ("import:a: b #c.md", "0123456789012345")
+
+
+def test_a_large_import_on_a_terminal_shows_a_progress_bar(root: Path, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from .conftest import MEM_BIN
+
+    folder = tmp_path / "notes"
+    for number in range(600):
+        fx.write(folder, f"topic-{number % 6}/note-{number}.md", f"# Note {number}\n\nText {number}.\n")
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [MEM_BIN, "import", str(folder)], stdin=terminal, stdout=terminal, stderr=terminal, env=dict(os.environ)
+    )
+    os.close(terminal)
+    screen = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the process closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+        assert process.wait(timeout=120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
+    shown = screen.decode(errors="replace")
+    assert "importing" in shown and "/600" in shown  # the bar, with its count
+    assert "600 create" in shown
