@@ -15,7 +15,7 @@ from .output import console, emit
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..core.importers.model import ImportReport
+    from ..core.import_format import ImportReport
 
 ACTION_STYLE = {"create": "green", "update": "cyan", "unchanged": "dim", "skip": "yellow", "refused": "red"}
 # Below this many entries an import is over before a bar would be worth drawing.

@@ -60,6 +60,8 @@ SUPERSEDES_KEY = "supersedes"  # curate: the entry a new one replaces
 MERGED_FROM_KEY = "merged_from"  # consolidate: the near-duplicates an entry absorbed
 MATURITY_CHANGED_KEY = "maturity_changed_at"  # consolidate: the last maturity move
 MATURITY_REASON_KEY = "maturity_reason"  # ... and why
+IMPORT_DIGEST_KEY = "import_digest"  # import: a hash of the source part an entry came from
+ORIGINAL_SOURCE_KEY = "original_source"  # import: the `source` a foreign note had itself
 MEM_KEYS = (
     ARCHIVED_AT_KEY,
     ARCHIVED_REASON_KEY,
@@ -69,6 +71,8 @@ MEM_KEYS = (
     MERGED_FROM_KEY,
     MATURITY_CHANGED_KEY,
     MATURITY_REASON_KEY,
+    IMPORT_DIGEST_KEY,
+    ORIGINAL_SOURCE_KEY,
 )
 DEFAULT_IMPORTANCE = 50
 TITLE_FROM_TEXT_MAX = 80

@@ -1,7 +1,7 @@
 """`mem export`: the tree (or a prefix of it) as JSON Lines or as one markdown document.
 
 Both forms carry every entry whole (path, all frontmatter keys, body) and `mem import` reads
-both back (core/importers/mem_export.py) to the same tree, bodies byte for byte:
+both back (core/import_restore.py) to the same tree, bodies byte for byte:
 
 - JSON Lines: one object per line, `{"path": ..., "meta": {...}, "body": ...}`, in path
   order; dates are ISO 8601 strings (`2026-03-02T10:14:00Z`), as in `--json` output.

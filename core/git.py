@@ -38,7 +38,9 @@ AUTHOR_EMAIL_ENV = "MEM_GIT_AUTHOR_EMAIL"
 # accepts and what `mem log` and `mem undo` recognise, so a writer cannot commit under an action
 # they do not know (mypy checks the callers). "edit" is sync's commit of changes made outside
 # mem, "undo" the revert `mem undo` makes, "init" the first commit of `mem init --git`.
-WriteAction = Literal["init", "add", "update", "mv", "forget", "restore", "undo", "edit", "consolidate", "doctor"]
+WriteAction = Literal[
+    "init", "add", "update", "mv", "forget", "restore", "undo", "edit", "consolidate", "doctor", "import"
+]
 MEM_ACTIONS: tuple[WriteAction, ...] = get_args(WriteAction)
 # "mem add: a/b/c", "mem undo: mem add: a/b/c": how mem's own commits are recognised.
 MEM_SUBJECT = re.compile(r"^mem (" + "|".join(MEM_ACTIONS) + r")(?::|$)")

@@ -61,8 +61,8 @@ if TYPE_CHECKING:
     from .curate import CurationPlan
     from .doctor import DoctorReport
     from .graph import Graph
-    from .importers.model import ImportReport
-    from .importers.model import Kind as ImportKind
+    from .import_format import ImportReport
+    from .import_format import Kind as ImportKind
     from .index import Index, Progress, RefreshReport
     from .lifecycle import Vitals
     from .recall import RecallResult
@@ -405,11 +405,11 @@ class Memory:
         allow_secrets: bool = False,
         progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:
-        """Bring existing knowledge in without a model (core/importers/): a markdown folder or
+        """Bring existing knowledge in without a model (core/importing.py): a markdown folder or
         vault, one long markdown file, ByteRover's tree, an MCP memory.json, or a mem export.
         One lock and one commit; entries get `source: import:<origin>`; running it again
         changes only what changed at the source. `dry_run` returns the plan only."""
-        from .importers import import_source
+        from .importing import import_source
 
         return import_source(
             self, source, kind=kind, into=into, dry_run=dry_run, allow_secrets=allow_secrets, progress=progress

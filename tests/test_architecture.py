@@ -36,6 +36,9 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(
         ("context", "recall", "llm_tiers", "curate", "consolidate", "doctor", "stats", "graph", "watch", "agents"), 3
     ),
+    # import_format (layer 1) holds what every importer shares: candidates, placement, foreign frontmatter
+    "import_format": 1,
+    **dict.fromkeys(("importing", "import_markdown", "import_sections", "import_graph", "import_restore", "export"), 3),
     # 4 the facade, 5 an adapter over it
     "memory": 4,
     "memory_tool": 5,

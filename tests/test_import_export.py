@@ -297,11 +297,11 @@ def test_bad_sources_fail_with_one_line(mem, root: Path, tmp_path: Path) -> None
 
 def test_provenance_is_read_back_whatever_yaml_quotes(tmp_path: Path) -> None:
     """A digest of digits only is written quoted; a source with YAML-special characters too."""
-    from contextree.core.importers.apply import _provenance_of
+    from contextree.core.importing import provenance_of
 
     file = tmp_path / "entry.md"
     file.write_text("---\ntitle: t\nsource: 'import:a: b #c.md'\nimport_digest: '0123456789012345'\n---\nbody\n")
-    assert _provenance_of(file) == ("import:a: b #c.md", "0123456789012345")
+    assert provenance_of(file) == ("import:a: b #c.md", "0123456789012345")
 
 
 def test_a_large_import_on_a_terminal_shows_a_progress_bar(root: Path, tmp_path: Path) -> None:

@@ -1,27 +1,146 @@
-"""Reading other tools' markdown: YAML, TOML or JSON frontmatter, mapped to mem's keys.
+"""How other tools' notes map to mem's format: import candidates, placement, foreign frontmatter.
 
-The split between frontmatter and body is python-frontmatter's (it knows the three
-delimiters Hugo, Jekyll, Obsidian and most static-site tools use: `---` YAML, `+++` TOML and
-a `{ ... }` JSON block). Its handlers are given our loaders: YAML goes through mem's bounded
-loader (`entry.load_yaml`: size and nesting limits, because libyaml crashes on deep nesting),
-TOML through the standard library's `tomllib` (python-frontmatter's own TOML handler needs the
-unmaintained `toml` package). mem's own entry files are never read here: `core/entry.py`
-keeps their bodies byte for byte, which python-frontmatter (it strips) would not.
+Shared by every importer (core/importing.py and the `import_*` readers):
+
+- **Candidates.** An importer reads its source into `Candidate`s (an entry's wished-for place,
+  metadata and body, and the origin that ties it to the source: `source: import:<origin>`) and
+  `Skipped` parts; core/importing.py plans them against the tree and writes them.
+- **Placement.** mem's entries live at depth 3 or 4; other tools' folders are as deep or
+  shallow as people made them. The segments are the `--into` prefix, then the source's
+  folders, then the file's name, each slugged (`Design Docs` -> `design-docs`,
+  `jwt_token_generation` -> `jwt-token-generation`); too shallow (`into/name`): a `general`
+  topic in between; too deep: the folders past domain/topic/subtopic are folded into the
+  entry's name (`a/b/c/d/e/note` -> `a/b/c/d-e-note`); a name with nothing slug-able in it
+  (`会议记录.md`) becomes `note-<6 hex of its name>`.
+- **Foreign frontmatter.** The split between frontmatter and body is python-frontmatter's (it
+  knows `---` YAML, `+++` TOML and `{ ... }` JSON, the three Hugo, Jekyll, Obsidian and most
+  static-site tools use). Its handlers are given our loaders: YAML goes through mem's bounded
+  loader (`entry.load_yaml`: size and nesting limits, because libyaml crashes on deep
+  nesting), TOML through the standard library's `tomllib` (python-frontmatter's own TOML
+  handler needs the unmaintained `toml` package). mem's own entry files are never read here:
+  core/entry.py keeps their bodies byte for byte, which python-frontmatter (it strips) would not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import frontmatter
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
-from ..entry import DECAYS, KNOWN_KEYS, MATURITIES, MAX_ITEM_CHARS, MAX_LIST_ITEMS, MAX_TITLE_CHARS, load_yaml
+from .entry import (
+    DECAYS,
+    KNOWN_KEYS,
+    MATURITIES,
+    MAX_ITEM_CHARS,
+    MAX_LIST_ITEMS,
+    MAX_TITLE_CHARS,
+    ORIGINAL_SOURCE_KEY,
+    load_yaml,
+)
+from .paths import ENTRY_MAX_DEPTH, ENTRY_MIN_DEPTH, SLUG_MAX, slugify
+
+Kind = Literal["folder", "file", "byterover", "mcp-memory", "export"]
+KINDS: tuple[Kind, ...] = ("folder", "file", "byterover", "mcp-memory", "export")
+
+Action = Literal["create", "update", "unchanged", "skip", "refused"]
+
+SOURCE_PREFIX = "import:"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One entry an importer wants to bring in.
+
+    `path` is where it would go (already a valid entry path); `meta` is the frontmatter mapping
+    (mem's keys plus any unknown ones, validated later with the entry rules); `origin` names the
+    source part for messages and provenance (`docs/adr/0001-x.md`, `CLAUDE.md#testing`).
+    `links` are the source's own names for linked notes, resolved to `related` once every
+    candidate has a path. `exact` candidates (from a mem export) keep their metadata and body
+    exactly and are matched by path, not by provenance.
+    """
+
+    path: str
+    meta: Mapping[str, Any]
+    body: str
+    origin: str
+    digest: str = ""
+    links: tuple[str, ...] = ()
+    link_base: str = ""  # the folder (source-relative) that relative links start from
+    file_key: str = ""  # the note's own source-relative file path, for links that name it by path
+    names: tuple[str, ...] = ()  # what other notes may call this one: stem, title, aliases, permalink
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A part of the source that was not imported, and why (shown by --dry-run and after)."""
+
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    action: Action
+    origin: str
+    path: str | None = None
+    reason: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """The plan (`dry_run`) or the outcome of an import."""
+
+    source: str
+    kind: Kind
+    dry_run: bool
+    items: tuple[ImportItem, ...]
+    commit: str | None = None
+    counts: Mapping[str, int] = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+
+
+GENERAL_TOPIC = "general"
+
+
+def slug_segment(text: str) -> str:
+    slug = slugify(text)
+    if slug:
+        return slug
+    return "note-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+
+
+def place(into: list[str], folders: list[str], name: str) -> str:
+    """The entry path for a note called `name` in `folders` (raw names), under `into` (slugs)."""
+    segments = [*into, *(slug_segment(folder) for folder in folders), slug_segment(name)]
+    if len(segments) < ENTRY_MIN_DEPTH:
+        if len(segments) == 1:
+            segments.insert(0, "imported")
+        segments.insert(-1, GENERAL_TOPIC)
+    if len(segments) > ENTRY_MAX_DEPTH:
+        head = segments[: ENTRY_MAX_DEPTH - 1]
+        folded = "-".join(segments[ENTRY_MAX_DEPTH - 1 :])
+        if len(folded) > SLUG_MAX:
+            digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:6]
+            folded = folded[: SLUG_MAX - 7].rstrip("-") + "-" + digest
+        segments = [*head, folded]
+    return "/".join(segments)
+
+
+def with_suffix(path: str, number: int) -> str:
+    """`a/b/name` -> `a/b/name-2`, keeping the last segment a slug of at most 64 characters."""
+    folder, _, name = path.rpartition("/")
+    suffix = f"-{number}"
+    return f"{folder}/{name[: SLUG_MAX - len(suffix)].rstrip('-')}{suffix}"
 
 
 class _YAML(YAMLHandler):
@@ -173,7 +292,7 @@ def map_metadata(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], li
         if not isinstance(name, str) or name in used or name in _DROPPED:
             continue
         if name == "source":
-            out["original_source"] = value
+            out[ORIGINAL_SOURCE_KEY] = value
         elif name in _TAKEN:
             out[f"original_{name}"] = value  # a value mem could not use under its own meaning
         else:

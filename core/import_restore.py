@@ -13,11 +13,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..entry import EntryFormatError, parse_entry
-from ..errors import InvalidError
-from ..export import ENTRY_CLOSE, ENTRY_OPEN, MARKDOWN_HEADER
-from ..paths import normalize_entry_path
-from .model import Candidate, Skipped
+from .entry import EntryFormatError, parse_entry
+from .errors import InvalidError
+from .export import ENTRY_CLOSE, ENTRY_OPEN, MARKDOWN_HEADER
+from .import_format import Candidate, Skipped
+from .paths import normalize_entry_path
 
 
 def is_markdown_export(head: str) -> bool:

@@ -4,7 +4,7 @@ basic-memory projects, Claude Code's auto-memory folder, and ByteRover's context
 They share one shape (markdown files in folders, frontmatter on top, links between notes),
 so one reader serves them; what differs is a handful of conventions, all handled here:
 
-- frontmatter in YAML, TOML or JSON (`foreign.read_markdown`), mapped by `foreign.map_metadata`
+- frontmatter in YAML, TOML or JSON (`import_format.read_markdown`), mapped by `import_format.map_metadata`
   (Obsidian `aliases`, Hugo `lastmod`, Jekyll `date`, basic-memory `permalink` and `type`,
   Claude Code's `name`/`description`/`type`, ByteRover's lifecycle fields);
 - links between notes: `[[Note]]`, `[[Note|label]]`, `[[Note#heading]]` (Obsidian,
@@ -27,10 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..store import FRONTMATTER_ALLOWANCE
-from .foreign import map_metadata, read_markdown
-from .model import Candidate, Skipped
-from .place import place
+from .import_format import Candidate, Skipped, map_metadata, place, read_markdown
+from .store import FRONTMATTER_ALLOWANCE
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 BINARY_SNIFF_BYTES = 8192

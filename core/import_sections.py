@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..paths import slugify
-from .folder import humanize
-from .foreign import map_metadata, read_markdown
-from .model import Candidate, Skipped
-from .place import GENERAL_TOPIC, slug_segment
+from .import_format import GENERAL_TOPIC, Candidate, Skipped, map_metadata, read_markdown, slug_segment
+from .import_markdown import humanize
+from .paths import slugify
 
 # A file to split may hold many entries' worth of text, each within the body limit.
 WHOLE_FILE_FACTOR = 100

@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .model import Candidate, Skipped
-from .place import place
+from .import_format import Candidate, Skipped, place
 
 
 def _records(text: str, label: str) -> Iterator[dict[str, Any] | Skipped]:

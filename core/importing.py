@@ -1,11 +1,24 @@
-"""Plan candidates against the tree and write them: one lock, one batch of files, one commit.
+"""`mem import SOURCE`: existing knowledge into the tree, without a model.
+
+One reader per kind of source turns it into candidates (core/import_format.py):
+
+| kind | module | what |
+|---|---|---|
+| `folder` | import_markdown.py | markdown folders: docs, ADRs, Obsidian, Hugo/Jekyll, basic-memory, Claude Code |
+| `byterover` | import_markdown.py | ByteRover's `.brv/context-tree` (its layout and lifecycle fields) |
+| `file` | import_sections.py | one long markdown file split by headings (CLAUDE.md, AGENTS.md) |
+| `mcp-memory` | import_graph.py | the MCP reference memory server's `memory.json` |
+| `export` | import_restore.py | what `mem export` wrote (JSON Lines or markdown) |
+
+This module plans the candidates against the tree and writes them: one lock, one batch of
+files, one commit.
 
 Identity: an imported entry carries `source: import:<origin>` (`import:docs/adr/0001-x.md`,
 `import:CLAUDE.md#testing/fixtures`). A second import looks each candidate up by that
 provenance first, wherever the entry is now (a `mem mv` is followed), so it never duplicates;
 `import_digest` (a hash of the source part and its resolved links) tells whether the source
 changed since: unchanged sources leave their entries alone, even entries edited in mem since.
-Entries from an export are matched by path instead (core/importers/mem_export.py).
+Entries from an export are matched by path instead (core/import_restore.py).
 
 Placement: a new candidate takes its wished-for path, or the next free `-2`, `-3`, ... when
 another file or candidate has it: an import never overwrites an entry it did not write.
@@ -14,27 +27,113 @@ another file or candidate has it: an import never overwrites an entry it did not
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..entry import MAX_ITEM_CHARS, MAX_LIST_ITEMS, EntryFormatError, dump_entry, entry_from_metadata
-from ..errors import ConflictError, ExistsError, MemError, RefusedError
-from ..paths import refuse_symlinks
-from ..store import BatchWriter, decode_text, read_bytes_limited
-from . import Progress
-from .model import DIGEST_KEY, SOURCE_PREFIX, Action, Candidate, ImportItem, ImportReport, Kind, Skipped
-from .place import with_suffix
+from .entry import IMPORT_DIGEST_KEY, MAX_ITEM_CHARS, MAX_LIST_ITEMS, EntryFormatError, dump_entry, entry_from_metadata
+from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError, RefusedError
+from .import_format import KINDS, SOURCE_PREFIX, Action, Candidate, ImportItem, ImportReport, Kind, Skipped, with_suffix
+from .paths import normalize_prefix, refuse_symlinks
+from .store import BatchWriter, decode_text, read_bytes_limited
 
 if TYPE_CHECKING:
-    from ..memory import Memory
+    from .memory import Memory
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def detect(source: Path) -> Kind:
+    """The kind of a source, from what it is and holds (`--from` overrides it)."""
+    if source.is_dir():
+        if (source / ".brv" / "context-tree").is_dir() or (
+            source.name == "context-tree" and source.parent.name == ".brv"
+        ):
+            return "byterover"
+        return "folder"
+    with source.open("rb") as handle:
+        head = handle.read(4096).decode("utf-8", "replace")
+    from .import_restore import is_jsonl_export, is_markdown_export
+
+    if is_markdown_export(head):
+        return "export"
+    first_line = head.lstrip().split("\n", 1)[0]
+    if first_line.startswith("{"):
+        if is_jsonl_export(first_line):
+            return "export"
+        return "mcp-memory"
+    return "file"
+
+
+def _into(raw: str | None, default: str) -> list[str]:
+    prefix = normalize_prefix(raw if raw is not None else default)
+    parts = prefix.split("/") if prefix else []
+    if len(parts) > 2:
+        raise InvalidError(f"--into '{prefix}' is too deep: give a domain or domain/topic")
+    return parts
+
+
+def read_source(source: Path, kind: Kind, into: str | None, max_bytes: int) -> Iterable[Candidate | Skipped]:
+    from .import_format import slug_segment
+
+    if kind == "export":
+        if into is not None:
+            raise InvalidError("an export goes back to its own paths: --into does not apply to it")
+        from .import_restore import is_markdown_export, read_jsonl, read_markdown_export
+
+        with source.open("rb") as handle:
+            head = handle.read(200).decode("utf-8", "replace")
+        return read_markdown_export(source) if is_markdown_export(head) else read_jsonl(source)
+    if kind in ("folder", "byterover"):
+        if not source.is_dir():
+            raise InvalidError(f"{source} is not a folder; --from {kind} reads a folder")
+        if kind == "byterover" and (source / ".brv" / "context-tree").is_dir():
+            source = source / ".brv" / "context-tree"
+        from .import_markdown import read_folder
+
+        default = "" if kind == "byterover" else slug_segment(source.name)
+        return read_folder(source, _into(into, default), byterover=kind == "byterover", max_bytes=max_bytes)
+    if source.is_dir():
+        raise InvalidError(f"{source} is a folder; --from {kind} reads one file")
+    if kind == "mcp-memory":
+        from .import_graph import read_graph
+
+        return read_graph(source, _into(into, slug_segment(source.stem)))
+    from .import_sections import read_file
+
+    return read_file(source, _into(into, slug_segment(source.stem)), max_bytes=max_bytes)
+
+
+def import_source(
+    memory: Memory,
+    source: str | os.PathLike[str],
+    *,
+    kind: Kind | None = None,
+    into: str | None = None,
+    dry_run: bool = False,
+    allow_secrets: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import `source` into `memory` (or, with `dry_run`, only plan it)."""
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise NotFoundError(f"no file or folder {path}")
+    if path.resolve() == memory.root or memory.root in path.resolve().parents:
+        raise InvalidError(f"{path} is inside the memory itself ({memory.root}); import from elsewhere")
+    if kind is not None and kind not in KINDS:
+        raise InvalidError(f"unknown source kind {kind!r}; one of {', '.join(KINDS)}")
+    chosen = kind or detect(path)
+    items = read_source(path, chosen, into, memory.config.limits.max_body_bytes)
+    return run(memory, str(source), chosen, items, dry_run=dry_run, allow_secrets=allow_secrets, progress=progress)
+
 
 DIGEST_CHARS = 16
 
@@ -60,10 +159,10 @@ def provenance(origin: str) -> str:
 _HEAD_BYTES = 16 * 1024
 _SOURCE_LINE = re.compile(r"^source: (.+)$", re.MULTILINE)
 # An all-digit digest is written quoted (YAML would read it as a number).
-_DIGEST_LINE = re.compile(rf"^{DIGEST_KEY}: (['\"]?)([0-9a-f]+)\1$", re.MULTILINE)
+_DIGEST_LINE = re.compile(rf"^{IMPORT_DIGEST_KEY}: (['\"]?)([0-9a-f]+)\1$", re.MULTILINE)
 
 
-def _provenance_of(file: Path) -> tuple[str | None, str]:
+def provenance_of(file: Path) -> tuple[str | None, str]:
     """(source, import_digest) of an entry file, read from its frontmatter's lines alone.
 
     A re-import must know which entries came from where; parsing every entry of a large tree
@@ -108,7 +207,7 @@ class _Planner:
         self.digests: dict[str, str] = {}  # path -> import_digest of entries an import wrote
         if any(not candidate.exact for candidate in candidates):
             for record in scan.records:
-                source, digest = _provenance_of(record.file)
+                source, digest = provenance_of(record.file)
                 if source is not None and source.startswith(SOURCE_PREFIX):
                     self.by_source.setdefault(source, record.path)
                     self.digests[record.path] = digest
@@ -219,7 +318,7 @@ class _Planner:
             if links:
                 meta["related"] = list(links)
             digest = hashlib.sha256((candidate.digest + "\n" + "\n".join(links)).encode()).hexdigest()[:DIGEST_CHARS]
-            meta[DIGEST_KEY] = digest
+            meta[IMPORT_DIGEST_KEY] = digest
         title = str(meta.get("title", ""))[:120]
         if not candidate.exact and path in self.digests and self.digests[path] == digest:
             return ImportItem("unchanged", candidate.origin, path, "", title)
@@ -242,7 +341,7 @@ class _Planner:
         previous = ""
         if path in self.existing_paths:
             try:
-                expected = read_bytes_limited(file, self.memory._file_limit())
+                expected = read_bytes_limited(file, self.memory.files.file_limit())
                 previous = decode_text(expected, path)
             except MemError as error:
                 return ImportItem("skip", candidate.origin, path, error.message, title)
@@ -277,7 +376,7 @@ def run(
     if dry_run:
         planned, _ = _Planner(memory, candidates, allow_secrets).plan(progress)
         return _report(source, kind, True, [*planned, *skipped], started)
-    with memory._lock():
+    with memory.files.lock():
         planned, writes = _Planner(memory, candidates, allow_secrets).plan(progress)
         writer = BatchWriter()
         outcome: dict[int, ImportItem] = {}
@@ -294,7 +393,7 @@ def run(
                 progress(number, len(writes))
         writer.finish()
         if writer.written:
-            memory._after_write("import", writer.written, f"{len(writer.written)} entries from {source}")
+            memory.files.after_write("import", writer.written, f"{len(writer.written)} entries from {source}")
     final = [outcome.get(id(item), item) for item in planned]
     return _report(source, kind, False, [*final, *skipped], started)
 
