@@ -26,7 +26,8 @@ from typing import Any, Literal
 
 from .config import SOURCE_ENV
 from .errors import InvalidError, NotFoundError
-from .store import atomic_write_text, decode_text, read_bytes_limited
+from .safeio import read_regular
+from .store import atomic_write_text, decode_text
 from .tree import ROOT_DIR_NAME, ROOT_ENV
 
 BEGIN_MARKER = "<!-- contextree:begin -->"
@@ -231,31 +232,41 @@ def drop_server(text: str, name: str, *, where: str = "the file") -> str | None:
 # --- files ----------------------------------------------------------------------------
 
 
-def _real(file: Path) -> Path:
-    """Write through a symlink (AGENTS.md -> CLAUDE.md is common) instead of replacing it."""
-    return file.resolve() if file.is_symlink() else file
+def _real(file: Path, project: Path) -> Path:
+    """The file to read and write for `file`. A symlink (AGENTS.md -> CLAUDE.md is common) is
+    written through instead of replaced, but only while it, and every folder on the way
+    (`.cursor/`), stays inside the project: a cloned repository can commit `CLAUDE.md ->
+    ../.bashrc`, and mem does not edit files outside the project."""
+    resolved = file.resolve()
+    if not resolved.is_relative_to(project.resolve()):
+        shown_name = file.relative_to(project).as_posix() if file.is_relative_to(project) else str(file)
+        raise InvalidError(
+            f"{shown_name} leads to {resolved}, outside the project; mem does not write there "
+            "(replace the link with a file, or edit that file yourself)"
+        )
+    return resolved
 
 
-def _read(file: Path) -> str | None:
+def _read(file: Path, project: Path) -> str | None:
     try:
-        data = read_bytes_limited(_real(file), MAX_FILE_BYTES)
+        data = read_regular(_real(file, project), MAX_FILE_BYTES)
     except NotFoundError:
         return None
     # Bytes, not read_text: universal newlines would turn CRLF into LF and break exact removal.
     return decode_text(data, str(file))
 
 
-def _write(file: Path, before: str | None, after: str) -> Action:
+def _write(file: Path, project: Path, before: str | None, after: str) -> Action:
     if before == after:
         return "unchanged"
-    atomic_write_text(_real(file), after)
+    atomic_write_text(_real(file, project), after)
     return "created" if before is None else "updated"
 
 
-def _delete(file: Path) -> Action:
+def _delete(file: Path, project: Path) -> Action:
     if file.is_symlink():
         # The link is the user's set-up: empty the file it points to rather than break it.
-        atomic_write_text(_real(file), "")
+        atomic_write_text(_real(file, project), "")
         return "removed"
     file.unlink()
     return "deleted"
@@ -272,15 +283,15 @@ def install_agent(name: str, project: Path, root: Path) -> AgentSetup:
     plans: list[tuple[Path, str | None, str]] = []
 
     rules_file = project / spec.rules_file
-    before = _read(rules_file)
+    before = _read(rules_file, project)
     plans.append((rules_file, before, insert_block(before, rules_text(), header=header, where=spec.rules_file)))
     if spec.mcp_file is not None:
         mcp_file = project / spec.mcp_file
-        before = _read(mcp_file)
+        before = _read(mcp_file, project)
         entry = server_entry(spec, project, root)
         plans.append((mcp_file, before, set_server(before, SERVER_NAME, entry, where=spec.mcp_file)))
 
-    changes = tuple(FileChange(file, _write(file, old, new)) for file, old, new in plans)
+    changes = tuple(FileChange(file, _write(file, project, old, new)) for file, old, new in plans)
     return AgentSetup(spec.name, project, changes, _notes(spec, project, root))
 
 
@@ -293,12 +304,12 @@ def remove_agent(name: str, project: Path) -> AgentSetup:
     plans: list[tuple[Path, str | None]] = []  # (file, new text; '' deletes it; None leaves it)
 
     rules_file = project / spec.rules_file
-    text = _read(rules_file)
+    text = _read(rules_file, project)
     remaining = remove_block(text, where=spec.rules_file) if text is not None else None
     plans.append((rules_file, "" if remaining == leftover_of_ours else remaining))
     if spec.mcp_file is not None:
         mcp_file = project / spec.mcp_file
-        text = _read(mcp_file)
+        text = _read(mcp_file, project)
         plans.append((mcp_file, drop_server(text, SERVER_NAME, where=spec.mcp_file) if text is not None else None))
 
     changes: list[FileChange] = []
@@ -306,9 +317,9 @@ def remove_agent(name: str, project: Path) -> AgentSetup:
         if new is None:
             action: Action = "absent"
         elif new == "":
-            action = _delete(file)
+            action = _delete(file, project)
         else:
-            atomic_write_text(_real(file), new)
+            atomic_write_text(_real(file, project), new)
             action = "removed"
         changes.append(FileChange(file, action))
         if action == "deleted":

@@ -18,12 +18,14 @@ from typing import Any
 
 import yaml
 
-from .errors import InvalidError, NotFoundError
+from .errors import InvalidError, MemError, NotFoundError
+from .safeio import read_regular
 
 CONFIG_FILE = "config.yaml"
 # Provenance of a write when neither --source nor `source:` is given (before write.default_source);
 # agent hooks set it (core/agents.py), and git's author name falls back to it (core/git.py).
 SOURCE_ENV = "MEM_SOURCE"
+CONFIG_MAX_BYTES = 1024 * 1024  # a configuration is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -242,12 +244,16 @@ def config_from_mapping(data: Any) -> Config:
 
 def load_config(root: Path) -> Config:
     path = root / CONFIG_FILE
+    # Committed and shared, so read like any untrusted file: no link, no FIFO (which would
+    # block every command), a size cap (a link to /dev/zero would never end).
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        text = read_regular(path, CONFIG_MAX_BYTES).decode("utf-8")
+    except NotFoundError:
         return Config()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidError(f"cannot read {path}: {error}") from None
+    except MemError as error:
+        raise InvalidError(f"cannot read {CONFIG_FILE}: {error.message}") from None
+    except UnicodeDecodeError as error:
+        raise InvalidError(f"cannot read {path}: not UTF-8 text (invalid byte at offset {error.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -38,7 +38,7 @@ from .entry import (
 from .errors import MemError
 from .files import StoredEntry
 from .lifecycle import MATURITY_ORDER, Signals, Vitals, bumped_importance, check_thresholds, entry_vitals
-from .store import atomic_write_text, replace_if_unchanged
+from .store import replace_if_unchanged
 from .text import ms_since
 from .tree import Problem
 
@@ -440,9 +440,7 @@ class _Applier:
 
     def _relink(self, redirects: Mapping[str, str]) -> None:
         """`related` links to a merged entry now point at the entry it was merged into."""
-        for file, text in self.memory.files.relink_plan(redirects, skip=set(redirects)):
-            atomic_write_text(file, text)
-            self.changed.append(file)
+        self.changed.extend(self.memory.files.relink(redirects, skip=set(redirects)))
 
 
 def _string_list(value: Any) -> list[str]:

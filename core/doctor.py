@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -32,12 +33,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from .config import CONFIG_FILE
 from .display import clip
 from .entry import Entry, EntryFormatError, dump_entry, has_conflict_markers
 from .errors import MemError, NotFoundError
 from .index import INDEX_FILE
 from .journal import JOURNAL_FILE, journal_file, read_intent
 from .paths import ARCHIVE_DIR, STATE_DIR, entry_file
+from .safeio import set_aside
 from .safety import find_injection, find_secrets, summarize_signals
 from .store import TEMP_NAME_RE, decode_text, read_bytes_limited, replace_if_unchanged
 
@@ -268,9 +271,45 @@ def check_stale_temp_files(context: _Context) -> None:
         )
 
 
+# The folders a root may hold that mem itself writes: `--fix` sets a link or a file in their
+# place aside (renamed, never deleted) so mem can recreate the folder.
+_OWN_FOLDERS = ((STATE_DIR, "mem's own folder (locks, index, usage counts)"), (ARCHIVE_DIR, "the archive folder"))
+
+
+def check_layout(context: _Context) -> None:
+    """`.mem` or `_archive` that is a symlink or a file, a `config.yaml` that is not a file:
+    every command that needs them fails, so they are errors."""
+    root = context.memory.root
+    for name, what in _OWN_FOLDERS:
+        try:
+            mode = os.lstat(root / name).st_mode
+        except OSError:
+            continue
+        if stat.S_ISLNK(mode):
+            message = f"{what} is a symlink; mem does not follow it (--fix renames the link away)"
+        elif not stat.S_ISDIR(mode):
+            message = f"{what} is a file, not a folder (--fix renames it away; mem recreates the folder)"
+        else:
+            continue
+        context.add("layout", name, message, "error", fixable=True)
+    with contextlib.suppress(OSError):
+        if not stat.S_ISREG(os.lstat(root / CONFIG_FILE).st_mode):
+            context.add(
+                "layout", CONFIG_FILE, "is not a regular file (a symlink or a special file): remove it", "error"
+            )
+
+
+def _fix_layout(memory: Memory, findings: list[Finding]) -> set[tuple[str, str, str]]:
+    fixed: set[tuple[str, str, str]] = set()
+    for finding in findings:
+        if finding.kind == "layout" and finding.fixable and set_aside(memory.root / finding.file) is not None:
+            fixed.add((finding.kind, finding.file, finding.message))
+    return fixed
+
+
 def check_interrupted_move(context: _Context) -> None:
     root = context.memory.root
-    if not journal_file(root).exists():
+    if not os.path.lexists(journal_file(root)):
         return
     try:
         intent = read_intent(root)
@@ -281,7 +320,8 @@ def check_interrupted_move(context: _Context) -> None:
         context.add(
             "interrupted-move",
             f"{STATE_DIR}/{JOURNAL_FILE}",
-            f"`mem mv {intent.subject}` was interrupted; the next write (or `mem doctor --fix`) finishes it",
+            f"`mem mv {intent.subject}` was interrupted; the next write (or `mem doctor --fix`) finishes it, "
+            "or sets the journal aside if it cannot",
             "error",
             fixable=True,
         )
@@ -328,6 +368,7 @@ def check_index(context: _Context) -> None:
 
 
 CHECKS = (
+    check_layout,
     check_interrupted_move,
     check_secrets,
     check_links,
@@ -397,10 +438,11 @@ def _stale_temp_files(root: Path, now: float | None = None) -> list[tuple[Path, 
 
 def _fix(memory: Memory, findings: list[Finding]) -> list[Finding]:
     """Apply the safe repairs under the write lock and mark what was fixed."""
-    fixed_keys: set[tuple[str, str, str]] = set()
+    # Before the lock: the lock lives in `.mem/`, which a file in its place makes unusable.
+    fixed_keys = _fix_layout(memory, findings)
     # Taking the lock finishes an interrupted move by itself (EntryFiles.lock).
     with memory.files.lock():  # the doctor is part of the core and writes like any other writer
-        if not journal_file(memory.root).exists():
+        if not os.path.lexists(journal_file(memory.root)):
             fixed_keys |= {(f.kind, f.file, f.message) for f in findings if f.kind == "interrupted-move"}
         for file, _ in _stale_temp_files(memory.root):
             with contextlib.suppress(FileNotFoundError):

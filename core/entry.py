@@ -27,7 +27,7 @@ from typing import Any, Literal, get_args
 import yaml
 
 from .display import clip, shown
-from .errors import InvalidError
+from .errors import InvalidError, MemError
 from .paths import normalize_entry_path
 from .store import decode_text
 
@@ -89,7 +89,29 @@ MAX_YAML_NESTING = 100
 # expanding when an entry is rendered as JSON.
 MAX_EXTRA_NODES = 10_000
 
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoaderBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SafeLoader(_SafeLoaderBase):  # type: ignore[misc,valid-type]
+    """The safe loader (C or Python), refusing a key that appears twice in one mapping.
+
+    PyYAML keeps the last of two equal keys without a word, so a frontmatter could show
+    `source: agent:scraper` at the top and be read as the `source: user` further down.
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                    if key_node.value in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key {shown(key_node.value)}", key_node.start_mark
+                        )
+                    seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
+
+
 _SafeDumperBase: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -169,16 +191,18 @@ def format_time(moment: datetime) -> str:
 
 
 def _parse_time(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return utc(value)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        try:
+    # OverflowError too: `9999-12-31T23:00:00-12:00` is a valid YAML time whose UTC form is
+    # past year 9999; one such file must be its own format problem, not every reader's crash.
+    try:
+        if isinstance(value, datetime):
+            return utc(value)
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        if isinstance(value, str):
             return utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
-        except ValueError:
-            pass
-    raise ValueError(f"{shown(value)} is not a date-time like 2026-03-02T10:14:00Z")
+    except (ValueError, OverflowError):
+        pass
+    raise ValueError(f"{shown(value)} is not a date-time like 2026-03-02T10:14:00Z (between years 1 and 9999 in UTC)")
 
 
 # --- YAML ------------------------------------------------------------------------------
@@ -554,7 +578,14 @@ def parse_entry(path: str, text: str, *, where: str | None = None) -> Entry:
         meta = {}
     if not isinstance(meta, dict):
         raise EntryFormatError(where, [f"frontmatter must be a mapping of keys, not {type(meta).__name__}"])
-    return entry_from_metadata(path, meta, body, where=where)
+    try:
+        return entry_from_metadata(path, meta, body, where=where)
+    except (MemError, MemoryError):
+        raise
+    except Exception as error:
+        # Every failure of the parser on one file is that file's format problem: one bad
+        # entry must never make the whole tree unreadable (list, recall, doctor...).
+        raise EntryFormatError(where, [f"cannot be read ({type(error).__name__}: {clip(str(error), 120)})"]) from None
 
 
 def body_size_problem(body: str, limit: int) -> str | None:

@@ -20,6 +20,7 @@ in a repository never pays for it, and `mem --help` never does.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -38,12 +39,13 @@ from .entry import (
     parse_entry_bytes,
 )
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
-from .journal import MoveIntent, clear_intent, journal_file, read_intent
+from .journal import MoveIntent, clear_intent, journal_file, read_intent, set_journal_aside
 from .keepers import keepers_of
 from .paths import (
     ARCHIVE_DIR,
     ENTRY_MAX_DEPTH,
     ENTRY_MIN_DEPTH,
+    STATE_DIR,
     entry_file,
     normalize_entry_path,
     normalize_prefix,
@@ -51,13 +53,13 @@ from .paths import (
     under_prefix,
 )
 from .store import (
-    atomic_write_text,
     checkpoint,
     create_exclusive,
     ensure_unchanged,
     file_limit,
     move_exclusive,
     read_bytes_limited,
+    replace_if_unchanged,
     tree_lock,
 )
 from .tree import Problem, Scan, scan_tree
@@ -253,24 +255,42 @@ class EntryFiles:
 
     # --- moving, relinking, archiving ------------------------------------------------------
 
-    def relink_plan(self, mapping: Mapping[str, str], skip: set[str]) -> list[tuple[Path, str]]:
-        """Plan the rewrites of `related` links that point at moved entries: (file, new text)."""
-        plans: list[tuple[Path, str]] = []
-        for entry in self.load(scan_tree(self.root, "")).entries:
-            if entry.path in skip or not any(link in mapping for link in entry.related):
-                continue
-            related = tuple(dict.fromkeys(mapping.get(link, link) for link in entry.related))
-            plans.append((entry_file(self.root, entry.path), dump_entry(replace(entry, related=related))))
-        return plans
+    def relink(self, mapping: Mapping[str, str], skip: set[str]) -> list[Path]:
+        """Rewrite the `related` links that point at moved (or merged) entries; returns the
+        files written. Under the write lock.
 
-    def _relink(self, mapping: Mapping[str, str], skip: set[str]) -> list[Path]:
-        """Rewrite the `related` links that point at moved entries; returns the files changed."""
-        changed: list[Path] = []
-        for file, text in self.relink_plan(mapping, skip):
-            atomic_write_text(file, text)
-            checkpoint("relinked")
-            changed.append(file)
-        return changed
+        The listing only finds the entries to change. Each is read again just before its
+        rewrite and replaced only if its bytes are still those (`replace_if_unchanged`): an
+        editor's save made meanwhile (the listing parses every entry, which takes a while on
+        a large tree) is kept and the rewrite redone on it, never overwritten. An entry that
+        keeps changing, or no longer parses, keeps its old links with a warning (`mem doctor`
+        reports them as broken).
+        """
+        written: list[Path] = []
+        for listed in self.load(scan_tree(self.root, "")).entries:
+            if listed.path in skip or not any(link in mapping for link in listed.related):
+                continue
+            for attempt in (1, 2):
+                try:
+                    stored = self.read(listed.path)
+                    entry = stored.entry
+                    related = tuple(dict.fromkeys(mapping.get(link, link) for link in entry.related))
+                    if related == entry.related:
+                        break
+                    replace_if_unchanged(stored.file, stored.raw, dump_entry(replace(entry, related=related)))
+                except ConflictError:
+                    if attempt == 1:
+                        continue
+                    self.warnings.append(f"'{listed.path}' kept changing; its related links were not rewritten")
+                except NotFoundError:
+                    pass  # removed since the listing: nothing links from it any more
+                except MemError as error:
+                    self.warnings.append(f"'{listed.path}' was not relinked: {error.message}")
+                else:
+                    written.append(stored.file)
+                    checkpoint("relinked")
+                break
+        return written
 
     def plan_move(self, source: str, destination: str) -> list[tuple[str, str]]:
         """The (old, new) entry paths of a move, checked before anything moves."""
@@ -291,6 +311,14 @@ class EntryFiles:
         taken = [new for _, new in pairs if entry_file(self.root, new).exists()]
         if taken:
             raise ExistsError(f"'{taken[0]}' already exists; nothing was moved")
+        for old, _ in pairs:
+            # An entry mem cannot read or parse (no permission, a FIFO, bad frontmatter) would
+            # stop the move half way, its journal blocking the writes after it: refuse the
+            # move before the journal is written.
+            try:
+                self.read(old)
+            except MemError as error:
+                raise InvalidError(f"cannot move '{old}': {error.message}; nothing was moved") from None
         return pairs
 
     def _folder_pairs(self, src: str, dst: str) -> list[tuple[str, str]]:
@@ -315,15 +343,24 @@ class EntryFiles:
         again after a crash finishes the move. Returns the changed files and relinked paths."""
         mapping: dict[str, str] = {}
         changed: list[Path] = []
+        targets = dict(intent.pairs)
         for old, new in intent.pairs:
             old_file, new_file = entry_file(self.root, old), entry_file(self.root, new)
             old_there, new_there = old_file.is_file(), new_file.is_file()
             if old_there and not new_there:
-                entry = self.read(old).entry
-                related = tuple(dict.fromkeys(dict(intent.pairs).get(link, link) for link in entry.related))
-                if related != entry.related:
-                    create_exclusive(new_file, dump_entry(replace(entry, path=new, related=related)))
+                stored: StoredEntry | None = None
+                try:
+                    stored = self.read(old)
+                except NotFoundError:
+                    continue  # removed meanwhile
+                except EntryFormatError:
+                    pass  # broken since the move was planned: it moves as it is, its own links untouched
+                entry = stored.entry if stored is not None else None
+                related = entry and tuple(dict.fromkeys(targets.get(link, link) for link in entry.related))
+                if stored is not None and entry is not None and related != entry.related:
+                    create_exclusive(new_file, dump_entry(replace(entry, path=new, related=related or ())))
                     checkpoint("copied")
+                    ensure_unchanged(old_file, stored.raw)  # the old name goes only while it holds what was copied
                     old_file.unlink()
                 else:
                     move_exclusive(old_file, new_file)  # bytes untouched
@@ -338,7 +375,7 @@ class EntryFiles:
             elif not new_there:
                 continue  # gone from both places (removed by hand): nothing to move, no links to point there
             mapping[old] = new
-        relinked = self._relink(mapping, skip=set(mapping.values()))
+        relinked = self.relink(mapping, skip=set(mapping.values()))
         changed += relinked
         self.state().rename(mapping)
         return changed, tuple(sorted(self._path_of(file) for file in relinked))
@@ -356,17 +393,24 @@ class EntryFiles:
         return replace(before, path=new, related=after.related) == after
 
     def _finish_interrupted_move(self) -> None:
-        """Under the lock: finish a move whose process died (its journal is still there)."""
-        if not journal_file(self.root).exists():
+        """Under the lock: finish a move whose process died (its journal is still there).
+
+        One bad journal never blocks every later write: a journal mem cannot read, or one
+        whose replay fails (an entry that no longer parses, a disk error), is set aside under
+        a new name in `.mem/` with a warning, and the write goes on.
+        """
+        if not os.path.lexists(journal_file(self.root)):
             return
         try:
             intent = read_intent(self.root)
-        except InvalidError:
-            clear_intent(self.root)  # not a journal mem wrote: nothing can be done with it
+            if intent is None:
+                return
+            changed, _ = self.apply_move(intent)
+        except MemError as error:
+            kept = set_journal_aside(self.root)
+            where = f"; it is kept as {STATE_DIR}/{kept.name}" if kept is not None else ""
+            self.warnings.append(f"an interrupted move could not be finished ({error.message}){where}")
             return
-        if intent is None:
-            return
-        changed, _ = self.apply_move(intent)
         clear_intent(self.root)
         self.after_write("mv", changed, f"{intent.subject} (finished after an interruption)")
 

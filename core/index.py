@@ -27,6 +27,7 @@ is described in docs/watch.md.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import marshal
@@ -41,11 +42,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from . import owndb
 from .barrier import request_current
 from .entry import SUPERSEDED_BY_KEY, Entry, EntryFormatError, parse_entry_bytes
 from .errors import MemError
 from .keepers import keepers_of
 from .paths import ENTRY_SUFFIX, STATE_DIR
+from .safeio import (
+    StorageError,
+    check_database_files,
+    database_error,
+    database_id,
+    is_damage,
+    remove_own_database,
+    set_aside,
+    sqlite_uri,
+    state_dir,
+)
 from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams
 from .tree import FolderFiles, Problem, walk_entry_folders
@@ -53,6 +66,13 @@ from .tree import FolderFiles, Problem, walk_entry_folders
 SCHEMA_VERSION = "5"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
+INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's index
+
+
+def _is_ours(tables: set[str] | None) -> bool:
+    """An index written by mem before databases carried its application id."""
+    return tables is not None and {"meta", "docs"} <= tables
+
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -151,6 +171,8 @@ class Index:
         # The layout problems (bad names, wrong depths) found by the last full refresh: they
         # come from the walk, not from the database.
         self.walk_problems: tuple[Problem, ...] = ()
+        self.read_only = False  # opened read-only: mem cannot write this memory's `.mem/`
+        self.private = False  # a private index in memory, built from the files (read-only memory)
 
     # --- connection ----------------------------------------------------------------------
 
@@ -171,6 +193,8 @@ class Index:
         Another process may run `mem reindex --full` (which recreates the file) or delete
         `.mem/`: a long-lived connection would go on using the old, unlinked file.
         """
+        if self.private:
+            return False
         return self._conn is not None and _file_identity(self.db_path) != self._identity
 
     def drop_if_replaced(self) -> bool:
@@ -181,33 +205,62 @@ class Index:
         return True
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # a cache: durability of the last commit is not needed
+        try:
+            conn = owndb.connect(self.db_path)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # a cache: durability of the last commit is not needed
+        except sqlite3.Error as error:
+            if is_damage(error):
+                raise
+            raise database_error(self.db_path, error) from None
         return conn
 
     def _version(self, conn: sqlite3.Connection) -> str | None:
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except sqlite3.OperationalError:
-            return None  # empty file or no meta table: a new database
+        except sqlite3.OperationalError as error:
+            if is_damage(error):
+                return None  # empty file or no meta table: a new database
+            raise database_error(self.db_path, error) from None
         return row[0] if row else None
 
     def _build_lock(self) -> contextlib.AbstractContextManager[None]:
+        if self.private:
+            return contextlib.nullcontext()
         return file_lock(self.state_dir / INDEX_LOCK, 120, "another process building the index")
 
     def connection(self) -> tuple[sqlite3.Connection, bool]:
-        """An open, valid database and whether it had to be created from scratch."""
+        """An open, valid database and whether it had to be created from scratch.
+
+        On a medium mem cannot write (a read-only mount, someone else's checkout), the index
+        is opened read-only; `refresh` moves to a private index in memory, built from the
+        files, if it needs to write (`use_private`).
+        """
         if self._conn is not None:
             return self._conn, False
-        self.state_dir.mkdir(exist_ok=True)
         try:
+            state_dir(self.root)
+            writable = os.access(self.state_dir, os.W_OK)
+        except StorageError as error:
+            if not error.read_only:
+                raise
+            writable = False
+        if not writable:
+            return self._open_read_only()
+        try:
+            owndb.claim(self.db_path, INDEX_APP_ID, _is_ours)
             conn = self._connect()
             if self._version(conn) == SCHEMA_VERSION:
                 return self._adopt(conn), False
             conn.close()
-        except sqlite3.DatabaseError:
-            pass  # not a database, or damaged beyond opening: rebuilt below
+        except StorageError as error:
+            if error.read_only:
+                return self._open_read_only()
+            raise
+        except sqlite3.DatabaseError as error:
+            if not is_damage(error):
+                raise database_error(self.db_path, error) from None
+            # not a database, or damaged beyond opening: rebuilt below
         with self._build_lock():
             # Another process may have built it while we waited for the lock.
             with contextlib.suppress(sqlite3.DatabaseError):
@@ -218,25 +271,55 @@ class Index:
             self._create()
         return self._adopt(self._connect()), True
 
+    def _open_read_only(self) -> tuple[sqlite3.Connection, bool]:
+        self.read_only = True
+        conn = owndb.open_read_only(self.db_path, "SELECT value FROM meta WHERE key = 'schema'")
+        if conn is not None and self._version(conn) == SCHEMA_VERSION:
+            return self._adopt(conn), False
+        owndb.close_quietly(conn)
+        return self.use_private(), True
+
+    def use_private(self) -> sqlite3.Connection:
+        """Switch to a new, empty index in memory (for a memory mem cannot write)."""
+        self.close()
+        self.read_only = True
+        self.private = True
+        conn = owndb.in_memory()
+        self._initialise(conn)
+        self._conn = conn
+        return conn
+
+    def _initialise(self, conn: sqlite3.Connection) -> None:
+        conn.executescript(_SCHEMA)
+        conn.execute(
+            "INSERT INTO meta VALUES ('schema', ?), ('fingerprint', ''), ('version', ?), ('walk_problems', '[]')",
+            (SCHEMA_VERSION, uuid.uuid4().hex),
+        )
+        owndb.stamp(conn, INDEX_APP_ID)
+
     def _create(self) -> None:
-        """A fresh, empty database in place of whatever was there (called under the build lock)."""
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with contextlib.suppress(FileNotFoundError):
-                (self.state_dir / (INDEX_FILE + suffix)).unlink()
+        """A fresh, empty database in place of whatever was there (called under the build lock).
+
+        What was there is removed only if it is mem's index (its header or its tables say
+        so); anything else is set aside under a new name (core/owndb.py)."""
+        if check_database_files(self.db_path):
+            if database_id(self.db_path) == INDEX_APP_ID or _is_ours(owndb.tables(self.db_path)):
+                remove_own_database(self.db_path)
+            else:
+                set_aside(self.db_path)
         conn = self._connect()
         try:
-            conn.executescript(_SCHEMA)
-            conn.execute(
-                "INSERT INTO meta VALUES ('schema', ?), ('fingerprint', ''), ('version', ?), ('walk_problems', '[]')",
-                (SCHEMA_VERSION, uuid.uuid4().hex),
-            )
+            self._initialise(conn)
         finally:
             conn.close()
 
     def reset(self) -> None:
         """Drop the index entirely (used for `mem reindex --full` and after corruption)."""
+        if self.private:
+            self.use_private()
+            return
         self.close()
-        self.state_dir.mkdir(exist_ok=True)
+        state_dir(self.root)
         with self._build_lock():
             self._create()
 
@@ -285,13 +368,26 @@ class Index:
         self.drop_if_replaced()
         try:
             return self._refresh(started, progress)
-        except sqlite3.DatabaseError:
-            # Corrupt pages show up on use, not on open: start over once, from the files.
-            self.reset()
+        except (sqlite3.DatabaseError, StorageError) as error:
+            self._recover(error)
             report = self._refresh(started, progress)
             return RefreshReport(
                 report.scanned, report.added, report.updated, report.removed, True, report.problems, report.ms
             )
+
+    def _recover(self, error: sqlite3.DatabaseError | StorageError) -> None:
+        """After a failed refresh: start over from the files when the database is damaged
+        (corrupt pages show up on use, not on open), or in memory when it cannot be written
+        (a read-only medium, a full disk: the file is kept as it is); anything else (an I/O
+        error) is reported, and the file kept too."""
+        if isinstance(error, sqlite3.DatabaseError) and is_damage(error):
+            self.reset()
+            return
+        failure = error if isinstance(error, StorageError) else database_error(self.db_path, error)
+        if failure.read_only or failure.errno == errno.ENOSPC:
+            self.use_private()
+            return
+        raise failure from None
 
     def _refresh(self, started: float, progress: Progress | None) -> RefreshReport:
         conn, created = self.connection()
@@ -402,7 +498,9 @@ class Index:
             return self.refresh()
         try:
             report = self._refresh_paths(started, wanted)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as error:
+            if not is_damage(error):
+                raise database_error(self.db_path, error) from None
             report = None  # refresh() resets a damaged database and rebuilds it
         return report if report is not None else self.refresh()
 
@@ -637,10 +735,13 @@ class Index:
     def snapshot(self) -> dict[str, str] | None:
         """Indexed path -> content hash, read without creating, refreshing or repairing
         anything (for `mem doctor`); None when there is no usable index yet."""
-        if not self.db_path.exists():
+        try:
+            if not check_database_files(self.db_path):
+                return None
+        except MemError:
             return None
         try:
-            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+            conn = sqlite3.connect(sqlite_uri(self.db_path, read_only=True), uri=True, timeout=30)
             try:
                 if self._version(conn) != SCHEMA_VERSION:
                     return None
@@ -823,7 +924,7 @@ def _folder(path: str) -> str:
 
 def _file_identity(file: Path) -> tuple[int, int] | None:
     try:
-        info = file.stat()
+        info = file.lstat()
     except OSError:
         return None
     return info.st_dev, info.st_ino

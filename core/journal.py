@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidError
+from .errors import InvalidError, MemError, NotFoundError
 from .paths import STATE_DIR, normalize_entry_path
+from .safeio import read_regular, set_aside, state_dir
 from .store import atomic_write_text
 
 JOURNAL_FILE = "move.journal"
@@ -37,31 +37,45 @@ def journal_file(root: Path) -> Path:
 
 def write_intent(root: Path, intent: MoveIntent) -> None:
     data = {"version": 1, "subject": intent.subject, "pairs": [list(pair) for pair in intent.pairs]}
-    (root / STATE_DIR).mkdir(exist_ok=True)
+    state_dir(root)
     atomic_write_text(journal_file(root), json.dumps(data, ensure_ascii=False) + "\n")
 
 
 def read_intent(root: Path) -> MoveIntent | None:
     """The move left unfinished, or None. A journal that cannot be read raises InvalidError.
 
-    The journal is written atomically, so an unreadable one was not written by mem; its
-    paths are validated like any other input before anything acts on them.
+    The journal is written atomically, so an unreadable one was not written by mem; it may
+    even have arrived from elsewhere (a clone, a teammate's `git add -f`). It is read like
+    any untrusted file (no link, no FIFO, a size cap: core/safeio.py), and its pairs are
+    validated like any other input, and against each other: mem never writes a pair that
+    moves an entry onto itself, two pairs with the same source or target, or a target that
+    is another pair's source. Replaying such a pair could delete an entry.
     """
     file = journal_file(root)
     try:
-        if os.lstat(file).st_size > JOURNAL_MAX_BYTES:
-            raise InvalidError(f"{file} is too large to be a move journal")
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        data = json.loads(read_regular(file, JOURNAL_MAX_BYTES))
+    except NotFoundError:
         return None
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+    except MemError as error:
+        raise InvalidError(f"{file} cannot be read ({error.message})") from None
+    except ValueError as error:  # not JSON, not UTF-8
         raise InvalidError(f"{file} cannot be read ({error})") from None
     try:
         pairs = tuple((normalize_entry_path(old), normalize_entry_path(new)) for old, new in data["pairs"])
         subject = str(data.get("subject", ""))
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, MemError):
         raise InvalidError(f"{file} is not a move journal") from None
+    sources = [old for old, _ in pairs]
+    targets = [new for _, new in pairs]
+    if len(set(sources)) != len(sources) or len(set(targets)) != len(targets) or set(sources) & set(targets):
+        raise InvalidError(f"{file} is not a move journal mem wrote (its moves overlap)")
     return MoveIntent(pairs, subject)
+
+
+def set_journal_aside(root: Path) -> Path | None:
+    """Move a journal mem cannot use out of the way (renamed, kept for a person to read),
+    so that it never blocks the writes that come after it."""
+    return set_aside(journal_file(root))
 
 
 def clear_intent(root: Path) -> None:

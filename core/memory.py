@@ -45,12 +45,12 @@ from .lifecycle import bumped_importance
 from .paths import (
     ARCHIVE_DIR,
     ENTRY_MIN_DEPTH,
-    STATE_DIR,
     entry_file,
     normalize_entry_path,
     normalize_prefix,
     under_prefix,
 )
+from .safeio import state_dir
 from .store import checkpoint, create_exclusive, decode_text, read_bytes_limited, replace_if_unchanged
 from .tree import Problem, Scan, find_root, overview_file, scan_tree
 
@@ -160,7 +160,7 @@ class Memory:
             except ExistsError:
                 continue  # another `mem init` got there first; theirs is the same text
             written.append(name)
-        (root / STATE_DIR).mkdir(exist_ok=True)
+        state_dir(root)
         git_state: str | None = None
         warnings: builtins.list[str] = []
         from . import git
@@ -220,7 +220,9 @@ class Memory:
         normalized = normalize_entry_path(path)
         entry = self.files.read(normalized, archived=archived).entry
         if not archived and self.config.recall.record_access:
-            self.state().record([normalized], self.clock().timestamp())
+            not_counted = self.state().record([normalized], self.clock().timestamp())
+            if not_counted is not None:
+                self.warnings.append(not_counted)
         return entry
 
     def vitals(self, entries: Iterable[Entry], *, archived: bool = False) -> dict[str, Vitals]:

@@ -130,7 +130,8 @@ def refuse_symlinks(root: Path, target: Path) -> None:
     """
     relative = target.relative_to(root)
     current = root
-    for part in relative.parts:
+    last = len(relative.parts) - 1
+    for position, part in enumerate(relative.parts):
         current = current / part
         try:
             mode = os.lstat(current).st_mode
@@ -139,3 +140,7 @@ def refuse_symlinks(root: Path, target: Path) -> None:
         if stat.S_ISLNK(mode):
             link = current.relative_to(root).as_posix()
             raise InvalidError(f"{shown(link)} is a symlink; mem does not follow symlinks inside the memory root")
+        if position < last and not stat.S_ISDIR(mode):
+            # `_archive` (or a topic) made a file by hand or by a merge: one clear line.
+            blocker = current.relative_to(root).as_posix()
+            raise InvalidError(f"{shown(blocker)} is a file where mem expects a folder; move it away")

@@ -2,67 +2,118 @@
 
 They live here, never in the markdown, so that recalling does not dirty a git working tree
 (ByteRover moved these fields out of its markdown for exactly that reason). The file is
-local and disposable: if it is corrupt it is recreated, and only the usage counts are lost,
-never an entry.
+local: if it is damaged it is rebuilt, and only the usage counts are lost, never an entry.
+A full disk or an I/O error is not damage: the file is kept and the use simply not counted.
+On a read-only medium the counts are read, and new uses are not counted
+(core/owndb.py has the rules for opening mem's databases).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import owndb
 from .lifecycle import Signals
 from .paths import STATE_DIR
+from .safeio import StorageError, database_error, is_damage, state_dir
 
 STATE_FILE = "state.db"
+STATE_APP_ID = 0x6D656D73  # "mems" in the file header: this database is mem's
 _SCHEMA = "CREATE TABLE IF NOT EXISTS access(path TEXT PRIMARY KEY, hits INTEGER NOT NULL, last_access REAL NOT NULL)"
+_PROBE = "SELECT count(*) FROM access"
+
+
+def _is_ours(tables: set[str] | None) -> bool:
+    return tables is not None and tables <= {"access"}
 
 
 class StateStore:
     def __init__(self, root: Path) -> None:
+        self.root = root
         self.path = root / STATE_DIR / STATE_FILE
         self._conn: sqlite3.Connection | None = None
+        # Why uses are not being counted (a read-only medium), or None.
+        self.read_only: str | None = None
+        # Why the last read of the counts got nothing (a full disk, an I/O error), or None.
+        self.unavailable: str | None = None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is not None:
             return self._conn
-        self.path.parent.mkdir(exist_ok=True)
         try:
+            state_dir(self.root)
+            owndb.claim(self.path, STATE_APP_ID, _is_ours)
             conn = self._open()
-        except sqlite3.DatabaseError:
-            self._discard()
-            conn = self._open()
+        except StorageError as error:
+            if not error.read_only:
+                raise
+            return self._read_only(error.message)
+        except sqlite3.Error as error:
+            if is_damage(error):
+                owndb.discard_damaged(self.path, STATE_APP_ID)
+                conn = self._open()
+            else:
+                failure = database_error(self.path, error)
+                if not failure.read_only:
+                    raise failure from None
+                return self._read_only(failure.message)
         self._conn = conn
         return conn
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(_SCHEMA)
-        conn.execute("SELECT count(*) FROM access").fetchone()  # fails here if the file is damaged
+        try:
+            conn = owndb.connect(self.path)
+        except sqlite3.Error as error:
+            raise database_error(self.path, error) from None
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_SCHEMA)
+            owndb.stamp(conn, STATE_APP_ID)
+            conn.execute(_PROBE).fetchone()  # fails here if the file is damaged
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _read_only(self, reason: str) -> sqlite3.Connection:
+        """The counts as they are, for a medium mem cannot write (nothing new is counted)."""
+        conn = owndb.open_read_only(self.path, _PROBE) if self.path.is_file() else None
+        if conn is None:
+            conn = owndb.in_memory()
+            conn.execute(_SCHEMA)
+        self.read_only = reason
+        self._conn = conn
         return conn
 
     def _discard(self) -> None:
         self.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with contextlib.suppress(FileNotFoundError):
-                Path(str(self.path) + suffix).unlink()
+        owndb.discard_damaged(self.path, STATE_APP_ID)
 
     def _run(self, action: str, *args: object) -> list[tuple[Any, ...]]:
-        """Execute one statement; a damaged database is recreated once and the call retried."""
+        """Execute one statement; a damaged database is rebuilt once and the call retried.
+        Any other failure (a full disk, an I/O error) is a StorageError: nothing is deleted."""
         for attempt in (1, 2):
             try:
                 return self._connection().execute(action, args).fetchall()
-            except sqlite3.DatabaseError:
-                if attempt == 2:
-                    raise
+            except sqlite3.Error as error:
+                if attempt == 2 or not is_damage(error) or self.read_only:
+                    raise database_error(self.path, error) from None
                 self._discard()
         return []
+
+    def _read(self, query: str, *args: object) -> list[tuple[Any, ...]]:
+        """Rows for a read that ranking uses: a database mem cannot use right now (a full
+        disk, an I/O error) means no usage signals for this call, never a failed read."""
+        try:
+            return self._run(query, *args)
+        except StorageError as error:
+            self.unavailable = error.message
+            return []
 
     def close(self) -> None:
         if self._conn is not None:
@@ -73,7 +124,7 @@ class StateStore:
         wanted = list(paths)
         if not wanted:
             return {}
-        rows = self._run(
+        rows = self._read(
             "SELECT path, hits, last_access FROM access WHERE path IN (SELECT value FROM json_each(?))",
             json.dumps(wanted),
         )
@@ -81,18 +132,30 @@ class StateStore:
 
     def all_signals(self) -> dict[str, Signals]:
         """Every entry's signals (for `mem stats` and `mem consolidate`)."""
-        rows = self._run("SELECT path, hits, last_access FROM access")
+        rows = self._read("SELECT path, hits, last_access FROM access")
         return {str(path): Signals(int(hits), float(last)) for path, hits, last in rows}
 
-    def record(self, paths: Iterable[str], when: float) -> None:
-        """Count one use of each path at `when` (epoch seconds, from the Memory's clock)."""
-        for path in dict.fromkeys(paths):
-            self._run(
-                "INSERT INTO access VALUES (?, 1, ?) ON CONFLICT(path) DO UPDATE SET hits = hits + 1, last_access = ?",
-                path,
-                when,
-                when,
-            )
+    def record(self, paths: Iterable[str], when: float) -> str | None:
+        """Count one use of each path at `when` (epoch seconds, from the Memory's clock).
+
+        Counting is a side effect of reading: it never fails a read. Returns why the use was
+        not counted (a read-only medium, a full disk), or None.
+        """
+        try:
+            self._connection()
+            if self.read_only:
+                return f"this use was not counted: {self.read_only}"
+            for path in dict.fromkeys(paths):
+                self._run(
+                    "INSERT INTO access VALUES (?, 1, ?) ON CONFLICT(path) DO UPDATE SET hits = hits + 1, "
+                    "last_access = ?",
+                    path,
+                    when,
+                    when,
+                )
+        except StorageError as error:
+            return f"this use was not counted: {error.message}"
+        return None
 
     def merge(self, absorbed: str, into: str) -> None:
         """A merged entry's usage counts for the entry it was merged into."""

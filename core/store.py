@@ -18,7 +18,6 @@ import errno
 import os
 import re
 import secrets
-import stat
 import sys
 import threading
 import time
@@ -26,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
-from .paths import STATE_DIR
+from .safeio import open_regular, read_regular, state_dir, storage_error
 
 # Test-only: `MEM_TEST_PAUSE_AT=<checkpoint>` makes a process stop for good at that point of
 # a write (after printing `mem-test-paused <checkpoint> <pid>` on stderr), so a crash test can
@@ -97,15 +96,25 @@ def _write_temp(target: Path, data: bytes, *, durable: bool = True) -> Path:
 
 
 def _io_error(action: str, path: Path, error: OSError) -> MemError:
-    reason = error.strerror or str(error)
-    if error.errno == errno.ENOSPC:
-        reason = "no space left on the device"
-    return MemError(f"cannot {action} {path}: {reason}")
+    return storage_error(action, path, error)
+
+
+def make_parent(target: Path) -> None:
+    """Create the folders `target` goes in; a file where a folder belongs (`_archive` made a
+    file by hand or by a merge) is one clear error, not a crash."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((folder for folder in reversed(target.parents) if folder.exists() and not folder.is_dir()), None)
+        in_the_way = blocker or target.parent
+        raise InvalidError(f"{in_the_way} is not a folder; move it away so mem can write {target.name}") from None
+    except OSError as error:
+        raise _io_error("create the folder of", target, error) from None
 
 
 def atomic_write_text(target: Path, text: str) -> None:
     """Replace (or create) `target` with `text` atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(target)
     try:
         temp = _write_temp(target, text.encode("utf-8"))
         try:
@@ -121,7 +130,7 @@ def atomic_write_text(target: Path, text: str) -> None:
 
 def create_exclusive(target: Path, text: str) -> None:
     """Create `target` with `text`; ExistsError if anything is already at that name."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(target)
     try:
         temp = _write_temp(target, text.encode("utf-8"))
     except OSError as error:
@@ -191,7 +200,7 @@ class BatchWriter:
 
 def link_exclusive(source: Path, target: Path) -> None:
     """Give the existing file `source` the additional name `target`, failing if it is taken."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(target)
     try:
         os.link(source, target, follow_symlinks=False)
         return
@@ -226,25 +235,9 @@ def move_exclusive(source: Path, target: Path) -> None:
 
 
 def read_bytes_limited(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file no larger than `limit`; clear errors otherwise."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        raise NotFoundError(f"{path} does not exist") from None
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise InvalidError(f"{path} is a symlink; mem does not follow symlinks") from None
-        raise _io_error("read", path, error) from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidError(f"{path} is not a regular file")
-        if info.st_size > limit:
-            raise InvalidError(f"{path} is {info.st_size:,} bytes, over the {limit:,}-byte limit")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise InvalidError(f"{path} is over the {limit:,}-byte limit")
-    return data
+    """The bytes of a regular file no larger than `limit`; clear errors otherwise (a link, a
+    FIFO or a device is refused without blocking: core/safeio.py)."""
+    return read_regular(path, limit)
 
 
 def decode_text(data: bytes, where: str) -> str:
@@ -302,7 +295,9 @@ def file_lock(path: Path, timeout: float, holder: str) -> Iterator[None]:
         return
     import fcntl
 
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    # Never through a link, never a FIFO: a lock file that blocked in open() would stop
+    # every writer of every process.
+    fd = open_regular(path, os.O_RDWR | os.O_CREAT)
     try:
         deadline = time.monotonic() + timeout
         pause = 0.001
@@ -327,18 +322,18 @@ def file_lock(path: Path, timeout: float, holder: str) -> Iterator[None]:
 
 def tree_lock(root: Path, timeout: float) -> contextlib.AbstractContextManager[None]:
     """The tree's write lock (`.mem/write.lock`): every writer holds it while it writes."""
-    state = root / STATE_DIR
-    state.mkdir(exist_ok=True)
-    return file_lock(state / LOCK_FILE, timeout, "another mem process")
+    return file_lock(state_dir(root) / LOCK_FILE, timeout, "another mem process")
 
 
 def ensure_unchanged(target: Path, expected: bytes) -> None:
     """Refuse to go on if `target` no longer holds `expected`: someone (an editor, a program
     that does not take our lock) wrote it after we read it, and going on would lose their edit."""
     try:
-        current = target.read_bytes()
-    except FileNotFoundError:
+        current = read_regular(target, len(expected))
+    except NotFoundError:
         raise ConflictError(f"{target} was removed while it was being changed; nothing was written") from None
+    except InvalidError:
+        current = None  # grown past what we read, or replaced by a link or a special file
     if current != expected:
         raise ConflictError(f"{target} changed while it was being changed; nothing was written, try again")
 

@@ -74,7 +74,16 @@ def find_root(explicit: str | os.PathLike[str] | None, env: Mapping[str, str], c
     for folder in (cwd, *cwd.parents):
         candidate = folder / ROOT_DIR_NAME
         if candidate.is_dir():
-            return candidate.resolve()
+            root = candidate.resolve()
+            # A repository can commit `.memory -> ../..`: followed, that would make the
+            # user's home "the memory", indexed and served to an agent. A discovered root may
+            # be a link only within the folder that holds it; elsewhere, --root says so.
+            if candidate.is_symlink() and not root.is_relative_to(folder.resolve()):
+                raise InvalidError(
+                    f"{candidate} is a symlink to {root}, outside {folder}; mem does not follow it "
+                    f"when it looks for a memory: pass --root {root} (or set {ROOT_ENV}) to use it on purpose"
+                )
+            return root
     raise NotFoundError(f"no {ROOT_DIR_NAME}/ folder in {cwd} or above; run `mem init` or pass --root")
 
 
