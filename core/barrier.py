@@ -26,7 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+from .errors import MemError
 from .paths import STATE_DIR
+from .safeio import open_regular, state_dir
 
 LOCK_FILE = "watch.lock"
 BARRIER_PREFIX = "barrier-"
@@ -46,9 +48,9 @@ def watcher_running(root: Path) -> bool:
     import fcntl
 
     try:
-        fd = os.open(lock_file(root), os.O_RDONLY)
-    except OSError:
-        return False  # no lock file: no watcher ever ran here
+        fd = open_regular(lock_file(root))  # no link, no FIFO: a recall must never block here
+    except MemError:
+        return False  # no lock file (no watcher ever ran here), or not one mem would use
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -65,6 +67,10 @@ def watcher_running(root: Path) -> bool:
 def request_current(root: Path, timeout: float = BARRIER_TIMEOUT) -> bool:
     """Ask a running watcher to bring the index up to date now; True if it answered."""
     if not watcher_running(root):
+        return False
+    try:
+        state_dir(root, create=False)  # markers go in a real `.mem/` folder, never through a link
+    except MemError:
         return False
     marker = root / STATE_DIR / f"{BARRIER_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
     try:
@@ -101,7 +107,10 @@ class WatcherLock:
             return
         import fcntl
 
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)
+        except MemError:
+            return  # `.mem/watch.lock` is a link or a special file: recalls scan, as without a watcher
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:

@@ -303,7 +303,12 @@ def set_value(root: Path, key: str, raw_value: str) -> Any:
     path = root / CONFIG_FILE
     editor = YAML()
     editor.preserve_quotes = True
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        text = read_regular(path, CONFIG_MAX_BYTES).decode("utf-8")
+    except NotFoundError:
+        text = ""
+    except (MemError, UnicodeDecodeError) as error:
+        raise InvalidError(f"cannot read {CONFIG_FILE}: {error}") from None
     stored = list(value) if isinstance(value, tuple) else value
     document = editor.load(text) if text.strip() else None
     if document is None:

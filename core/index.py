@@ -70,8 +70,9 @@ INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's i
 
 
 def _is_ours(tables: set[str] | None) -> bool:
-    """An index written by mem before databases carried its application id."""
-    return tables is not None and {"meta", "docs"} <= tables
+    """An index written by mem before databases carried its application id, or a database
+    with no table at all (nothing in it to lose: what SQLite leaves of a new file)."""
+    return tables is not None and (not tables or {"meta", "docs"} <= tables)
 
 
 _SCHEMA = """

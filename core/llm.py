@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from .config import LLMConfig
-from .errors import ExternalError
+from .errors import ExternalError, MemError
 from .paths import STATE_DIR
+from .safeio import check_database_files, sqlite_uri, state_dir
 
 ENV_MODEL = "MEM_LLM_MODEL"
 ENV_API_BASE = "MEM_LLM_API_BASE"
@@ -334,8 +335,10 @@ class ReplyCache:
         self.path = root / STATE_DIR / CACHE_FILE
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        # Like mem's other databases: a real `.mem/`, no link (SQLite's nofollow), no FIFO.
+        state_dir(self.path.parent.parent)
+        check_database_files(self.path)
+        conn = sqlite3.connect(sqlite_uri(self.path), uri=True, timeout=5, isolation_level=None)
         conn.execute("CREATE TABLE IF NOT EXISTS answers(key TEXT PRIMARY KEY, value TEXT NOT NULL, at REAL NOT NULL)")
         return conn
 
@@ -347,7 +350,7 @@ class ReplyCache:
             finally:
                 conn.close()
             value = json.loads(row[0]) if row else None
-        except (sqlite3.Error, ValueError, OSError):
+        except (sqlite3.Error, ValueError, OSError, MemError):
             return None
         return value if isinstance(value, dict) else None
 
@@ -366,5 +369,5 @@ class ReplyCache:
                 )
             finally:
                 conn.close()
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, OSError, MemError):
             return

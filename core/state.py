@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import owndb
+from .errors import MemError
 from .lifecycle import Signals
 from .paths import STATE_DIR
 from .safeio import StorageError, database_error, is_damage, state_dir
@@ -111,7 +112,7 @@ class StateStore:
         disk, an I/O error) means no usage signals for this call, never a failed read."""
         try:
             return self._run(query, *args)
-        except StorageError as error:
+        except MemError as error:  # a full disk, or a `.mem/state.db` that is a link
             self.unavailable = error.message
             return []
 
@@ -153,7 +154,7 @@ class StateStore:
                     when,
                     when,
                 )
-        except StorageError as error:
+        except MemError as error:
             return f"this use was not counted: {error.message}"
         return None
 
