@@ -27,11 +27,11 @@ CLI = PACKAGE / "cli"
 # Each core module's layer (docs/architecture.md). A new module gets a line here.
 LAYERS: dict[str, int] = {
     # 0 foundation: errors, paths, byte-level file primitives, configuration
-    **dict.fromkeys(("errors", "display", "text", "paths", "store", "config"), 0),
+    **dict.fromkeys(("errors", "display", "text", "paths", "safeio", "store", "config"), 0),
     # 1 the file format and pure rules
     **dict.fromkeys(("entry", "jsonable", "lifecycle", "safety", "duplicates", "framing"), 1),
     # 2 services: the walk, the write service, the index, usage state, git, the model client
-    **dict.fromkeys(("tree", "journal", "keepers", "barrier", "state", "index", "git", "files", "llm"), 2),
+    **dict.fromkeys(("tree", "journal", "keepers", "barrier", "state", "owndb", "index", "git", "files", "llm"), 2),
     # 3 features: each a module with `run(memory, ...)` or a class taking the Memory
     **dict.fromkeys(
         ("context", "recall", "llm_tiers", "curate", "consolidate", "doctor", "stats", "graph", "watch", "agents"), 3
