@@ -255,7 +255,9 @@ class EntryFiles:
 
     # --- moving, relinking, archiving ------------------------------------------------------
 
-    def relink(self, mapping: Mapping[str, str], skip: set[str]) -> list[Path]:
+    def relink(
+        self, mapping: Mapping[str, str], skip: set[str], listing: Callable[[], Listing] | None = None
+    ) -> list[Path]:
         """Rewrite the `related` links that point at moved (or merged) entries; returns the
         files written. Under the write lock.
 
@@ -264,10 +266,12 @@ class EntryFiles:
         editor's save made meanwhile (the listing parses every entry, which takes a while on
         a large tree) is kept and the rewrite redone on it, never overwritten. An entry that
         keeps changing, or no longer parses, keeps its old links with a warning (`mem doctor`
-        reports them as broken).
+        reports them as broken). `listing` lists the tree (the caller's `Memory.list`, which
+        a Python user may have wrapped); by default the whole tree is loaded here.
         """
         written: list[Path] = []
-        for listed in self.load(scan_tree(self.root, "")).entries:
+        entries = listing() if listing is not None else self.load(scan_tree(self.root, ""))
+        for listed in entries.entries:
             if listed.path in skip or not any(link in mapping for link in listed.related):
                 continue
             for attempt in (1, 2):
@@ -338,7 +342,9 @@ class EntryFiles:
             pairs.append((old, normalize_entry_path(new)))
         return pairs
 
-    def apply_move(self, intent: MoveIntent) -> tuple[list[Path], tuple[str, ...]]:
+    def apply_move(
+        self, intent: MoveIntent, listing: Callable[[], Listing] | None = None
+    ) -> tuple[list[Path], tuple[str, ...]]:
         """Carry out a journaled move; every step checks what is already done, so running it
         again after a crash finishes the move. Returns the changed files and relinked paths."""
         mapping: dict[str, str] = {}
@@ -375,7 +381,7 @@ class EntryFiles:
             elif not new_there:
                 continue  # gone from both places (removed by hand): nothing to move, no links to point there
             mapping[old] = new
-        relinked = self.relink(mapping, skip=set(mapping.values()))
+        relinked = self.relink(mapping, skip=set(mapping.values()), listing=listing)
         changed += relinked
         self.state().rename(mapping)
         return changed, tuple(sorted(self._path_of(file) for file in relinked))

@@ -636,7 +636,7 @@ class Memory:
             intent = MoveIntent(tuple(pairs), f"{source} -> {destination}")
             write_intent(self.root, intent)
             checkpoint("journaled")
-            changed, relinked = self.files.apply_move(intent)
+            changed, relinked = self.files.apply_move(intent, listing=self.list)
             clear_intent(self.root)
             self.files.after_write("mv", changed, intent.subject)
         return MoveResult(moved=tuple(pairs), relinked=relinked)
