@@ -348,3 +348,15 @@ def test_a_relink_of_a_merge_keeps_an_edit_saved_meanwhile(root: Path, monkeypat
     text = linker.read_text()
     assert "saved by a person meanwhile" in text
     assert Memory(root).get("ops/misc/linker").related == ("ops/celery/first",)
+
+
+def test_databases_open_in_a_root_whose_path_needs_escaping_in_a_uri(tmp_path: Path) -> None:
+    """SQLite is given `file:` URIs (for `nofollow=1`): `?`, `#` and `%` in the path must not
+    end the path or be decoded on the way."""
+    root = tmp_path / "odd ?#%25 name" / ".memory"
+    Memory.init(root)
+    memory = Memory(root)
+    memory.add("a/b/c", "hello world")
+    assert [hit.path for hit in memory.recall("hello").results] == ["a/b/c"]
+    assert (root / ".mem" / "index.db").is_file() and (root / ".mem" / "state.db").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["odd ?#%25 name"]
