@@ -359,4 +359,4 @@ def test_databases_open_in_a_root_whose_path_needs_escaping_in_a_uri(tmp_path: P
     memory.add("a/b/c", "hello world")
     assert [hit.path for hit in memory.recall("hello").results] == ["a/b/c"]
     assert (root / ".mem" / "index.db").is_file() and (root / ".mem" / "state.db").is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["odd ?#%25 name"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "odd ?#%25 name"]  # home: conftest
