@@ -1,20 +1,18 @@
 """`mem`: the entry point. Parses global options, runs one command, turns errors into exit codes.
 
-Command modules register themselves on the shared typer app when imported. Only the module
-of the command being run is imported (typer then builds just its commands); `mem --help`
-and unknown commands load them all. Heavy libraries (litellm, mcp, watchdog) are imported
-only inside the commands that use them, so `mem --help`, `mem add` and `mem recall` stay fast.
+The most-used commands (recall, add, show) run on the lean path first (cli/lean.py): parsed
+without importing typer or click. Every other command line - help, errors, the other
+commands - goes to the typer app (cli/base.py), imported only then. Command modules register
+themselves on that app when imported; only the module of the command being run is imported
+(typer then builds just its commands); `mem --help` and unknown commands load them all.
+Heavy libraries (litellm, mcp, watchdog) are imported only inside the commands that use
+them, so `mem --help`, `mem add` and `mem recall` stay fast.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from .base import app
 from .output import State, print_error, print_warnings
 
 # Global flags may also be given after the command (`mem recall q --json`), as agents tend to.
@@ -73,37 +71,6 @@ def command_name(args: list[str]) -> str | None:
     return None
 
 
-def print_version(value: bool) -> None:
-    if value:
-        from .. import __version__
-
-        typer.echo(f"mem (contextree) {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def global_options(
-    ctx: typer.Context,
-    root: Annotated[
-        Path | None,
-        typer.Option("--root", help="Memory folder (default: MEM_ROOT, else the nearest .memory/ upward)."),
-    ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors; no confirmations.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
-    version: Annotated[
-        bool,
-        # Eager: handled while parsing, before click insists on a command ("Missing command").
-        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=print_version),
-    ] = False,
-) -> None:
-    state = ctx.ensure_object(State)
-    state.root = str(root) if root is not None else None
-    state.json = json_output
-    state.quiet = quiet
-    state.debug = debug
-
-
 def hoist_global_flags(args: list[str]) -> list[str]:
     """Move global flags given after the command name to the front, where click expects them."""
     front: list[str] = []
@@ -130,28 +97,21 @@ def hoist_global_flags(args: list[str]) -> list[str]:
 def run(args: list[str]) -> int:
     """Run `mem` with `args`; return the exit code (never raises for expected failures)."""
     from ..core.errors import ExitCode, MemError
+    from .lean import run as run_lean
 
     args = hoist_global_flags(args)
-    load_commands(command_name(args))
     state = State(json="--json" in args, debug="--debug" in args)
-    command = typer.main.get_command(app)
     try:
-        result = command.main(args=args, prog_name="mem", standalone_mode=False, obj=state)
-        print_warnings(state)
-        return result if isinstance(result, int) else 0
+        result = run_lean(args, state)
+        if result is None:
+            result = _run_typer(args, state)
+        else:
+            print_warnings(state)
+        return result
     except MemError as error:
         print_error(state, error.kind, error.message)
         return int(error.exit_code)
-    except typer.TyperException as error:  # click's usage errors, vendored by typer
-        if state.json:
-            message = error.format_message() if hasattr(error, "format_message") else str(error)
-            print_error(state, "usage", message)
-        else:
-            error.show()  # type: ignore[attr-defined]
-        return int(getattr(error, "exit_code", ExitCode.USAGE))
-    except typer.Exit as exit_:
-        return int(exit_.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         sys.stderr.write("Aborted.\n")
         return 130
     except BrokenPipeError:
@@ -161,6 +121,33 @@ def run(args: list[str]) -> int:
             raise
         print_error(state, "failure", f"unexpected {type(error).__name__}: {error} (run with --debug for details)")
         return int(ExitCode.FAILURE)
+
+
+def _run_typer(args: list[str], state: State) -> int:
+    """Run `args` through the typer app (every command line the lean path does not take)."""
+    import typer
+
+    from ..core.errors import ExitCode
+    from .base import app
+
+    load_commands(command_name(args))
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="mem", standalone_mode=False, obj=state)
+    except typer.TyperException as error:  # click's usage errors, vendored by typer
+        if state.json:
+            message = error.format_message() if hasattr(error, "format_message") else str(error)
+            print_error(state, "usage", message)
+        else:
+            error.show()  # type: ignore[attr-defined]
+        return int(getattr(error, "exit_code", ExitCode.USAGE))
+    except typer.Exit as exit_:
+        return int(exit_.exit_code)
+    except typer.Abort:
+        sys.stderr.write("Aborted.\n")
+        return 130
+    print_warnings(state)
+    return result if isinstance(result, int) else 0
 
 
 def main() -> None:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+# Shared with the typer-free command bodies (cli/actions.py); re-exported for the others.
+from .actions import read_text_argument, split_list
 from .output import State
+
+__all__ = [
+    "ImportanceOption",
+    "KeywordsOption",
+    "RelatedOption",
+    "SourceOption",
+    "TagsOption",
+    "app",
+    "global_options",
+    "read_text_argument",
+    "split_list",
+    "use",
+]
 
 HELP = """contextree's `mem`: a long-term memory of markdown files for coding agents and people.
 
@@ -46,6 +61,37 @@ app = typer.Typer(
 )
 
 
+def print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"mem (contextree) {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    root: Annotated[
+        Path | None,
+        typer.Option("--root", help="Memory folder (default: MEM_ROOT, else the nearest .memory/ upward)."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors; no confirmations.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
+    version: Annotated[
+        bool,
+        # Eager: handled while parsing, before click insists on a command ("Missing command").
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=print_version),
+    ] = False,
+) -> None:
+    state = ctx.ensure_object(State)
+    state.root = str(root) if root is not None else None
+    state.json = json_output
+    state.quiet = quiet
+    state.debug = debug
+
+
 def use(ctx: typer.Context, command: str) -> State:
     """The global state, labelled with the command that is running (for the JSON envelope)."""
     state = ctx.find_object(State)
@@ -53,29 +99,6 @@ def use(ctx: typer.Context, command: str) -> State:
         state = ctx.ensure_object(State)
     state.command = command
     return state
-
-
-def split_list(values: list[str] | None) -> list[str] | None:
-    """`--tags a,b --tags c` -> ['a', 'b', 'c']; None when the option was not given."""
-    if values is None:
-        return None
-    items = [item.strip() for value in values for item in value.split(",")]
-    return [item for item in items if item]
-
-
-def read_text_argument(text: str | None, what: str) -> str:
-    """TEXT from the argument, or from stdin when it is '-' or missing and stdin is piped."""
-    from ..core.errors import InvalidError
-
-    if text is not None and text != "-":
-        return text
-    if text is None and sys.stdin.isatty():
-        raise InvalidError(f"give the {what} as an argument or pipe it on stdin")
-    data = sys.stdin.buffer.read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidError(f"the {what} on stdin is not UTF-8 text (byte offset {error.start})") from None
 
 
 TagsOption = Annotated[list[str] | None, typer.Option("--tags", help="Tags, comma-separated or repeated.")]

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from . import actions
+from .actions import MATURITY_STYLE, _badge, _life_badge
 from .base import (
     ImportanceOption,
     KeywordsOption,
@@ -19,13 +21,11 @@ from .base import (
     use,
 )
 from .output import emit
-from .payloads import all_entries, entry_data, flag_data, node_data, vitals_data
+from .payloads import all_entries, entry_data, flag_data, node_data
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..core.entry import Entry
-    from ..core.lifecycle import Vitals
     from ..core.memory import FolderNode
 
 
@@ -52,32 +52,9 @@ AllowSecretsOption = Annotated[
     ),
 ]
 
-MATURITY_STYLE = {"draft": "yellow", "validated": "green", "core": "bold cyan"}
-
 
 def _value(choice: Enum | None) -> Any:
     return None if choice is None else choice.value
-
-
-def _badge(entry: Entry) -> str:
-    style = MATURITY_STYLE.get(entry.maturity, "")
-    return f"[dim]importance[/dim] {entry.importance} [{style}]{entry.maturity}[/{style}]"
-
-
-def _life_badge(entry: Entry, vitals: Vitals | None) -> str:
-    """Importance as written and as the lifecycle sees it now, recency and maturity."""
-    if vitals is None:
-        return _badge(entry)
-    style = MATURITY_STYLE.get(entry.maturity, "")
-    text = (
-        f"[dim]importance[/dim] {entry.importance} [dim]->[/dim] {vitals.effective_importance:.0f} "
-        f"[dim]recency[/dim] {vitals.recency:.2f} [{style}]{entry.maturity}[/{style}]"
-    )
-    if vitals.maturity_due != entry.maturity:
-        text += f" [dim](due: {vitals.maturity_due})[/dim]"
-    elif vitals.archive_due:
-        text += " [dim](due: archive)[/dim]"
-    return text
 
 
 @app.command()
@@ -97,30 +74,21 @@ def add(
     allow_secrets: AllowSecretsOption = False,
 ) -> None:
     """Add a new entry (never overwrites: use `mem update` to change one)."""
-    state = use(ctx, "add")
-    body = read_text_argument(text, "entry text")
-    entry = state.memory().add(
-        path,
-        body,
+    actions.add(
+        use(ctx, "add"),
+        path=path,
+        text=text,
         title=title,
         summary=summary,
-        tags=split_list(tags) or (),
-        keywords=split_list(keywords) or (),
-        related=split_list(related) or (),
+        tags=tags,
+        keywords=keywords,
+        related=related,
         importance=importance,
         maturity=_value(maturity),
         decay=_value(decay),
         source=source,
         allow_secrets=allow_secrets,
     )
-    flags, warnings = flag_data(entry)
-
-    def human(out: Console) -> None:
-        from rich.markup import escape
-
-        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {escape(entry.title)}")
-
-    emit(state, {"entry": entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
 
 
 @app.command()
@@ -130,48 +98,7 @@ def show(
     raw: Annotated[bool, typer.Option("--raw", help="Print the file exactly as stored.")] = False,
 ) -> None:
     """Show one entry: its metadata, lifecycle and body (reading it in full counts as a use)."""
-    from ..core.entry import dump_entry, format_time
-    from ..core.paths import parse_location
-
-    state = use(ctx, "show")
-    location, archived = parse_location(path)
-    memory = state.memory()
-    # Read in full: counts as a use in .mem/state.db (never written to the entry's file).
-    entry = memory.read(location, archived=archived)
-    vitals = memory.vitals([entry], archived=archived)[entry.path]
-
-    def human(out: Console) -> None:
-        if raw:
-            out.out(dump_entry(entry), end="", highlight=False)
-            return
-        from rich.markdown import Markdown
-        from rich.markup import escape
-        from rich.panel import Panel
-
-        from ..core.display import printable
-
-        # What a file holds is shown, never interpreted: rich markup is escaped and control
-        # characters (a terminal escape in a hostile entry) are written out as `\x1b`.
-        lines = [f"[bold]{escape(entry.title)}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]"]
-        if entry.summary:
-            lines.append(f"[italic]{escape(printable(entry.summary, keep_newlines=True))}[/italic]")
-        facts = [_life_badge(entry, vitals), f"[dim]decay[/dim] {entry.decay}"]
-        if entry.updated:
-            facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
-        if entry.source:
-            facts.append(f"[dim]source[/dim] {escape(entry.source)}")
-        lines.append("  ".join(facts))
-        used = f"used {vitals.hits}x" + (
-            f", last {format_time(vitals.last_access)}" if vitals.last_access is not None else ""
-        )
-        lines.append(f"[dim]{used}; untouched for {vitals.days_untouched:.0f} days[/dim]")
-        for label, values in (("tags", entry.tags), ("keywords", entry.keywords), ("related", entry.related)):
-            if values:
-                lines.append(f"[dim]{label}[/dim] {escape(', '.join(values))}")
-        out.print(Panel("\n".join(lines), expand=False))
-        out.print(Markdown(printable(entry.body, keep_newlines=True)))
-
-    emit(state, {"entry": entry_data(entry), "archived": archived, "lifecycle": vitals_data(vitals)}, human)
+    actions.show(use(ctx, "show"), path=path, raw=raw)
 
 
 @app.command("list")
