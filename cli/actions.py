@@ -17,7 +17,7 @@ from .payloads import entry_data, flag_data, vitals_data
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..core.entry import Entry
+    from ..core.entry import Decay, Entry, Maturity
     from ..core.lifecycle import Vitals
     from ..core.recall import Hit, RecallResult
 
@@ -184,8 +184,8 @@ def add(
     keywords: list[str] | None,
     related: list[str] | None,
     importance: int | None,
-    maturity: str | None,
-    decay: str | None,
+    maturity: Maturity | None,
+    decay: Decay | None,
     source: str | None,
     allow_secrets: bool,
 ) -> None:

@@ -103,9 +103,6 @@ def _lean_param(param: Any) -> dict[str, Any]:
     """One click parameter as the lean parser reads it; an error for what it cannot mirror."""
     from enum import Enum
 
-    import typer
-
-    kind_of = {typer.core.TyperArgument: "argument", typer.core.TyperOption: "option"}
     where = f"{param.name} ({type(param).__name__})"
     if param.nargs != 1 or param.envvar or getattr(param, "count", False) or getattr(param, "prompt", None):
         raise ValueError(f"the lean parser cannot mirror {where}: nargs, envvar, count or prompt")
@@ -115,7 +112,7 @@ def _lean_param(param: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {"name": param.name}
     click_type = param.type
     type_name = getattr(click_type, "name", "")  # click's names: str, int range, choice, path
-    if kind_of.get(type(param)) == "option":
+    if param.param_type_name == "option":
         spec["opts"] = list(param.opts)
     if getattr(param, "is_flag", False):
         spec.update(type="flag", off=list(param.secondary_opts))
@@ -141,7 +138,7 @@ def _lean_param(param: Any) -> dict[str, Any]:
         raise ValueError(f"the lean parser cannot mirror {where}: type {type(click_type).__name__}")
     if spec["type"] != "flag":
         spec["multiple"] = bool(param.multiple)
-    if kind_of.get(type(param)) == "argument":
+    if param.param_type_name == "argument":
         spec["required"] = bool(param.required)
     elif param.required:
         raise ValueError(f"the lean parser cannot mirror {where}: a required option")
@@ -159,7 +156,7 @@ def render_lean_spec() -> str:
 
     for name in COMMANDS:
         load_commands(name)
-    group = typer.main.get_command(app)
+    group: Any = typer.main.get_command(app)
     settings = group.context_settings
 
     def params(command: Any) -> dict[str, list[dict[str, Any]]]:
@@ -171,7 +168,7 @@ def render_lean_spec() -> str:
 
     commands = {}
     for name in sorted(COMMANDS):
-        command = group.get_command(None, name)  # type: ignore[arg-type]
+        command = group.get_command(None, name)
         if command is None:
             raise ValueError(f"lean command {name!r} is not a command of the typer app")
         commands[name] = params(command)
