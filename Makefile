@@ -56,7 +56,8 @@ base-install: $(VENV)/.installed-test
 	$(BASE)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation .
 	$(BASE)/bin/python tests/base_install_check.py
 
-## docs: regenerate the command reference (docs/cli.md) and the config defaults (docs/configuration.md)
+## docs: regenerate the command reference (docs/cli.md), the config defaults (docs/configuration.md)
+## and the lean path's copy of the command-line spec (cli/lean_spec.py)
 docs: $(VENV)/.installed-test
 	$(BIN)/python -m contextree.cli.reference docs
 

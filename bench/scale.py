@@ -10,10 +10,18 @@ For each size, on a generated tree (bench/treegen.py, cached under bench/out/tre
 - whole-process `mem recall` while a `mem watch` process keeps the index current (the
   recall asks the watcher instead of scanning, core/barrier.py);
 - peak RSS of a whole-process recall and of the in-process run;
-- ripgrep (`rg -i -l -e word ...`, Debian's package) over the same folder, same queries.
+- ripgrep (`rg -i -l -e word ...`, Debian's package) over the same folder, same queries;
+- `python -c pass`, interleaved with the whole-process runs: the floor every figure is also
+  given as a multiple of (machines differ).
 
-    .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--queries 40]
+`--before DIR` also measures the whole-process recalls (with and without a watcher) of a
+second version of contextree, interleaved query by query with this one: DIR holds a
+`contextree/` source tree (e.g. `git archive main` unpacked into DIR/contextree), put first
+on PYTHONPATH for those runs. The watcher is this version's `mem watch` for both (the
+barrier protocol, core/barrier.py, is the same).
+
+    make .venv/.installed-bench
+    .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--queries 40] [--before DIR]
 
 Results are printed as a markdown table and written to bench/out/scale.json.
 """
@@ -78,6 +86,15 @@ def timed_run(command: list[str], env: dict[str, str] | None = None) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def timed_run_cpu(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) ms of one run: CPU time moves less when the
+    machine is shared, so it shows a change even when the wall clock is noisy."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, _, usage = os.wait4(process.pid, 0)
+    return (time.perf_counter() - started) * 1000, (usage.ru_utime + usage.ru_stime) * 1000
+
+
 def child_peak_rss_mb(command: list[str]) -> float:
     """Peak RSS of one run of `command`, via wait4's rusage (Linux reports KiB)."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -85,7 +102,33 @@ def child_peak_rss_mb(command: list[str]) -> float:
     return usage.ru_maxrss / 1024
 
 
-def bench_size(n: int, query_count: int) -> dict[str, Any]:
+def summary(times: list[float], floor: float) -> dict[str, float]:
+    median = statistics.median(times)
+    return {
+        "median": round(median, 1),
+        "p95": round(percentile(times, 0.95), 1),
+        "min": round(min(times), 1),
+        "max": round(max(times), 1),
+        "x_python": round(median / floor, 2),
+    }
+
+
+def whole_process(queries: list[str], versions: dict[str, dict[str, str]]) -> dict[str, list[float]]:
+    """`mem recall QUERY --json` of each version per query, interleaved (order alternating),
+    and `python -c pass` beside them."""
+    names = [*versions, "python -c pass"]
+    times: dict[str, list[float]] = {name: [] for name in names + [f"{name} cpu" for name in names]}
+    for number, query in enumerate(queries):
+        order = list(versions.items()) if number % 2 == 0 else list(versions.items())[::-1]
+        runs = [(name, [MEM, "recall", query, "--json", "--max-tier", "fuzzy"], env) for name, env in order]
+        for name, command, env in [*runs, ("python -c pass", [sys.executable, "-c", "pass"], None)]:
+            wall, cpu = timed_run_cpu(command, env)
+            times[name].append(wall)
+            times[f"{name} cpu"].append(cpu)
+    return times
+
+
+def bench_size(n: int, query_count: int, before: Path | None = None) -> dict[str, Any]:
     root = OUT / "trees" / f"t{n}"
     print(f"\n== {n} entries ({root})", flush=True)
     started = time.perf_counter()
@@ -129,6 +172,7 @@ def bench_size(n: int, query_count: int) -> dict[str, Any]:
     changed_whole: list[float] = []
     steady_whole: list[float] = []
     env = {**os.environ, "MEM_ROOT": str(root)}
+    env.pop("PYTHONPATH", None)  # this version: the installed one
     for round_number in range(7):
         target.write_text(original + f"\nEdited {round_number}.\n", encoding="utf-8")
         t0 = time.perf_counter()
@@ -141,9 +185,11 @@ def bench_size(n: int, query_count: int) -> dict[str, Any]:
     memory.recall(queries[0])
 
     # Whole process: `mem recall` as a shell or an agent runs it.
-    whole: list[float] = []
-    for query in queries:
-        whole.append(timed_run([MEM, "recall", query, "--json", "--max-tier", "fuzzy"], env))
+    versions = {"after": env}
+    if before is not None:
+        versions["before"] = {**env, "PYTHONPATH": str(before.resolve())}
+    unwatched = whole_process(queries, versions)
+    whole = unwatched["after"]
     rss_whole = child_peak_rss_mb([MEM, "--root", str(root), "recall", queries[0], "--json"])
 
     # Whole process while `mem watch` runs in another process.
@@ -154,10 +200,9 @@ def bench_size(n: int, query_count: int) -> dict[str, Any]:
     for line in watcher.stdout:  # wait for its first full scan
         if '"started"' in line:
             break
-    whole_watched: list[float] = []
     try:
-        for query in queries:
-            whole_watched.append(timed_run([MEM, "recall", query, "--json", "--max-tier", "fuzzy"], env))
+        watched_runs = whole_process(queries, versions)
+        whole_watched = watched_runs["after"]
     finally:
         watcher.terminate()
         watcher.wait()
@@ -208,6 +253,21 @@ def bench_size(n: int, query_count: int) -> dict[str, Any]:
             else None
         ),
         "queries": len(queries),
+        "python_pass_ms": round(statistics.median(unwatched["python -c pass"] + watched_runs["python -c pass"]), 1),
+        "versions": {
+            name: {
+                "whole_process_ms": summary(unwatched[name], statistics.median(unwatched["python -c pass"])),
+                "whole_process_watched_ms": summary(
+                    watched_runs[name], statistics.median(watched_runs["python -c pass"])
+                ),
+                "cpu_ms": {
+                    "no_watcher": round(statistics.median(unwatched[f"{name} cpu"]), 1),
+                    "watched": round(statistics.median(watched_runs[f"{name} cpu"]), 1),
+                    "python -c pass": round(statistics.median(unwatched["python -c pass cpu"]), 1),
+                },
+            }
+            for name in versions
+        },
     }
     print(json.dumps(result, indent=2), flush=True)
     memory.close()
@@ -218,6 +278,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--before", type=Path, help="a folder holding the previous version as contextree/")
     args = parser.parse_args()
     machine = {
         "python": platform.python_version(),
@@ -225,7 +286,7 @@ def main() -> int:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
     }
-    results = [bench_size(n, args.queries) for n in args.sizes]
+    results = [bench_size(n, args.queries, args.before) for n in args.sizes]
     OUT.mkdir(exist_ok=True)
     (OUT / "scale.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
     print(
@@ -244,6 +305,20 @@ def main() -> int:
             f"{r['in_process_watched_ms']['p50']} / {r['in_process_watched_ms']['p95']} | "
             f"{r['peak_rss_mb']['whole_process']} / {r['peak_rss_mb']['in_process']} | {rg} |"
         )
+    print(
+        "\nWhole-process `mem recall --json`, ms: median / p95 (x `python -c pass`), interleaved\n"
+        "| entries | version | no watcher | with `mem watch` | `python -c pass` | CPU ms: no watcher / watched / "
+        "`python -c pass` |\n|---|---|---|---|---|---|"
+    )
+    for r in results:
+        for name, figures in r["versions"].items():
+            plain, watched = figures["whole_process_ms"], figures["whole_process_watched_ms"]
+            print(
+                f"| {r['entries']:,} | {name} | {plain['median']} / {plain['p95']} ({plain['x_python']}x) "
+                f"| {watched['median']} / {watched['p95']} ({watched['x_python']}x) | {r['python_pass_ms']} "
+                f"| {figures['cpu_ms']['no_watcher']} / {figures['cpu_ms']['watched']} / "
+                f"{figures['cpu_ms']['python -c pass']} |"
+            )
     return 0
 
 
