@@ -28,6 +28,7 @@ To make a command lean (issue 14's `mem hook`, say): give it a typer-free body t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
@@ -45,6 +46,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 Param = dict[str, Any]
 
+# Set by a shell asking click for completions (click's `_{PROG}_COMPLETE` convention).
+COMPLETION_VARIABLE = "_MEM_COMPLETE"
+
 
 class _Typer(Exception):
     """This command line is one for the typer app (help, version, anything unusual)."""
@@ -52,6 +56,8 @@ class _Typer(Exception):
 
 def parse(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
     """(command, global option values, command values) as typer would pass them, or None."""
+    if COMPLETION_VARIABLE in os.environ:
+        return None  # a shell asking click for completions, not a command to run
     try:
         options, rest = _parse_options(lean_spec.GLOBAL, args, interspersed=False)
         if not rest or rest[0] not in COMMANDS or rest[0] not in lean_spec.COMMANDS:
@@ -62,8 +68,6 @@ def parse(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
         values.update(_assign_arguments(spec["arguments"], positionals))
     except _Typer:
         return None
-    if options.get("version"):
-        return None  # printed by the typer app's own option
     return command, options, values
 
 
@@ -112,6 +116,8 @@ def _parse_options(specs: list[Param], args: list[str], *, interspersed: bool) -
         spec = by_opt.get(name)
         if spec is None:
             raise _Typer  # unknown option, `-k=5`-like forms click reads differently: typer decides
+        if spec.get("typer"):
+            raise _Typer  # `--version` and the like act by themselves: typer runs them
         if spec["type"] == "flag":
             if attached is not None:
                 raise _Typer  # `--explain=1`, `-qv`: click's error or cluster rules

@@ -12,7 +12,7 @@ GLOBAL: list[dict[str, Any]] = [
     {'name': 'json_output', 'opts': ['--json'], 'type': 'flag', 'off': [], 'default': False},
     {'name': 'quiet', 'opts': ['--quiet', '-q'], 'type': 'flag', 'off': [], 'default': False},
     {'name': 'debug', 'opts': ['--debug'], 'type': 'flag', 'off': [], 'default': False},
-    {'name': 'version', 'opts': ['--version'], 'type': 'flag', 'off': [], 'default': False},
+    {'name': 'version', 'opts': ['--version'], 'type': 'flag', 'off': [], 'typer': True, 'default': False},
 ]
 
 COMMANDS: dict[str, dict[str, list[dict[str, Any]]]] = {

@@ -136,6 +136,10 @@ def _lean_param(param: Any) -> dict[str, Any]:
         spec["type"] = "text"
     else:
         raise ValueError(f"the lean parser cannot mirror {where}: type {type(click_type).__name__}")
+    if param.callback is not None:
+        # An eager option that acts by itself (`--version`, typer's completion options):
+        # when it is given, the typer app runs the whole command line.
+        spec["typer"] = True
     if spec["type"] != "flag":
         spec["multiple"] = bool(param.multiple)
     if param.param_type_name == "argument":

@@ -175,6 +175,12 @@ def test_help_version_errors_and_other_commands_go_to_typer(args: list[str]) -> 
     assert lean.parse(args) is None
 
 
+def test_a_shell_asking_for_completions_goes_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert lean.parse(["recall", "q"]) is not None
+    monkeypatch.setenv(lean.COMPLETION_VARIABLE, "bash_complete")
+    assert lean.parse(["recall", "q"]) is None
+
+
 # --- the paths print the same ------------------------------------------------------------------
 
 SAME_OUTPUT = [
