@@ -66,6 +66,7 @@ docs: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/locomo.py
 	$(BIN)/python bench/escalation.py --fake
 	$(BIN)/python bench/watch_latency.py --sizes 1000 10000 --writes 40 --idle 10

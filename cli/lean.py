@@ -28,7 +28,10 @@ To make a command lean (issue 14's `mem hook`, say): give it a typer-free body t
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import sys
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
@@ -83,7 +86,24 @@ def run(args: list[str], state: State) -> int | None:
     state.debug = options["debug"]
     module, function = COMMANDS[command]
     body: Callable[..., object] = getattr(import_module(f".{module}", __package__), function)
-    result = body(state, **values)
+    # What the typer app (click's main) makes of these three when a command raises them.
+    try:
+        result = body(state, **values)
+    except KeyboardInterrupt:
+        return 130
+    except EOFError:
+        sys.stderr.write("\nAborted.\n")
+        return 130
+    except OSError as error:
+        if error.errno != errno.EPIPE:
+            raise
+        # The reader went away (`mem recall q | head -1`): exit 1 quietly, and point the
+        # standard streams at /dev/null so that Python's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(devnull, stream.fileno())
+        raise SystemExit(1) from None
     return result if isinstance(result, int) else 0
 
 

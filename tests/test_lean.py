@@ -229,6 +229,36 @@ def test_both_paths_print_the_same(args: list[str], root: Path, mem: Any, tmp_pa
     assert _normalized(lean_result.stderr) == _normalized(typer_result.stderr)
 
 
+CLOSED_PIPE = (
+    "import sys\n"
+    "from unittest import mock\n"
+    "from contextree.cli import app, lean\n"
+    "if sys.argv[1] == 'typer':\n"
+    "    mock.patch.object(lean, 'parse', return_value=None).start()\n"
+    "sys.exit(app.run(sys.argv[2:]))\n"
+)
+
+
+@pytest.mark.parametrize("args", [["recall", "deploy", "--json"], ["show", "ops/deploy/steps"]])
+def test_a_reader_that_went_away_ends_both_paths_alike(args: list[str], root: Path, mem: Any) -> None:
+    """`mem recall q | head -c0`: stdout is a pipe nobody reads (EPIPE on the first write)."""
+    import os
+
+    assert mem("add", "ops/deploy/steps", "Deploy with the release script.").code == 0
+    outcomes = []
+    for path in ("lean", "typer"):
+        reader, writer = os.pipe()
+        os.close(reader)
+        try:
+            completed = subprocess.run(
+                [PYTHON, "-c", CLOSED_PIPE, path, *args], stdout=writer, stderr=subprocess.PIPE, check=False
+            )
+        finally:
+            os.close(writer)
+        outcomes.append((completed.returncode, completed.stderr))
+    assert outcomes[0] == outcomes[1] == (1, b"")
+
+
 # --- what the lean path imports ----------------------------------------------------------------
 
 PROBE = (

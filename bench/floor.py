@@ -1,0 +1,109 @@
+"""The floor of a freshness check without a watcher: what one `stat` per entry file costs.
+
+Without a process that saw the changes happen, the only record of an in-place edit is the
+edited file's own inode (docs/benchmarks.md explains why), so a recall that must see every
+change has to look at every entry file. This measures, on the trees of bench/scale.py, the
+CPU time per file of:
+
+- listing the folders only (`os.scandir`), no stat;
+- listing and one `lstat` per file (`DirEntry.stat`): the floor for Python;
+- the index's walk (core/tree.py `walk_entry_folders`: the same, plus the layout checks
+  and the per-folder records) and its fingerprints (core/index.py);
+- GNU `find -printf` doing the same stats in C (the kernel's share, as a reference).
+
+    .venv/bin/python bench/floor.py [--sizes 10000 100000] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from contextree.core.index import _fingerprints
+from contextree.core.tree import walk_entry_folders
+from treegen import ensure_tree
+
+OUT = Path(__file__).parent / "out"
+
+
+def cpu_ms(action: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.process_time()
+        action()
+        times.append((time.process_time() - started) * 1000)
+    return statistics.median(times)
+
+
+def children_cpu_ms(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        _, _, usage = os.wait4(process.pid, 0)
+        times.append((usage.ru_utime + usage.ru_stime) * 1000)
+    return statistics.median(times)
+
+
+def listing(root: str, with_stat: bool) -> int:
+    count = 0
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as items:
+            for item in items:
+                if item.name[0] == ".":
+                    continue
+                if item.is_dir(follow_symlinks=False):
+                    stack.append(item.path)
+                else:
+                    count += 1
+                    if with_stat:
+                        item.stat(follow_symlinks=False)
+    return count
+
+
+def row(size: int, runs: int) -> str:
+    root = OUT / "trees" / f"t{size}"
+    ensure_tree(root, size)
+    per_file = 1000 / listing(str(root), False)  # ms -> us per file
+
+    def cell(ms: float) -> str:
+        return f"{ms:.0f} ms ({ms * per_file:.2f} us/file)"
+
+    walk = cpu_ms(lambda: walk_entry_folders(root), runs)
+    folders, _ = walk_entry_folders(root)
+    prints = cpu_ms(lambda: _fingerprints(folders), runs)
+    find = shutil.which("find")
+    command = [str(find), str(root), "-path", "*/.*", "-prune", "-o", "-printf", "%P %y %T@ %s\n"]
+    find_ms = children_cpu_ms(command, runs) if find else float("nan")
+    bare = cpu_ms(lambda: listing(str(root), False), runs)
+    floor = cpu_ms(lambda: listing(str(root), True), runs)
+    return f"| {size:,} | {cell(bare)} | {cell(floor)} | {cell(walk)} | {cell(prints)} | {cell(find_ms)} |"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    print("CPU time, median of", args.runs, "runs (file cache warm)")
+    print("| entries | scandir only | scandir + lstat (floor) | index walk | fingerprints | `find -printf` |")
+    print("|---|---|---|---|---|---|")
+    for size in args.sizes:
+        print(row(size, args.runs), flush=True)
+    print(f"(max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
