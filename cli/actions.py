@@ -152,15 +152,15 @@ def recall(
 # --- entries ------------------------------------------------------------------------------
 
 
-def _badge(entry: Entry) -> str:
+def badge(entry: Entry) -> str:
     style = MATURITY_STYLE.get(entry.maturity, "")
     return f"[dim]importance[/dim] {entry.importance} [{style}]{entry.maturity}[/{style}]"
 
 
-def _life_badge(entry: Entry, vitals: Vitals | None) -> str:
+def life_badge(entry: Entry, vitals: Vitals | None) -> str:
     """Importance as written and as the lifecycle sees it now, recency and maturity."""
     if vitals is None:
-        return _badge(entry)
+        return badge(entry)
     style = MATURITY_STYLE.get(entry.maturity, "")
     text = (
         f"[dim]importance[/dim] {entry.importance} [dim]->[/dim] {vitals.effective_importance:.0f} "
@@ -243,7 +243,7 @@ def show(state: State, *, path: str, raw: bool) -> None:
         lines = [f"[bold]{escape(entry.title)}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]"]
         if entry.summary:
             lines.append(f"[italic]{escape(printable(entry.summary, keep_newlines=True))}[/italic]")
-        facts = [_life_badge(entry, vitals), f"[dim]decay[/dim] {entry.decay}"]
+        facts = [life_badge(entry, vitals), f"[dim]decay[/dim] {entry.decay}"]
         if entry.updated:
             facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
         if entry.source:

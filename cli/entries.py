@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from . import actions
-from .actions import MATURITY_STYLE, _badge, _life_badge
+from .actions import MATURITY_STYLE, badge, life_badge
 from .base import (
     ImportanceOption,
     KeywordsOption,
@@ -172,7 +172,7 @@ def tree(
                 fill(branch.add(label(child)), child)
             for entry in node.entries:
                 name = entry.path.rsplit("/", 1)[-1]
-                branch.add(f"{escape(name)}  {escape(entry.title)}  {_life_badge(entry, vitals.get(entry.path))}")
+                branch.add(f"{escape(name)}  {escape(entry.title)}  {life_badge(entry, vitals.get(entry.path))}")
 
         root = Tree(label(view.root))
         fill(root, view.root)
@@ -224,7 +224,7 @@ def update(
     flags, warnings = flag_data(entry)
 
     def human(out: Console) -> None:
-        out.print(f"[green]Updated[/green] [bold]{entry.path}[/bold]  {_badge(entry)}")
+        out.print(f"[green]Updated[/green] [bold]{entry.path}[/bold]  {badge(entry)}")
 
     emit(state, {"entry": entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
 
