@@ -22,7 +22,7 @@ class ExitCode(IntEnum):
     EXISTS = 4  # the target already exists (add, mv, forget into an occupied slot)
     INVALID = 5  # invalid input: path, frontmatter, value, size
     CONFLICT = 6  # the file changed underneath, or the lock could not be taken in time
-    EXTERNAL = 7  # an external tool failed: git, the LLM provider (or the llm extra is not installed)
+    EXTERNAL = 7  # an external tool failed: git, the LLM provider, the disk (full, read-only), or no llm extra
     REFUSED = 8  # refused for safety (likely secret, unconfirmed destructive operation)
     UNHEALTHY = 9  # `mem doctor` found problems (errors; with --strict, warnings too)
 

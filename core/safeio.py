@@ -30,7 +30,7 @@ import stat
 import time
 from pathlib import Path
 
-from .errors import InvalidError, MemError, NotFoundError
+from .errors import ExitCode, InvalidError, MemError, NotFoundError
 from .paths import STATE_DIR
 
 SIDECARS = ("-wal", "-shm", "-journal")  # the files SQLite keeps next to a database
@@ -43,7 +43,10 @@ READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 class StorageError(MemError):
-    """The operating system refused an operation (full disk, read-only medium, I/O error)."""
+    """The operating system refused an operation (full disk, read-only medium, I/O error):
+    not a bug of mem's, so not exit code 1; `external` like a failing git."""
+
+    exit_code = ExitCode.EXTERNAL
 
     def __init__(self, message: str, errno_value: int | None = None) -> None:
         super().__init__(message)

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -360,3 +360,56 @@ def test_databases_open_in_a_root_whose_path_needs_escaping_in_a_uri(tmp_path: P
     assert [hit.path for hit in memory.recall("hello").results] == ["a/b/c"]
     assert (root / ".mem" / "index.db").is_file() and (root / ".mem" / "state.db").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "odd ?#%25 name"]  # home: conftest
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], Path]]:
+    """Make a folder read-only for this process: a read-only bind mount when running as root
+    (root ignores file modes), `chmod -R a-w` otherwise. Yields a function returning the
+    read-only view of a folder."""
+    mounts: list[Path] = []
+    chmodded: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        if os.geteuid() != 0:
+            subprocess.run(["chmod", "-R", "a-w", str(folder)], check=True)
+            chmodded.append(folder)
+            return folder
+        view = tmp_path / f"ro-{len(mounts)}"
+        view.mkdir()
+        bind = subprocess.run(["mount", "--bind", str(folder), str(view)], capture_output=True, check=False)
+        if bind.returncode != 0:
+            pytest.skip("running as root without permission to mount")
+        mounts.append(view)
+        if subprocess.run(["mount", "-o", "remount,ro,bind", str(view)], check=False).returncode != 0:
+            pytest.skip("cannot remount read-only")
+        return view
+
+    yield make
+    for view in mounts:
+        subprocess.run(["umount", str(view)], check=False)
+    for folder in chmodded:
+        subprocess.run(["chmod", "-R", "u+w", str(folder)], check=False)
+
+
+def test_a_read_only_memory_with_a_stale_index_answers_from_the_files(
+    tmp_path: Path, read_only: Callable[[Path], Path]
+) -> None:
+    """The review's case had a current index. Here an entry arrived after the last recall
+    (a checkout), so the stored index cannot be used as it is and cannot be updated: recall
+    builds a private index in memory and finds the new entry; a write fails with one line."""
+    source = tmp_path / "memory-src"
+    Memory.init(source)
+    memory = Memory(source)
+    memory.add("a/b/old", "deploys are blue green")
+    memory.recall("deploys")
+    memory.close()
+    (source / "a/b/new.md").write_text("---\ntitle: Rollback\n---\nthe rollback runs helm rollback\n")
+    root = read_only(source)
+    env = {"MEM_ROOT": str(root)}
+    found = run_mem("--json", "recall", "helm rollback", env=env)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["data"]["results"][0]["path"] == "a/b/new"
+    shown = run_mem("show", "a/b/old", env=env)
+    assert shown.returncode == 0 and "not counted" in shown.stderr
+    one_line_error(run_mem("add", "a/b/third", "text", env=env))
