@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .output import State, emit
-from .payloads import entry_data, flag_data, vitals_data
+from .payloads import entry_data, flag_data, shown_data
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,11 +53,12 @@ def read_text_argument(text: str | None, what: str) -> str:
 # --- recall -------------------------------------------------------------------------------
 
 
-def _hit_line(position: int, hit: Hit) -> str:
+def _hit_line(position: int, hit: Hit, labelled: bool = False) -> str:
     from rich.markup import escape
 
+    where = f"[magenta]{escape(hit.memory)}:[/magenta] " if labelled else ""
     line = (
-        f"[bold]{position}.[/bold] [bold cyan]{escape(hit.path)}[/bold cyan]  {escape(hit.title)}  "
+        f"[bold]{position}.[/bold] {where}[bold cyan]{escape(hit.path)}[/bold cyan]  {escape(hit.title)}  "
         f"[dim]score {hit.score:.2f} · {hit.tier} · relevance {hit.relevance:.2f} · "
         f"importance {hit.importance} {hit.maturity}[/dim]"
     )
@@ -70,7 +71,7 @@ def _hit_line(position: int, hit: Hit) -> str:
     return line
 
 
-def _render(out: Console, result: RecallResult, explain: bool) -> None:
+def _render(out: Console, result: RecallResult, explain: bool, labelled: bool = False) -> None:
     from rich.markup import escape
 
     total = result.timings_ms.get("total", 0.0)
@@ -86,7 +87,7 @@ def _render(out: Console, result: RecallResult, explain: bool) -> None:
         if result.answer:
             out.print(f"[bold]answer:[/bold] {escape(result.answer)}")
         for position, hit in enumerate(result.results, 1):
-            out.print(_hit_line(position, hit))
+            out.print(_hit_line(position, hit, labelled))
             if hit.snippet:
                 out.print(f"   [dim]{escape(hit.snippet)}[/dim]")
     for note in result.notes:
@@ -130,9 +131,10 @@ def recall(
     from ..core.jsonable import jsonable
 
     state.command = "recall"
-    memory = state.memory()
-    result = memory.recall(query, k=k, scope=scope, max_tier=max_tier, explain=explain, escalate=escalate)
-    context = memory.recall_context(result, budget) if output_format == "context" else None
+    layers = state.layers()  # the project's memory, the personal one and extras (core/layers.py)
+    result = layers.recall(query, k=k, scope=scope, max_tier=max_tier, explain=explain, escalate=escalate)
+    labelled = layers.several()
+    context = layers.context(result, budget) if output_format == "context" else None
 
     data: dict[str, Any] = jsonable(result)
     if not explain:
@@ -144,7 +146,7 @@ def recall(
         if context is not None:
             out.out(context.text, end="", highlight=False)
             return
-        _render(out, result, explain)
+        _render(out, result, explain, labelled)
 
     emit(state, data, human, warnings=result.problems)
 
@@ -188,11 +190,14 @@ def add(
     decay: Decay | None,
     source: str | None,
     allow_secrets: bool,
+    personal: bool = False,
 ) -> None:
-    """`mem add` (cli/entries.py declares its arguments)."""
+    """`mem add` (cli/entries.py declares its arguments): to the project's memory, or with
+    `personal` to the personal one (docs/concepts.md, "Layers of memory")."""
     state.command = "add"
     body = read_text_argument(text, "entry text")
-    entry = state.memory().add(
+    memory = state.writer(personal=personal)
+    entry = memory.add(
         path,
         body,
         title=title,
@@ -208,55 +213,69 @@ def add(
     )
     flags, warnings = flag_data(entry)
 
+    written_to = state.layers().name_of(memory)
+
     def human(out: Console) -> None:
         from rich.markup import escape
 
-        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {escape(entry.title)}")
+        where = f" [dim]({written_to} memory)[/dim]" if written_to != "project" else ""
+        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {escape(entry.title)}{where}")
 
-    emit(state, {"entry": entry_data(entry), "flags": flags}, human, warnings=warnings, confirmation=True)
+    data = {"entry": entry_data(entry), "flags": flags, "memory": written_to}
+    emit(state, data, human, warnings=warnings, confirmation=True)
 
 
-def show(state: State, *, path: str, raw: bool) -> None:
-    """`mem show` (cli/entries.py declares its arguments)."""
-    from ..core.entry import dump_entry, format_time
+def show(state: State, *, path: str, raw: bool, memory: str | None = None) -> None:
+    """`mem show` (cli/entries.py declares its arguments). The same path in the project's and
+    the personal memory is two entries: both are shown, labelled (docs/concepts.md)."""
     from ..core.paths import parse_location
 
     state.command = "show"
     location, archived = parse_location(path)
-    memory = state.memory()
+    layers = state.layers()
     # Read in full: counts as a use in .mem/state.db (never written to the entry's file).
-    entry = memory.read(location, archived=archived)
-    vitals = memory.vitals([entry], archived=archived)[entry.path]
+    shown = layers.read(location, archived=archived, memory=memory)
+    labelled = layers.several()
 
     def human(out: Console) -> None:
-        if raw:
-            out.out(dump_entry(entry), end="", highlight=False)
-            return
-        from rich.markdown import Markdown
-        from rich.markup import escape
-        from rich.panel import Panel
+        for item in shown:
+            _render_entry(
+                out, item.entry, item.vitals, archived=archived, raw=raw, label=item.memory if labelled else None
+            )
 
-        from ..core.display import printable
+    emit(state, shown_data(shown, archived), human)
 
-        # What a file holds is shown, never interpreted: rich markup is escaped and control
-        # characters (a terminal escape in a hostile entry) are written out as `\x1b`.
-        lines = [f"[bold]{escape(entry.title)}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]"]
-        if entry.summary:
-            lines.append(f"[italic]{escape(printable(entry.summary, keep_newlines=True))}[/italic]")
-        facts = [life_badge(entry, vitals), f"[dim]decay[/dim] {entry.decay}"]
-        if entry.updated:
-            facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
-        if entry.source:
-            facts.append(f"[dim]source[/dim] {escape(entry.source)}")
-        lines.append("  ".join(facts))
-        used = f"used {vitals.hits}x" + (
-            f", last {format_time(vitals.last_access)}" if vitals.last_access is not None else ""
-        )
-        lines.append(f"[dim]{used}; untouched for {vitals.days_untouched:.0f} days[/dim]")
-        for label, values in (("tags", entry.tags), ("keywords", entry.keywords), ("related", entry.related)):
-            if values:
-                lines.append(f"[dim]{label}[/dim] {escape(', '.join(values))}")
-        out.print(Panel("\n".join(lines), expand=False))
-        out.print(Markdown(printable(entry.body, keep_newlines=True)))
 
-    emit(state, {"entry": entry_data(entry), "archived": archived, "lifecycle": vitals_data(vitals)}, human)
+def _render_entry(out: Console, entry: Entry, vitals: Vitals, *, archived: bool, raw: bool, label: str | None) -> None:
+    from ..core.entry import dump_entry, format_time
+
+    if raw:
+        out.out(dump_entry(entry), end="", highlight=False)
+        return
+    from rich.markdown import Markdown
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    from ..core.display import printable
+
+    # What a file holds is shown, never interpreted: rich markup is escaped and control
+    # characters (a terminal escape in a hostile entry) are written out as `\x1b`.
+    where = f"  [magenta]{label} memory[/magenta]" if label else ""
+    lines = [f"[bold]{escape(entry.title)}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]{where}"]
+    if entry.summary:
+        lines.append(f"[italic]{escape(printable(entry.summary, keep_newlines=True))}[/italic]")
+    facts = [life_badge(entry, vitals), f"[dim]decay[/dim] {entry.decay}"]
+    if entry.updated:
+        facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
+    if entry.source:
+        facts.append(f"[dim]source[/dim] {escape(entry.source)}")
+    lines.append("  ".join(facts))
+    used = f"used {vitals.hits}x" + (
+        f", last {format_time(vitals.last_access)}" if vitals.last_access is not None else ""
+    )
+    lines.append(f"[dim]{used}; untouched for {vitals.days_untouched:.0f} days[/dim]")
+    for name, values in (("tags", entry.tags), ("keywords", entry.keywords), ("related", entry.related)):
+        if values:
+            lines.append(f"[dim]{name}[/dim] {escape(', '.join(values))}")
+    out.print(Panel("\n".join(lines), expand=False))
+    out.print(Markdown(printable(entry.body, keep_newlines=True)))

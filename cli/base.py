@@ -112,3 +112,9 @@ ImportanceOption = Annotated[int | None, typer.Option("--importance", min=0, max
 SourceOption = Annotated[
     str | None, typer.Option("--source", help="Provenance: user, agent:NAME, ... (default: MEM_SOURCE or config).")
 ]
+PersonalOption = Annotated[
+    bool, typer.Option("--personal", help="Write to your personal memory, not the project's (docs/concepts.md).")
+]
+MemoryOption = Annotated[
+    str | None, typer.Option("--memory", help="Only this memory: project, personal or an extra's name.")
+]

@@ -32,6 +32,7 @@ COMMANDS: dict[str, dict[str, list[dict[str, Any]]]] = {
             {'name': 'decay', 'opts': ['--decay'], 'type': 'choice', 'choices': ['normal', 'slow', 'never'], 'multiple': False, 'default': None},
             {'name': 'source', 'opts': ['--source'], 'type': 'text', 'multiple': False, 'default': None},
             {'name': 'allow_secrets', 'opts': ['--allow-secrets'], 'type': 'flag', 'off': [], 'default': False},
+            {'name': 'personal', 'opts': ['--personal'], 'type': 'flag', 'off': [], 'default': False},
         ],
     },
     'recall': {
@@ -54,6 +55,7 @@ COMMANDS: dict[str, dict[str, list[dict[str, Any]]]] = {
         ],
         'options': [
             {'name': 'raw', 'opts': ['--raw'], 'type': 'flag', 'off': [], 'default': False},
+            {'name': 'memory', 'opts': ['--memory'], 'type': 'text', 'multiple': False, 'default': None},
         ],
     },
 }

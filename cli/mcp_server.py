@@ -36,11 +36,12 @@ from pydantic import Field
 from .. import __version__
 from ..core.errors import MemError
 from ..core.jsonable import jsonable
+from ..core.layers import Layers
 from ..core.llm import ENV_MODEL
 from ..core.memory import Memory
 from ..core.paths import parse_location
 from ..core.watch import Watcher
-from .payloads import all_entries, entry_data, node_data, vitals_data
+from .payloads import all_entries, entry_data, shown_data, trees_data
 
 logger = logging.getLogger("contextree.mcp")
 
@@ -74,6 +75,10 @@ Importance = Annotated[
     int | None, Field(ge=0, le=100, description="0-100: how much this matters (default 50; 80+ for key rules).")
 ]
 Title = Annotated[str | None, Field(description="One-line title (default: the first line of the text).")]
+Personal = Annotated[
+    bool,
+    Field(description="true: the user's personal memory (their own preferences across projects), not the project's."),
+]
 
 
 def _result(data: dict[str, Any]) -> CallToolResult:
@@ -108,17 +113,21 @@ class MemoryServer:
     def _memory(self) -> Memory:
         return Memory(self.root)
 
-    def _run(self, action: Callable[[Memory], dict[str, Any]]) -> dict[str, Any]:
+    def _run(self, action: Callable[[Layers], dict[str, Any]]) -> dict[str, Any]:
         memory = self._memory()
+        # The project's memory with the personal one and any read-only extras (core/layers.py).
+        layers = Layers(memory)
         try:
-            result: dict[str, Any] = jsonable(action(memory))
+            result: dict[str, Any] = jsonable(action(layers))
         finally:
             memory.close()  # the index and state databases belong to this worker thread
-        for warning in memory.warnings:  # e.g. saved but not committed: the log is where a person looks
+            layers.close()
+        # e.g. saved but not committed: the log is where a person looks
+        for warning in [*memory.warnings, *layers.warnings]:
             logger.warning("%s", warning)
         return result
 
-    async def call(self, name: str, action: Callable[[Memory], dict[str, Any]]) -> CallToolResult:
+    async def call(self, name: str, action: Callable[[Layers], dict[str, Any]]) -> CallToolResult:
         try:
             data = await anyio.to_thread.run_sync(partial(self._run, action))
         except MemError as error:
@@ -147,8 +156,8 @@ class MemoryServer:
         `resolved: false` means the memory holds nothing sure about it. Read a whole entry with
         `show`. Use it before a task and before deciding anything the project may have settled."""
 
-        def action(memory: Memory) -> dict[str, Any]:
-            data: dict[str, Any] = jsonable(memory.recall(query, k=k, scope=scope))
+        def action(layers: Layers) -> dict[str, Any]:
+            data: dict[str, Any] = jsonable(layers.recall(query, k=k, scope=scope))
             data.pop("explain", None)  # as `mem recall --json` without --explain
             return data
 
@@ -162,26 +171,20 @@ class MemoryServer:
         tags: Tags = None,
         keywords: Keywords = None,
         importance: Importance = None,
+        personal: Personal = False,
     ) -> CallToolResult:
         """Save a new entry to the project's long-term memory. Use it for what a future session
         would need and cannot see in the code: a decision and its reason, a convention, a gotcha,
         a fix that took effort. Look at `tree` to reuse existing domains and topics. Fails if
-        the path exists: then use `update`. Never store secrets."""
-        return await self.call(
-            "add",
-            lambda memory: {
-                "entry": entry_data(
-                    memory.add(
-                        path,
-                        text,
-                        title=title,
-                        tags=tags or (),
-                        keywords=keywords or (),
-                        importance=importance,
-                    )
-                )
-            },
-        )
+        the path exists: then use `update`. Never store secrets. With personal=true it goes to
+        the user's personal memory instead (their own preferences, across projects)."""
+
+        def action(layers: Layers) -> dict[str, Any]:
+            memory = layers.for_write(personal=personal)
+            entry = memory.add(path, text, title=title, tags=tags or (), keywords=keywords or (), importance=importance)
+            return {"entry": entry_data(entry), "memory": layers.name_of(memory)}
+
+        return await self.call("add", action)
 
     async def update(
         self,
@@ -192,26 +195,21 @@ class MemoryServer:
         tags: Annotated[list[str] | None, Field(description="New tags (replace the old ones).")] = None,
         keywords: Annotated[list[str] | None, Field(description="New keywords (replace the old ones).")] = None,
         importance: Importance = None,
+        personal: Personal = False,
     ) -> CallToolResult:
         """Change an existing entry: replace its text, append to it, or change its title, tags,
         keywords or importance. Use it when an entry is wrong, outdated or incomplete, rather
-        than adding a near-duplicate. Each change raises the entry's importance a little."""
-        return await self.call(
-            "update",
-            lambda memory: {
-                "entry": entry_data(
-                    memory.update(
-                        path,
-                        body=text,
-                        append=append,
-                        title=title,
-                        tags=tags,
-                        keywords=keywords,
-                        importance=importance,
-                    )
-                )
-            },
-        )
+        than adding a near-duplicate. Each change raises the entry's importance a little. The
+        project's entry is changed unless personal=true or the entry is only in the personal memory."""
+
+        def action(layers: Layers) -> dict[str, Any]:
+            memory = layers.for_write(path, personal=personal)
+            entry = memory.update(
+                path, body=text, append=append, title=title, tags=tags, keywords=keywords, importance=importance
+            )
+            return {"entry": entry_data(entry), "memory": layers.name_of(memory)}
+
+        return await self.call("update", action)
 
     async def show(
         self,
@@ -223,12 +221,11 @@ class MemoryServer:
         dates, source), its whole markdown body and its lifecycle (effective importance,
         recency, uses). Reading an entry in full counts as a use of it."""
 
-        def action(memory: Memory) -> dict[str, Any]:
+        def action(layers: Layers) -> dict[str, Any]:
             location, archived = parse_location(path)
-            # Read in full: counts as a use (docs/lifecycle.md), like `mem show`.
-            entry = memory.read(location, archived=archived)
-            vitals = memory.vitals([entry], archived=archived)[entry.path]
-            return {"entry": entry_data(entry), "archived": archived, "lifecycle": vitals_data(vitals)}
+            # Read in full: counts as a use (docs/lifecycle.md), like `mem show`; the same path in
+            # the project's and the personal memory comes back as two entries (`others`).
+            return shown_data(layers.read(location, archived=archived), archived)
 
         return await self.call("show", action)
 
@@ -239,10 +236,9 @@ class MemoryServer:
         """List the memory's folders and entries (path, title, importance, maturity), to see
         what is known and where a new entry belongs."""
 
-        def action(memory: Memory) -> dict[str, Any]:
-            view = memory.tree(prefix)
-            vitals = memory.vitals(all_entries(view.root))
-            return {"root": node_data(view.root, vitals), "problems": view.problems}
+        def action(layers: Layers) -> dict[str, Any]:
+            trees = [(name, view, held.vitals(all_entries(view.root))) for name, held, view in layers.trees(prefix)]
+            return trees_data(trees)
 
         return await self.call("tree", action)
 
@@ -253,10 +249,13 @@ class MemoryServer:
     ) -> CallToolResult:
         """Archive an entry that is wrong or no longer true: it moves to _archive/ and is no
         longer recalled (a person can restore it). Prefer `update` when it can be corrected."""
-        return await self.call(
-            "forget",
-            lambda memory: {"entry": entry_data(memory.forget(path, reason=reason)), "archived": True},
-        )
+
+        def action(layers: Layers) -> dict[str, Any]:
+            memory = layers.for_write(path)
+            entry = memory.forget(path, reason=reason)
+            return {"entry": entry_data(entry), "archived": True, "memory": layers.name_of(memory)}
+
+        return await self.call("forget", action)
 
     async def curate(
         self,
@@ -267,8 +266,8 @@ class MemoryServer:
         """Turn free text into memory entries with the configured model: it extracts what is
         worth keeping and adds, updates or merges entries, placing them in the tree."""
 
-        def action(memory: Memory) -> dict[str, Any]:
-            data: dict[str, Any] = jsonable(memory.curate(text, origin="mcp"))
+        def action(layers: Layers) -> dict[str, Any]:
+            data: dict[str, Any] = jsonable(layers.project.curate(text, origin="mcp"))
             return data if isinstance(data, dict) else {"result": data}
 
         return await self.call("curate", action)

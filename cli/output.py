@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..core.layers import Layers
     from ..core.memory import Memory
 
 JSON_SCHEMA_VERSION = 1
@@ -31,6 +32,23 @@ class State:
     command: str = ""
     warnings: list[str] = field(default_factory=list)
     memories: list[Memory] = field(default_factory=list)
+    layered: Layers | None = None
+
+    def layers(self) -> Layers:
+        """The project's memory with the personal one and the read-only extras (core/layers.py)."""
+        if self.layered is None:
+            from ..core.layers import Layers
+
+            self.layered = Layers(self.memory())
+        return self.layered
+
+    def writer(self, path: str | None = None, *, personal: bool = False) -> Memory:
+        """The memory a write goes to (the project's unless --personal, or the entry is only in
+        the personal memory)."""
+        memory = self.layers().for_write(path, personal=personal)
+        if memory not in self.memories:
+            self.memories.append(memory)
+        return memory
 
     def memory(self) -> Memory:
         from ..core.memory import Memory
@@ -45,6 +63,9 @@ class State:
         for memory in self.memories:
             self.warnings.extend(memory.warnings)
             memory.warnings.clear()
+        if self.layered is not None:
+            self.warnings.extend(self.layered.warnings)
+            self.layered.warnings.clear()
 
 
 def console(stderr: bool = False) -> Console:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..core.entry import Entry
+    from ..core.layers import Shown
     from ..core.lifecycle import Vitals
-    from ..core.memory import FolderNode
+    from ..core.memory import FolderNode, TreeView
 
 
 def entry_data(entry: Entry, *, body: bool = True) -> dict[str, Any]:
@@ -76,3 +77,33 @@ def all_entries(node: FolderNode) -> list[Entry]:
     for child in node.folders:
         found += all_entries(child)
     return found
+
+
+def shown_data(shown: list[Shown], archived: bool) -> dict[str, Any]:
+    """`show`: the first memory's entry (the project's, when it has one) and the same path in
+    the other memories under `others` (never merged: docs/concepts.md, "Layers of memory")."""
+    first = shown[0]
+    return {
+        "entry": entry_data(first.entry),
+        "archived": archived,
+        "lifecycle": vitals_data(first.vitals),
+        "memory": first.memory,
+        "others": [
+            {"memory": item.memory, "entry": entry_data(item.entry), "lifecycle": vitals_data(item.vitals)}
+            for item in shown[1:]
+        ],
+    }
+
+
+def trees_data(trees: list[tuple[str, TreeView, dict[str, Vitals]]]) -> dict[str, Any]:
+    """`tree`: the first memory's tree, and every other memory's under `others`."""
+    name, view, vitals = trees[0]
+    return {
+        "root": node_data(view.root, vitals),
+        "problems": view.problems,
+        "memory": name,
+        "others": [
+            {"memory": other, "root": node_data(tree.root, marks), "problems": tree.problems}
+            for other, tree, marks in trees[1:]
+        ],
+    }

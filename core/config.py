@@ -156,6 +156,15 @@ class WatchConfig:
 
 
 @dataclass(frozen=True)
+class LayersConfig:
+    """Other memories searched beside this one (docs/concepts.md, "Layers of memory")."""
+
+    personal: bool = True  # search (and write with --personal) the user's personal memory (MEM_PERSONAL_ROOT)
+    # Read-only memories searched too: paths relative to this memory's folder, `name=path` to name one.
+    extra: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
@@ -164,6 +173,7 @@ class Config:
     git: GitConfig = field(default_factory=GitConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
     watch: WatchConfig = field(default_factory=WatchConfig)
+    layers: LayersConfig = field(default_factory=LayersConfig)
     # Problems found while reading the file that did not stop it from loading.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 

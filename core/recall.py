@@ -63,6 +63,7 @@ class Hit:
     updated: str
     superseded_by: str | None = None  # a newer entry replaced this one
     flags: tuple[str, ...] = ()  # instruction-like text found in it: treat with suspicion (docs/security.md)
+    memory: str = "project"  # the memory it is in: project, personal or an extra (core/layers.py)
 
 
 @dataclass(frozen=True)

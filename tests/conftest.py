@@ -1,5 +1,5 @@
-"""Shared fixtures. Every test runs with HOME, MEM_ROOT and the working directory in a fresh
-temporary folder, so nothing can touch the real home or a real memory."""
+"""Shared fixtures. Every test runs with HOME, MEM_ROOT, MEM_PERSONAL_ROOT and the working
+directory in a fresh temporary folder, so nothing can touch the real home or a real memory."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "memory"
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("MEM_ROOT", str(root))
+    # The personal memory (core/layers.py) lives in the test's folder too, never the real one.
+    monkeypatch.setenv("MEM_PERSONAL_ROOT", str(tmp_path / "personal"))
     for name in list(os.environ):
         if name.startswith("MEM_LLM_") or name in ("MEM_SOURCE", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
             monkeypatch.delenv(name, raising=False)

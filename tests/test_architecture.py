@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("importing", "import_markdown", "import_sections", "import_graph", "import_restore", "export"), 3),
     # 4 the facade, 5 an adapter over it
     "memory": 4,
+    "layers": 5,  # opens several memories (Memory objects): above the facade
     "memory_tool": 5,
     "__init__": 6,  # lazy re-exports of the public names
 }
