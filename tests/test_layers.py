@@ -210,3 +210,18 @@ def test_mcp_serves_both_memories(both: tuple[Path, Path], tmp_path: Path, perso
 
     anyio.run(main)
     assert (personal / "me/prefs/diffs.md").is_file() and not (root / "me").exists()
+
+
+def test_the_personal_memory_defaults_to_the_user_data_folder(tmp_path: Path) -> None:
+    import platformdirs
+    from contextree.core.layers import personal_root
+
+    home = Path.home()
+    expected = Path(platformdirs.user_data_dir("contextree", appauthor=False)) / "personal"
+    assert personal_root({}) == expected  # the same answer as platformdirs, on this platform
+    assert personal_root({"XDG_DATA_HOME": str(tmp_path / "data")}) in (
+        tmp_path / "data" / "contextree" / "personal",
+        expected,  # platforms that do not follow XDG
+    )
+    assert personal_root({"MEM_PERSONAL_ROOT": "off"}) is None
+    assert personal_root({"MEM_PERSONAL_ROOT": "~/mine"}) == (home / "mine").resolve()
