@@ -91,9 +91,7 @@ def test_next_maturity_is_a_fixed_point(maturity: str, importance: float) -> Non
 
 @given(st.floats(30, 100), st.lists(st.floats(-12, 12), min_size=2, max_size=60))
 @example(74.0, [-10.0, 0.0, 11.0])  # rises twice, never back: found by hypothesis
-def test_importance_wobbling_less_than_the_gap_never_flips_maturity_back(
-    centre: float, wobble: list[float]
-) -> None:
+def test_importance_wobbling_less_than_the_gap_never_flips_maturity_back(centre: float, wobble: list[float]) -> None:
     """Without hysteresis an entry near a threshold would flip on every wobble; with gaps of
     25 (core 85/60) and 30 (validated 65/35) a wobble narrower than 24 never takes it back to
     a maturity it left. (It may still rise twice, draft -> validated -> core: the promotion
