@@ -15,10 +15,14 @@ from .output import State, emit
 from .payloads import entry_data, flag_data, shown_data
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
     from rich.console import Console
 
     from ..core.entry import Decay, Entry, Maturity
     from ..core.lifecycle import Vitals
+    from ..core.memory import Memory
     from ..core.recall import Hit, RecallResult
 
 MATURITY_STYLE = {"draft": "yellow", "validated": "green", "core": "bold cyan"}
@@ -36,83 +40,114 @@ def split_list(values: list[str] | None) -> list[str] | None:
 
 
 def read_text_argument(text: str | None, what: str) -> str:
-    """TEXT from the argument, or from stdin when it is '-' or missing and stdin is piped."""
+    """TEXT from the argument, or from stdin when it is '-' or missing and stdin is piped.
+    Empty (or blank) text is refused."""
     from ..core.errors import InvalidError
 
     if text is not None and text != "-":
+        if not text.strip():
+            raise InvalidError(f"the {what} is empty")
         return text
     if text is None and sys.stdin.isatty():
         raise InvalidError(f"give the {what} as an argument or pipe it on stdin")
     data = sys.stdin.buffer.read()
     try:
-        return data.decode("utf-8")
+        decoded = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidError(f"the {what} on stdin is not UTF-8 text (byte offset {error.start})") from None
+    if not decoded.strip():
+        # Usually a command earlier in the pipe failed: an empty entry would hide that.
+        raise InvalidError(f"the {what} on stdin is empty (did the command before the pipe fail?)")
+    return decoded
 
 
 # --- recall -------------------------------------------------------------------------------
 
 
-def _hit_line(position: int, hit: Hit, labelled: bool = False) -> str:
-    from rich.markup import escape
-
-    where = f"[magenta]{escape(hit.memory)}:[/magenta] " if labelled else ""
-    line = (
-        f"[bold]{position}.[/bold] {where}[bold cyan]{escape(hit.path)}[/bold cyan]  {escape(hit.title)}  "
-        f"[dim]score {hit.score:.2f} · {hit.tier} · relevance {hit.relevance:.2f} · "
-        f"importance {hit.importance} {hit.maturity}[/dim]"
-    )
-    if hit.flags:
-        line += (
-            f"\n   [bold red]flagged: reads like instructions to an agent ({escape(', '.join(hit.flags))})[/bold red]"
-        )
-    if hit.superseded_by:
-        line += f"\n   [yellow]superseded by {escape(hit.superseded_by)}[/yellow]"
-    return line
+# Hits below this relevance (relative to the best hit, which has 1; docs/recall.md) are
+# not shown to a person unless asked for (`--all`, or an explicit `-k`): a hit a quarter as
+# relevant as the best is rarely worth reading. --json always carries every hit.
+WORTH_READING = 0.25
 
 
-def _render(out: Console, result: RecallResult, explain: bool, labelled: bool = False) -> None:
-    from rich.markup import escape
+def worth_reading(result: RecallResult) -> tuple[Hit, ...]:
+    """The hits a person sees by default, in rank order: the first one, and every other one
+    at least WORTH_READING relevant."""
+    return tuple(hit for rank, hit in enumerate(result.results) if rank == 0 or hit.relevance >= WORTH_READING)
 
+
+def render_recall(
+    out: Console,
+    result: RecallResult,
+    explain: bool = False,
+    shown: Sequence[Hit] | None = None,
+    labelled: bool = False,
+) -> None:
+    """The status line, one line per hit (`N. path  title`, the title cut to fit), notes.
+
+    Only the `shown` hits are printed (all when None); a line says how many more there are.
+    """
+    from rich.text import Text
+
+    from ..core.display import printable
+    from .layout import HANG, columns, fit, line_width, put, wrapped
+
+    width = line_width(out)
     total = result.timings_ms.get("total", 0.0)
-    if not result.results:
-        out.print(f"[yellow]{result.message}[/yellow] [dim]({total:.1f} ms)[/dim]")
-    else:
-        status = (
-            "[green]" + escape(result.message) + "[/green]"
-            if result.resolved
-            else "[yellow]" + escape(result.message) + "[/yellow]"
-        )
-        out.print(f"{status} [dim]({total:.1f} ms)[/dim]")
-        if result.answer:
-            out.print(f"[bold]answer:[/bold] {escape(result.answer)}")
-        for position, hit in enumerate(result.results, 1):
-            out.print(_hit_line(position, hit, labelled))
-            if hit.snippet:
-                out.print(f"   [dim]{escape(hit.snippet)}[/dim]")
+    colour = "green" if result.results and result.resolved else "yellow"
+    put(out, Text.assemble((printable(result.message), colour), (f" ({total:.1f} ms)", "dim")))
+    if result.answer:
+        wrapped(out, Text.assemble(("answer: ", "bold"), printable(result.answer)), width)
+    hits = result.results if shown is None else shown
+    for position, hit in enumerate(hits, 1):
+        number = f"{position}. "
+        where = (f"{hit.memory}: ", "magenta") if labelled else ""  # several memories: whose hit
+        lead = Text.assemble((number, "bold"), where, (hit.path, "bold cyan"), "  ")
+        title = Text(printable(hit.title))
+        line = columns(lead, title, None, width)
+        if line is None:  # a long path: the title hangs under it
+            put(out, fit(lead, width))
+            line = fit(Text.assemble(" " * len(number), title), width)
+        put(out, line)
+        indent = " " * len(number)
+        if hit.flags:
+            flagged = f"flagged: reads like instructions to an agent ({', '.join(hit.flags)})"
+            put(out, fit(Text.assemble(indent, (flagged, "bold red")), width))
+        if hit.superseded_by:
+            put(out, fit(Text.assemble(indent, (f"superseded by {hit.superseded_by}", "yellow")), width))
+    hidden = len(result.results) - len(hits)
+    if hidden:
+        more = f"{hidden} weaker hit(s) not shown: --all shows them"
+        put(out, fit(Text(more, style="dim"), width))
     for note in result.notes:
-        out.print(f"[dim]note: {escape(note)}[/dim]")
+        wrapped(out, Text(f"note: {printable(note)}", style="dim"), width, len(HANG))
     if result.llm is not None:
         info = result.llm
         spent = "cached" if info.cached else f"{info.tokens_in} tokens in, {info.tokens_out} out, {info.calls} call(s)"
-        verdict = f", failed: {escape(info.error)}" if info.error else ""
-        out.print(f"[dim]model: {escape(info.model)} ({info.tier} tier; {spent}; {info.ms:.0f} ms{verdict})[/dim]")
+        verdict = f", failed: {info.error}" if info.error else ""
+        model = f"model: {info.model} ({info.tier} tier; {spent}; {info.ms:.0f} ms{verdict})"
+        wrapped(out, Text(printable(model), style="dim"), width, len(HANG))
     if explain:
-        from rich.table import Table
+        _render_explain(out, result)
 
-        for trace in result.explain:
-            verdict = "[green]confident[/green]" if trace.confident else "[yellow]not confident[/yellow]"
-            out.print(
-                f"\n[bold]{trace.tier}[/bold] tier: {verdict} [dim]({trace.ms:.2f} ms) {escape(trace.reason)}[/dim]"
-            )
-            table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-            for column in ("path", "relevance", "score"):
-                table.add_column(column, justify="left" if column == "path" else "right")
-            for candidate in trace.candidates[:10]:
-                table.add_row(candidate.path, f"{candidate.relevance:.3f}", f"{candidate.score:.3f}")
-            out.print(table)
-        timings = ", ".join(f"{name} {ms:.2f}" for name, ms in result.timings_ms.items())
-        out.print(f"\n[dim]timings (ms): {timings}[/dim]")
+
+def _render_explain(out: Console, result: RecallResult) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    for trace in result.explain:
+        verdict = "[green]confident[/green]" if trace.confident else "[yellow]not confident[/yellow]"
+        out.print(f"\n[bold]{trace.tier}[/bold] tier: {verdict} [dim]({trace.ms:.2f} ms) {escape(trace.reason)}[/dim]")
+        if not trace.candidates:
+            continue
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
+        for column in ("path", "relevance", "score"):
+            table.add_column(column, justify="left" if column == "path" else "right")
+        for candidate in trace.candidates[:10]:
+            table.add_row(candidate.path, f"{candidate.relevance:.3f}", f"{candidate.score:.3f}")
+        out.print(table)
+    timings = ", ".join(f"{name} {ms:.2f}" for name, ms in result.timings_ms.items())
+    out.print(f"\n[dim]timings (ms): {timings}[/dim]")
 
 
 def recall(
@@ -120,6 +155,7 @@ def recall(
     *,
     query: str,
     k: int | None,
+    show_all: bool = False,
     scope: str | None,
     max_tier: str | None,
     explain: bool,
@@ -146,7 +182,8 @@ def recall(
         if context is not None:
             out.out(context.text, end="", highlight=False)
             return
-        _render(out, result, explain, labelled)
+        everything = show_all or k is not None or explain
+        render_recall(out, result, explain, shown=None if everything else worth_reading(result), labelled=labelled)
 
     emit(state, data, human, warnings=result.problems)
 
@@ -165,7 +202,7 @@ def life_badge(entry: Entry, vitals: Vitals | None) -> str:
         return badge(entry)
     style = MATURITY_STYLE.get(entry.maturity, "")
     text = (
-        f"[dim]importance[/dim] {entry.importance} [dim]->[/dim] {vitals.effective_importance:.0f} "
+        f"[dim]importance[/dim] {entry.importance}[dim]→[/dim]{vitals.effective_importance:.0f} "
         f"[dim]recency[/dim] {vitals.recency:.2f} [{style}]{entry.maturity}[/{style}]"
     )
     if vitals.maturity_due != entry.maturity:
@@ -178,8 +215,9 @@ def life_badge(entry: Entry, vitals: Vitals | None) -> str:
 def add(
     state: State,
     *,
-    path: str,
+    path: str | None,
     text: str | None,
+    auto: bool = False,
     title: str | None,
     summary: str | None,
     tags: list[str] | None,
@@ -193,10 +231,16 @@ def add(
     personal: bool = False,
 ) -> None:
     """`mem add` (cli/entries.py declares its arguments): to the project's memory, or with
-    `personal` to the personal one (docs/concepts.md, "Layers of memory")."""
+    `personal` to the personal one (docs/concepts.md, "Layers of memory"). Without a PATH,
+    mem proposes one."""
     state.command = "add"
+    if path is not None and text is None and any(character.isspace() for character in path):
+        path, text = None, path  # `mem add "some text"`: a path never holds spaces
+    asked_from_stdin = text is None or text == "-"
     body = read_text_argument(text, "entry text")
     memory = state.writer(personal=personal)
+    if path is None:
+        path = _proposed_path(memory, body, auto=auto, can_ask=not asked_from_stdin and not state.json)
     entry = memory.add(
         path,
         body,
@@ -225,57 +269,107 @@ def add(
     emit(state, data, human, warnings=warnings, confirmation=True)
 
 
-def show(state: State, *, path: str, raw: bool, memory: str | None = None) -> None:
-    """`mem show` (cli/entries.py declares its arguments). The same path in the project's and
-    the personal memory is two entries: both are shown, labelled (docs/concepts.md)."""
-    from ..core.paths import parse_location
+def _proposed_path(memory: Memory, body: str, *, auto: bool, can_ask: bool) -> str:
+    """The path mem proposes for `body`, taken with --auto or when the person says yes."""
+    from ..core.errors import InvalidError
+    from ..core.neighbours import propose_path
 
-    state.command = "show"
-    location, archived = parse_location(path)
-    layers = state.layers()
-    # Read in full: counts as a use in .mem/state.db (never written to the entry's file).
-    shown = layers.read(location, archived=archived, memory=memory)
-    labelled = layers.several()
+    proposal = propose_path(memory, body)
+    if proposal is None:
+        raise InvalidError("no PATH given, and nothing in the memory is similar enough to propose one: give one")
+    if auto:
+        return proposal
+    if not can_ask or not sys.stdin.isatty():
+        raise InvalidError(f"no PATH given; mem proposes {proposal}: give that (or another) path, or pass --auto")
+    sys.stderr.write(f"Add as {proposal}? [Y/n]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer or answer.strip().lower() not in ("", "y", "yes"):
+        raise InvalidError("nothing was added: give a PATH")
+    return proposal
 
-    def human(out: Console) -> None:
-        for item in shown:
-            _render_entry(
-                out, item.entry, item.vitals, archived=archived, raw=raw, label=item.memory if labelled else None
-            )
 
-    emit(state, shown_data(shown, archived), human)
-
-
-def _render_entry(out: Console, entry: Entry, vitals: Vitals, *, archived: bool, raw: bool, label: str | None) -> None:
-    from ..core.entry import dump_entry, format_time
-
-    if raw:
-        out.out(dump_entry(entry), end="", highlight=False)
-        return
-    from rich.markdown import Markdown
+def render_show(out: Console, entry: Entry, vitals: Vitals, archived: bool = False, label: str | None = None) -> None:
+    """On a terminal: a panel of metadata, then the body rendered as markdown at the
+    terminal's width. Piped (`mem show PATH | less`): the same facts as plain lines, then the
+    body exactly as written, with nothing padded or re-wrapped."""
     from rich.markup import escape
-    from rich.panel import Panel
 
     from ..core.display import printable
+    from ..core.entry import format_time
 
     # What a file holds is shown, never interpreted: rich markup is escaped and control
     # characters (a terminal escape in a hostile entry) are written out as `\x1b`.
-    where = f"  [magenta]{label} memory[/magenta]" if label else ""
-    lines = [f"[bold]{escape(entry.title)}[/bold]", f"[dim]{'_archive/' if archived else ''}{entry.path}[/dim]{where}"]
+    where = f"{'_archive/' if archived else ''}{entry.path}"
+    whose = f"  [magenta]{label} memory[/magenta]" if label else ""
+    lines = [f"[bold]{escape(printable(entry.title))}[/bold]", f"[dim]{where}[/dim]{whose}"]
     if entry.summary:
         lines.append(f"[italic]{escape(printable(entry.summary, keep_newlines=True))}[/italic]")
     facts = [life_badge(entry, vitals), f"[dim]decay[/dim] {entry.decay}"]
     if entry.updated:
         facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
     if entry.source:
-        facts.append(f"[dim]source[/dim] {escape(entry.source)}")
+        facts.append(f"[dim]source[/dim] {escape(printable(entry.source))}")
     lines.append("  ".join(facts))
-    used = f"used {vitals.hits}x" + (
-        f", last {format_time(vitals.last_access)}" if vitals.last_access is not None else ""
-    )
+    used = f"used {vitals.hits}x"
+    if vitals.last_access is not None:
+        used += f", last {format_time(vitals.last_access)}"
     lines.append(f"[dim]{used}; untouched for {vitals.days_untouched:.0f} days[/dim]")
     for name, values in (("tags", entry.tags), ("keywords", entry.keywords), ("related", entry.related)):
         if values:
-            lines.append(f"[dim]{name}[/dim] {escape(', '.join(values))}")
-    out.print(Panel("\n".join(lines), expand=False))
-    out.print(Markdown(printable(entry.body, keep_newlines=True)))
+            lines.append(f"[dim]{name}[/dim] {escape(printable(', '.join(values)))}")
+    body = printable(entry.body, keep_newlines=True)
+    if not out.is_terminal:
+        for line in lines:
+            out.print(line, soft_wrap=True, highlight=False)
+        out.out("\n" + body, end="" if body.endswith("\n") or not body else "\n", highlight=False)
+        return
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from .layout import put_block, wrapped
+
+    for line in lines:  # a long line of tags or a summary wraps under its label
+        wrapped(out, Text.from_markup(line), out.width, 4)
+    out.print(Rule(style="dim"))
+    put_block(out, Markdown(body))
+
+
+def _entry_location(root: Path, path: str) -> tuple[str, bool]:
+    """`parse_location`, with a pointer to `mem list` when PATH names a folder."""
+    from ..core.errors import InvalidError
+    from ..core.paths import normalize_prefix, parse_location
+
+    try:
+        return parse_location(path)
+    except InvalidError:
+        try:
+            folder = normalize_prefix(path)
+        except InvalidError:
+            folder = ""
+        if folder and (root / folder).is_dir():
+            raise InvalidError(f"'{folder}' is a folder: `mem list {folder}` or `mem tree {folder}`") from None
+        raise
+
+
+def show(state: State, *, path: str, raw: bool, memory: str | None = None) -> None:
+    """`mem show` (cli/entries.py declares its arguments). The same path in the project's and
+    the personal memory is two entries: both are shown, labelled (docs/concepts.md)."""
+    from ..core.entry import dump_entry
+
+    state.command = "show"
+    layers = state.layers()
+    location, archived = _entry_location(layers.project.root, path)
+    # Read in full: counts as a use in .mem/state.db (never written to the entry's file).
+    shown = layers.read(location, archived=archived, memory=memory)
+    labelled = layers.several()
+
+    def human(out: Console) -> None:
+        for item in shown:
+            if raw:
+                out.out(dump_entry(item.entry), end="", highlight=False)
+            else:
+                render_show(out, item.entry, item.vitals, archived, item.memory if labelled else None)
+
+    emit(state, shown_data(shown, archived), human)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from .output import State, print_error, print_warnings
+from .output import State, did_you_mean, print_error, print_warnings
 
 # Global flags may also be given after the command (`mem recall q --json`), as agents tend to.
 _GLOBAL_FLAGS = {"--json", "--quiet", "-q", "--debug"}
@@ -25,10 +25,12 @@ COMMAND_MODULES = {
     "add": "entries",
     "show": "entries",
     "list": "entries",
+    "recent": "entries",
     "tree": "entries",
     "update": "entries",
     "mv": "entries",
     "forget": "entries",
+    "edit": "edit",
     "recall": "recall",
     "reindex": "recall",
     "curate": "curate",
@@ -45,6 +47,10 @@ COMMAND_MODULES = {
     "mcp": "agents",
     "memory-tool": "agents",
 }
+
+# What people type out of habit from other tools runs the command they meant (`mem --help`
+# lists these; click would otherwise suggest `forget` for `get`).
+ALIASES = {"search": "recall", "find": "recall", "get": "show", "cat": "show", "rm": "forget", "ls": "list"}
 
 
 def load_commands(command: str | None = None) -> None:
@@ -69,6 +75,31 @@ def command_name(args: list[str]) -> str | None:
         elif not arg.startswith("-"):
             return arg
     return None
+
+
+def resolve_alias(args: list[str]) -> list[str]:
+    """`mem search q` -> `mem recall q`: the first word that names a command, if an alias."""
+    name = command_name(args)
+    if name not in ALIASES:
+        return args
+    position = args.index(name)
+    return [*args[:position], ALIASES[name], *args[position + 1 :]]
+
+
+def protect_dash_text(args: list[str]) -> list[str]:
+    """`mem add a/b/c "- first bullet"`: a word that starts with '-' and then a space cannot
+    be an option, so it is text (a markdown bullet). It moves behind `--`, where click reads
+    it as the positional argument it is. A value of an option before it is left alone."""
+    if "--" in args:
+        return args
+    texts = [
+        index
+        for index, arg in enumerate(args)
+        if arg[:1] == "-" and arg[1:2].isspace() and (index == 0 or not args[index - 1].startswith("-"))
+    ]
+    if not texts:
+        return args
+    return [arg for index, arg in enumerate(args) if index not in texts] + ["--"] + [args[i] for i in texts]
 
 
 def hoist_global_flags(args: list[str]) -> list[str]:
@@ -99,7 +130,7 @@ def run(args: list[str]) -> int:
     from ..core.errors import ExitCode, MemError
     from .lean import run as run_lean
 
-    args = hoist_global_flags(args)
+    args = protect_dash_text(resolve_alias(hoist_global_flags(args)))
     state = State(json="--json" in args, debug="--debug" in args)
     try:
         result = run_lean(args, state)
@@ -109,7 +140,7 @@ def run(args: list[str]) -> int:
             print_warnings(state)
         return result
     except MemError as error:
-        print_error(state, error.kind, error.message)
+        print_error(state, error.kind, error.message + did_you_mean(state, error))
         return int(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("Aborted.\n")

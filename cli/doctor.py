@@ -12,7 +12,7 @@ from .output import emit
 if TYPE_CHECKING:
     from rich.console import Console
 
-SEVERITY_STYLE = {"error": "red", "warning": "yellow"}
+SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
 
 @app.command()

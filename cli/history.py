@@ -6,11 +6,38 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .base import app, use
+from .base import app, complete_entry_path, use
 from .output import emit
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
+
+    from ..core.git import Commit
+
+
+AUTHOR_MAX = 24  # cells of the author's name on a log line
+
+
+def render_log(out: Console, commits: Sequence[Commit]) -> None:
+    """One line per commit: date, short hash, subject (cut to fit), then the author when the
+    terminal has room for it after a readable subject (always when piped)."""
+    from rich.text import Text
+
+    from ..core.display import printable
+    from .layout import columns, fit, line_width, put
+
+    if not commits:
+        put(out, Text("no commits", style="dim"))
+        return
+    width = line_width(out)
+    for commit in commits:
+        lead = Text.assemble(commit.date.strftime("%Y-%m-%d %H:%M"), "  ", (commit.short, "dim"), "  ")
+        subject = Text(printable(commit.subject))
+        author = Text.assemble("  ", (fit(Text(printable(commit.author)), AUTHOR_MAX).plain, "dim"))
+        line = columns(lead, subject, author, width) if width is None or width >= 100 else None
+        put(out, line or columns(lead, subject, None, width) or fit(Text.assemble(lead, subject), width))
 
 
 @app.command()
@@ -18,7 +45,10 @@ def log(
     ctx: typer.Context,
     path: Annotated[
         str | None,
-        typer.Argument(help="An entry (its history follows `mem mv` and `mem forget`), a folder, or nothing for all."),
+        typer.Argument(
+            help="An entry (its history follows `mem mv` and `mem forget`), a folder, or nothing for all.",
+            autocompletion=complete_entry_path,
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many commits.")] = 50,
 ) -> None:
@@ -27,24 +57,7 @@ def log(
     commits = state.memory().log(path, limit=limit)
 
     def human(out: Console) -> None:
-        from rich.markup import escape
-        from rich.table import Table
-
-        if not commits:
-            out.print("[dim]no commits[/dim]")
-            return
-        table = Table(box=None, pad_edge=False, show_edge=False)
-        for column in ("date", "commit", "author", "action", "subject"):
-            table.add_column(column, no_wrap=column != "subject", style="dim" if column == "commit" else None)
-        for commit in commits:
-            table.add_row(
-                commit.date.strftime("%Y-%m-%d %H:%M"),
-                commit.short,
-                escape(commit.author),
-                commit.action or "-",
-                escape(commit.subject),
-            )
-        out.print(table)
+        render_log(out, commits)
 
     emit(state, {"path": path or "", "count": len(commits), "commits": commits}, human)
 

@@ -13,21 +13,24 @@ GLOBAL: list[dict[str, Any]] = [
     {'name': 'quiet', 'opts': ['--quiet', '-q'], 'type': 'flag', 'off': [], 'default': False},
     {'name': 'debug', 'opts': ['--debug'], 'type': 'flag', 'off': [], 'default': False},
     {'name': 'version', 'opts': ['--version'], 'type': 'flag', 'off': [], 'typer': True, 'default': False},
+    {'name': 'install_completion', 'opts': ['--install-completion'], 'type': 'flag', 'off': [], 'typer': True, 'default': None},
+    {'name': 'show_completion', 'opts': ['--show-completion'], 'type': 'flag', 'off': [], 'typer': True, 'default': None},
 ]
 
 COMMANDS: dict[str, dict[str, list[dict[str, Any]]]] = {
     'add': {
         'arguments': [
-            {'name': 'path', 'type': 'text', 'multiple': False, 'required': True, 'default': None},
+            {'name': 'path', 'type': 'text', 'multiple': False, 'required': False, 'default': None},
             {'name': 'text', 'type': 'text', 'multiple': False, 'required': False, 'default': None},
         ],
         'options': [
+            {'name': 'auto', 'opts': ['--auto'], 'type': 'flag', 'off': [], 'default': False},
             {'name': 'title', 'opts': ['--title'], 'type': 'text', 'multiple': False, 'default': None},
             {'name': 'summary', 'opts': ['--summary'], 'type': 'text', 'multiple': False, 'default': None},
             {'name': 'tags', 'opts': ['--tags'], 'type': 'text', 'multiple': True, 'default': None},
             {'name': 'keywords', 'opts': ['--keywords'], 'type': 'text', 'multiple': True, 'default': None},
             {'name': 'related', 'opts': ['--related'], 'type': 'text', 'multiple': True, 'default': None},
-            {'name': 'importance', 'opts': ['--importance'], 'type': 'int', 'min': 0, 'max': 100, 'multiple': False, 'default': None},
+            {'name': 'importance', 'opts': ['--importance'], 'type': 'int', 'min': None, 'max': None, 'multiple': False, 'default': None},
             {'name': 'maturity', 'opts': ['--maturity'], 'type': 'choice', 'choices': ['draft', 'validated', 'core'], 'multiple': False, 'default': None},
             {'name': 'decay', 'opts': ['--decay'], 'type': 'choice', 'choices': ['normal', 'slow', 'never'], 'multiple': False, 'default': None},
             {'name': 'source', 'opts': ['--source'], 'type': 'text', 'multiple': False, 'default': None},
@@ -41,6 +44,7 @@ COMMANDS: dict[str, dict[str, list[dict[str, Any]]]] = {
         ],
         'options': [
             {'name': 'k', 'opts': ['-k', '--k'], 'type': 'int', 'min': 1, 'max': None, 'multiple': False, 'default': None},
+            {'name': 'show_all', 'opts': ['--all'], 'type': 'flag', 'off': [], 'default': False},
             {'name': 'scope', 'opts': ['--scope'], 'type': 'text', 'multiple': False, 'default': None},
             {'name': 'max_tier', 'opts': ['--max-tier'], 'type': 'choice', 'choices': ['path', 'keyword', 'fuzzy', 'llm', 'agent'], 'multiple': False, 'default': None},
             {'name': 'explain', 'opts': ['--explain'], 'type': 'flag', 'off': [], 'default': False},

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .base import app, use
+from .base import app, complete_folder, use
 from .output import emit
 
 if TYPE_CHECKING:
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from ..core.consolidate import ConsolidateResult
     from ..core.stats import Stats
 
-PrefixArgument = Annotated[str | None, typer.Argument(help="Only entries under this folder.")]
+PrefixArgument = Annotated[
+    str | None, typer.Argument(help="Only entries under this folder.", autocompletion=complete_folder)
+]
 ACTION_STYLE = {"promote": "green", "demote": "yellow", "archive": "magenta", "merge": "cyan"}
 BAR_WIDTH = 40
 

@@ -20,6 +20,7 @@ This module imports the SDK at the top, so only the `mem mcp` command imports it
   starts in the background: until its first scan is done, recalls scan as before.
 """
 
+import inspect
 import json
 import logging
 import os
@@ -273,6 +274,11 @@ class MemoryServer:
         return await self.call("curate", action)
 
 
+def _doc(method: Callable[..., Any]) -> str:
+    """A tool's description: its docstring dedented (the SDK would keep the 8-space indent)."""
+    return inspect.cleandoc(method.__doc__ or "")
+
+
 def build_server(root: str | None = None, *, log_level: str = "WARNING") -> MCPServer:
     tools = MemoryServer(root)
     server: MCPServer = MCPServer(
@@ -282,23 +288,32 @@ def build_server(root: str | None = None, *, log_level: str = "WARNING") -> MCPS
         instructions=INSTRUCTIONS,
         log_level=log_level,  # type: ignore[arg-type]
     )
-    server.add_tool(tools.recall, name="recall", title="Recall from memory", annotations=READ_ONLY)
+    server.add_tool(
+        tools.recall, description=_doc(tools.recall), name="recall", title="Recall from memory", annotations=READ_ONLY
+    )
     server.add_tool(
         tools.add,
+        description=_doc(tools.add),
         name="add",
         title="Add a memory entry",
         annotations=WRITE,
     )
     server.add_tool(
         tools.update,
+        description=_doc(tools.update),
         name="update",
         title="Update a memory entry",
         annotations=DESTRUCTIVE,
     )
-    server.add_tool(tools.show, name="show", title="Show a memory entry", annotations=READ_ONLY)
-    server.add_tool(tools.tree, name="tree", title="Browse the memory tree", annotations=READ_ONLY)
+    server.add_tool(
+        tools.show, description=_doc(tools.show), name="show", title="Show a memory entry", annotations=READ_ONLY
+    )
+    server.add_tool(
+        tools.tree, description=_doc(tools.tree), name="tree", title="Browse the memory tree", annotations=READ_ONLY
+    )
     server.add_tool(
         tools.forget,
+        description=_doc(tools.forget),
         name="forget",
         title="Archive a memory entry",
         annotations=DESTRUCTIVE,
@@ -306,6 +321,7 @@ def build_server(root: str | None = None, *, log_level: str = "WARNING") -> MCPS
     if llm_configured(root):
         server.add_tool(
             tools.curate,
+            description=_doc(tools.curate),
             name="curate",
             title="Curate text into memory",
             annotations=ToolAnnotations(
@@ -363,6 +379,9 @@ def serve(root: str | None = None, *, watch: bool | None = None) -> None:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         log_level = "WARNING"
     server = build_server(root, log_level=log_level)
+    # One plain line per event on stderr: the SDK installs rich's handler, which wraps and
+    # boxes each record across several lines of a narrow terminal.
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     watcher = BackgroundWatcher(root, watch)
     try:
         server.run("stdio")

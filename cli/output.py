@@ -69,9 +69,13 @@ class State:
 
 
 def console(stderr: bool = False) -> Console:
+    """A console for human output. Not on a terminal (a pipe, a file), lines are never
+    wrapped at an assumed width: `mem ... | grep` sees each line whole."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    out = Console(stderr=stderr, highlight=False)
+    out.soft_wrap = not out.is_terminal
+    return out
 
 
 def envelope(command: str, ok: bool, data: Any, errors: list[dict[str, str]], warnings: list[str]) -> dict[str, Any]:
@@ -123,6 +127,20 @@ def print_warnings(state: State) -> None:
     for warning in state.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     state.warnings.clear()
+
+
+def did_you_mean(state: State, error: Exception) -> str:
+    """For "no entry 'x'": "; did you mean 'y'?" when an entry with a close path exists."""
+    from ..core.errors import NoEntryError
+
+    if not isinstance(error, NoEntryError) or not state.memories or "archived" in error.message:
+        return ""
+    from ..core.suggest import did_you_mean as closest
+    from ..core.tree import scan_tree
+
+    archived = error.path.startswith("_archive/")
+    known = scan_tree(state.memories[-1].root, archived=archived).records
+    return closest(error.path, (("_archive/" if archived else "") + record.path for record in known))
 
 
 def print_error(state: State, kind: str, message: str) -> None:

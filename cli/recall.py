@@ -32,9 +32,18 @@ class FormatChoice(StrEnum):
 def recall(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="What you want to know: words, a question, a path or a title.")],
-    k: Annotated[int | None, typer.Option("-k", "--k", min=1, help="How many results (default: recall.k, 10).")] = None,
+    k: Annotated[
+        int | None,
+        typer.Option("-k", "--k", min=1, help="How many results (default: recall.k, 10); all of them are shown."),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Show every hit, also those far less relevant than the best one.")
+    ] = False,
     scope: Annotated[str | None, typer.Option("--scope", help="Only entries under this folder.")] = None,
-    max_tier: Annotated[TierChoice | None, typer.Option("--max-tier", help="Stop after this tier.")] = None,
+    max_tier: Annotated[
+        TierChoice | None,
+        typer.Option("--max-tier", help="Go no further than this tier (a confident cheaper tier still ends the walk)."),
+    ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show each tier's candidates, scores and time.")] = False,
     escalate: Annotated[
         bool,
@@ -50,6 +59,7 @@ def recall(
         use(ctx, "recall"),
         query=query,
         k=k,
+        show_all=show_all,
         scope=scope,
         max_tier=max_tier.value if max_tier else None,
         explain=explain,

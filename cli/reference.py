@@ -106,7 +106,10 @@ def _lean_param(param: Any) -> dict[str, Any]:
     where = f"{param.name} ({type(param).__name__})"
     if param.nargs != 1 or param.envvar or getattr(param, "count", False) or getattr(param, "prompt", None):
         raise ValueError(f"the lean parser cannot mirror {where}: nargs, envvar, count or prompt")
-    if param.callback is not None and not param.is_eager:
+    # typer's completion options (`--install-completion`, `--show-completion`) are not eager
+    # but act by themselves like `--version`: the lean parser leaves them to typer.
+    acts_alone = param.is_eager or param.name in ("install_completion", "show_completion")
+    if param.callback is not None and not acts_alone:
         raise ValueError(f"the lean parser cannot mirror {where}: it has a callback")
     default = param.default.value if isinstance(param.default, Enum) else param.default
     spec: dict[str, Any] = {"name": param.name}

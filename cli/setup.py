@@ -34,6 +34,10 @@ def init(
     remove: Annotated[
         bool, typer.Option("--remove", help="With --agent: take the rules block and MCP entry out again.")
     ] = False,
+    nested: Annotated[
+        bool,
+        typer.Option("--nested", help="Create ./.memory even though a folder above already has a memory."),
+    ] = False,
 ) -> None:
     """Create a memory folder with its .gitignore and a commented config.yaml (idempotent).
 
@@ -50,7 +54,10 @@ def init(
     from ..core.tree import ROOT_DIR_NAME, ROOT_ENV
 
     state = use(ctx, "init")
+    from_env = path is None and state.root is None and bool(os.environ.get(ROOT_ENV))
     target = path or (Path(state.root) if state.root else None) or Path(os.environ.get(ROOT_ENV) or ROOT_DIR_NAME)
+    if target == Path(ROOT_DIR_NAME) and not nested and not remove and not target.is_dir():
+        _refuse_hidden_memory()
     names = [agent_spec(name).name for name in split_list(agents) or []]
     if remove and not names:
         raise InvalidError("--remove needs --agent NAME (the memory folder itself is never removed by init)")
@@ -65,8 +72,14 @@ def init(
 
     def human(out: Console) -> None:
         if not remove:
-            verb = "Created" if result.created else "Already a memory root:"
+            # With --agent an existing memory is what is wanted, not news that reads like an error.
+            verb = "Created" if result.created else ("Memory:" if setups else "Already a memory root:")
             out.print(f"[green]{verb}[/green] [bold]{result.root}[/bold]")
+            if from_env:
+                out.print(
+                    f"  [yellow]MEM_ROOT is set[/yellow] ({os.environ[ROOT_ENV]}), so init used it; "
+                    f"`unset MEM_ROOT` to create ./{ROOT_DIR_NAME} here"
+                )
             for name in result.files:
                 out.print(f"  wrote {name}")
             if result.git == "created":
@@ -81,7 +94,11 @@ def init(
             for change in setup.files:
                 inside = change.file.is_relative_to(setup.project)
                 shown = change.file.relative_to(setup.project) if inside else change.file
-                out.print(f"  {change.action:<9} {shown}")
+                # "removed": mem's part left a file that holds more; "deleted": the file was all mem's.
+                label, note = (
+                    ("updated", "  (mem's part taken out)") if change.action == "removed" else (change.action, "")
+                )
+                out.print(f"  {label:<9} {shown}{note}")
             for note in setup.notes:
                 out.out(note, highlight=False)
         if result.created and not setups:
@@ -89,6 +106,36 @@ def init(
 
     data = {**{field.name: getattr(result, field.name) for field in dataclasses.fields(result)}, "agents": setups}
     emit(state, data, human, confirmation=True, warnings=result.warnings)
+
+
+def _refuse_hidden_memory() -> None:
+    """A new ./.memory below a folder that already has one would hide that memory from
+    everything run here: refuse, naming it, unless --nested says that is what is wanted."""
+    import os
+
+    from ..core.errors import ExistsError
+    from ..core.tree import ROOT_DIR_NAME
+
+    here = Path.cwd()
+    for folder in here.parents:
+        above = folder / ROOT_DIR_NAME
+        if above.is_dir():
+            shown = os.path.relpath(above, here)
+            raise ExistsError(
+                f"a memory already exists at {shown} and serves this folder too; "
+                f"`mem init --nested` creates a separate one here (it would hide {shown} from commands run here)"
+            )
+
+
+def _yaml_scalar(value: object) -> str:
+    """A config value as it reads in config.yaml: `null`, `true`, `0.5`, plain text."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_yaml_scalar(item) for item in value) + "]"
+    return str(value)
 
 
 config_app = typer.Typer(help="Read and change config.yaml.", no_args_is_help=True)
@@ -112,7 +159,7 @@ def config_get(
 
             out.out(yaml.safe_dump(value, default_flow_style=False, sort_keys=False), end="", highlight=False)
         else:
-            out.out(str(value).lower() if isinstance(value, bool) else str(value), highlight=False)
+            out.out(_yaml_scalar(value), highlight=False)
 
     emit(state, {"key": key or "", "value": value}, human)
 
@@ -131,7 +178,9 @@ def config_set(
     typed = set_value(memory.root, key, value)
 
     def human(out: Console) -> None:
-        out.print(f"[green]Set[/green] {key} = {typed!r} in {memory.root / CONFIG_FILE}")
+        from rich.markup import escape
+
+        out.print(f"[green]Set[/green] {key} = {escape(_yaml_scalar(typed))} in {memory.root / CONFIG_FILE}")
 
     emit(state, {"key": key, "value": typed, "file": memory.root / CONFIG_FILE}, human, confirmation=True)
 

@@ -203,6 +203,9 @@ def _dump_config(data: dict[str, Any], like: str | None) -> str:
             indent = match.group(1)
         newline = newline_of(like)
         final = newline if like.endswith(("\n", "\r\n")) else ""
+    if like and "\n" not in like.strip():  # a one-line file stays on one line
+        compact = ": " in like or ", " in like
+        return json.dumps(data, ensure_ascii=False, separators=None if compact else (",", ":")) + final
     text = json.dumps(data, indent=indent, ensure_ascii=False)
     return text.replace("\n", newline) + final
 

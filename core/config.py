@@ -20,6 +20,7 @@ import yaml
 
 from .errors import InvalidError, MemError, NotFoundError
 from .safeio import read_regular
+from .suggest import did_you_mean
 
 CONFIG_FILE = "config.yaml"
 # Provenance of a write when neither --source nor `source:` is given (before write.default_source);
@@ -127,7 +128,7 @@ class LLMConfig:
     OPENAI_API_KEY), not in this file, which is usually committed.
     """
 
-    model: str | None = None  # a litellm model name: openai/gpt-4o-mini, anthropic/..., ollama/llama3.1
+    model: str | None = None  # a litellm model name: openai/gpt-4o-mini, anthropic/..., ollama_chat/llama3.1
     api_base: str | None = None  # for Ollama or any OpenAI-compatible server
     api_key: str | None = None
     timeout_seconds: float = 30.0  # per attempt
@@ -279,11 +280,16 @@ def config_as_dict(config: Config) -> dict[str, Any]:
     return data
 
 
+def _all_keys() -> list[str]:
+    """Every `section.key` there is (for "did you mean")."""
+    return [f"{section}.{name}" for section, kind in _section_types().items() for name in typing.get_type_hints(kind)]
+
+
 def get_value(config: Config, key: str) -> Any:
     data: Any = config_as_dict(config)
     for part in key.split(".") if key else []:
         if not isinstance(data, dict) or part not in data:
-            raise NotFoundError(f"no config key '{key}'")
+            raise NotFoundError(f"no config key '{key}'{did_you_mean(key, _all_keys())}")
         data = data[part]
     return data
 
@@ -299,7 +305,7 @@ def set_value(root: Path, key: str, raw_value: str) -> Any:
         raise NotFoundError(f"no config section '{section}' (known: {', '.join(section_types)})")
     hints = typing.get_type_hints(section_types[section])
     if name not in hints:
-        raise NotFoundError(f"no config key '{key}'")
+        raise NotFoundError(f"no config key '{key}'{did_you_mean(key, _all_keys())}")
     try:
         parsed = yaml.safe_load(raw_value) if raw_value.strip() else ""
     except yaml.YAMLError:

@@ -47,7 +47,9 @@ from .store import TEMP_NAME_RE, decode_text, read_bytes_limited, replace_if_unc
 if TYPE_CHECKING:
     from .memory import Memory
 
-Severity = Literal["error", "warning"]
+# "info" is for states that are normal but worth knowing (the lazy index after a write): it
+# never makes the memory unhealthy, not even with --strict.
+Severity = Literal["error", "warning", "info"]
 STALE_TEMP_SECONDS = 60.0  # a write takes milliseconds: an older temporary file is debris
 
 
@@ -125,7 +127,7 @@ def run_doctor(memory: Memory, *, fix: bool = False, strict: bool = False) -> Do
     findings = context.findings
     if fix and any(finding.fixable for finding in findings):
         findings = _fix(memory, findings)
-    order = {"error": 0, "warning": 1}
+    order = {"error": 0, "warning": 1, "info": 2}
     findings = sorted(findings, key=lambda f: (order[f.severity], f.kind, f.file, f.message))
     return DoctorReport(memory.root, len(context.files), tuple(findings), fix, strict)
 
@@ -333,8 +335,8 @@ def check_interrupted_move(context: _Context) -> None:
 def check_index(context: _Context) -> None:
     """Index drift: where `.mem/index.db` disagrees with the files.
 
-    The index is a cache that every recall brings up to date, so drift is not damage: it
-    is reported once, as a warning, and `--fix` refreshes the index. Read without opening
+    The index is a cache that every recall brings up to date, so drift is not damage (every
+    `mem add` leaves some): it is reported once, as info, and `--fix` refreshes the index. Read without opening
     the index for writing, so the check itself changes nothing.
     """
     index = context.memory.index()
@@ -365,7 +367,7 @@ def check_index(context: _Context) -> None:
             shown,
             f"the search index is behind the files ({len(new)} new, {len(changed)} changed, {len(gone)} removed "
             "entries); the next recall catches up (or `mem doctor --fix`)",
-            "warning",
+            "info",
             fixable=True,
         )
 

@@ -75,7 +75,7 @@ MEM_KEYS = (
     ORIGINAL_SOURCE_KEY,
 )
 DEFAULT_IMPORTANCE = 50
-TITLE_FROM_TEXT_MAX = 80
+TITLE_FROM_TEXT_MAX = 80  # the rule before derive_title: first line cut near 80 characters
 MAX_TITLE_CHARS = 300
 MAX_SUMMARY_CHARS = 2000
 MAX_LIST_ITEMS = 200
@@ -609,14 +609,56 @@ def parse_entry_bytes(path: str, data: bytes, *, where: str, max_body_bytes: int
     return check_body_size(entry, max_body_bytes, where)
 
 
-def title_from_text(text: str, path: str) -> tuple[str, str]:
-    """(title, body) for text added without --title.
+# --- derived titles ----------------------------------------------------------------
+#
+# The title of an entry added without one is the body's leading markdown heading, else its
+# first sentence (or first line, when that ends before a sentence does), without list or
+# quote markers; a very long sentence is cut at a clause or word boundary, never inside a
+# word. Nothing on disk marks a title as derived: a title *is* derived while it equals what
+# `derive_title` (or the rule of earlier versions) makes of the body. Such a title follows
+# the body when the body is replaced; once someone sets a title of their own, it stays.
 
-    A leading markdown heading becomes the title and leaves the body (it would only repeat
-    it); otherwise the first line is the title (cut at a word near 80 characters) and the
-    body is kept whole. Empty text falls back to the slug. (A file read from disk without
-    frontmatter gets its title by `parse_entry`'s rule instead: heading, else the file name.)
-    """
+TITLE_SOFT_MAX = 100  # characters: a first sentence longer than this is cut
+# Where a sentence ends: . ! ? (or their CJK forms) followed by a space, or a CJK stop.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])")
+# Markdown that starts a line but is not part of what it says: list and quote markers,
+# task boxes, numbered items.
+_LINE_MARKUP = re.compile(r"^(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d{1,3}[.)]\s+)?")
+_EMPHASIS = re.compile(r"(\*\*|__|`)(.+?)\1")
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.", "approx.", "incl.", "Mr.", "Ms.", "Dr.", "No.")
+LEGACY_MAX = TITLE_FROM_TEXT_MAX  # the old rule: the first line, cut at a word near 80 characters
+
+
+def slug_title(path: str) -> str:
+    """`decisions/api/url-versioning` -> "Url versioning" (for an empty body)."""
+    return path.rsplit("/", 1)[-1].replace("-", " ").capitalize()
+
+
+def _first_sentence(line: str) -> str:
+    start = 0
+    for match in _SENTENCE_END.finditer(line):
+        candidate = line[: match.start()].rstrip()
+        if candidate.endswith(_ABBREVIATIONS) or len(candidate) - start < 3:
+            continue
+        return candidate
+    return line
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= TITLE_SOFT_MAX:
+        return text
+    head = text[:TITLE_SOFT_MAX]
+    for boundary in (";", ":", " —", " –", ","):
+        cut = head.rfind(boundary)
+        if cut >= TITLE_SOFT_MAX // 2:
+            return head[:cut].rstrip() + "…"
+    cut = head.rfind(" ")
+    return (head[:cut] if cut > 0 else head).rstrip(" ,;:") + "…"
+
+
+def split_heading(text: str) -> tuple[str | None, str]:
+    """(heading, rest) when `text` starts with a markdown heading, else (None, text)."""
     stripped = text.lstrip("\n")
     first_line, _, rest = stripped.partition("\n")
     line = first_line.strip()
@@ -624,12 +666,65 @@ def title_from_text(text: str, path: str) -> tuple[str, str]:
         heading = line.lstrip("#").strip()
         if heading:
             return heading, rest.lstrip("\n")
+    return None, text
+
+
+def derive_title(body: str, path: str) -> str:
+    """The title for `body`: its first sentence or line, cleaned of markdown; the slug of
+    `path` when the body has no words."""
+    heading, _ = split_heading(body)
+    if heading is not None:
+        return heading
+    prose: list[str] = []
+    code: list[str] = []
+    fenced = False
+    for raw in body.splitlines():
+        stripped = raw.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if fenced:
+            code.append(stripped)
+            continue
+        line = _EMPHASIS.sub(r"\2", _LINE_MARKUP.sub("", stripped)).strip()
+        if line and not line.startswith(("|", "<!--")):
+            prose.append(line)
+            break
+    first = next(iter(prose), None) or next((line for line in code if line), None)
+    if first is not None:
+        sentence = _first_sentence(first)
+        if sentence.endswith((".", "。")) and not sentence.endswith(("..", *_ABBREVIATIONS)):
+            sentence = sentence[:-1]
+        return _shorten(sentence)
+    return slug_title(path)
+
+
+def _legacy_title(body: str, path: str) -> str:
+    """What versions before the first-sentence rule derived (to recognise their titles)."""
+    line = body.lstrip("\n").partition("\n")[0].strip()
     if not line:
-        return path.rsplit("/", 1)[-1].replace("-", " ").capitalize(), text
-    if len(line) > TITLE_FROM_TEXT_MAX:
-        cut = line[:TITLE_FROM_TEXT_MAX].rsplit(" ", 1)[0].rstrip(" ,;:.")
-        line = (cut or line[:TITLE_FROM_TEXT_MAX]) + "…"
-    return line, text
+        return slug_title(path)
+    if len(line) > LEGACY_MAX:
+        cut = line[:LEGACY_MAX].rsplit(" ", 1)[0].rstrip(" ,;:.")
+        line = (cut or line[:LEGACY_MAX]) + "…"
+    return line
+
+
+def is_derived(title: str, body: str, path: str) -> bool:
+    """True when `title` is what mem would derive from `body` (now or by the old rule): a
+    title nobody chose, which may follow the body."""
+    return title in (derive_title(body, path), _legacy_title(body, path))
+
+
+def title_from_text(text: str, path: str) -> tuple[str, str]:
+    """(title, body) for text added without --title. A leading heading becomes the title and
+    leaves the body (it would only repeat it); otherwise the title is `derive_title`'s and the
+    body is kept whole. (A file read from disk without frontmatter gets its title by
+    `parse_entry`'s rule instead: heading, else the file name.)"""
+    heading, rest = split_heading(text)
+    if heading is not None:
+        return heading, rest
+    return derive_title(text, path), text
 
 
 def normalize_body(text: str) -> str:

@@ -53,6 +53,15 @@ class NotFoundError(MemError):
     exit_code = ExitCode.NOT_FOUND
 
 
+class NoEntryError(NotFoundError):
+    """No entry at `path` (the CLI adds a "did you mean" from the tree: core does not scan
+    for one, since callers that poll for an entry would pay for it on every miss)."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class ExistsError(MemError):
     exit_code = ExitCode.EXISTS
 

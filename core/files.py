@@ -38,7 +38,7 @@ from .entry import (
     entry_from_metadata,
     parse_entry_bytes,
 )
-from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
+from .errors import ConflictError, ExistsError, InvalidError, MemError, NoEntryError, NotFoundError
 from .journal import MoveIntent, clear_intent, journal_file, read_intent, set_journal_aside
 from .keepers import keepers_of
 from .paths import (
@@ -132,7 +132,7 @@ class EntryFiles:
             hint = ""
             if not archived and entry_file(self.root, path, archived=True).exists():
                 hint = f"; it is archived: `mem show {ARCHIVE_DIR}/{path}` or `mem forget --restore {path}`"
-            raise NotFoundError(f"no entry '{where}'{hint}") from None
+            raise NoEntryError(f"no entry '{where}'{hint}", where) from None
         return StoredEntry(self.parse_bytes(path, data, where), data, file)
 
     def load(self, scan: Scan) -> Listing:

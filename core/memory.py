@@ -30,15 +30,18 @@ from .entry import (
     Entry,
     EntryFormatError,
     Maturity,
+    derive_title,
     dump_entry,
+    is_derived,
     line_namer,
     load_yaml,
     normalize_body,
     parse_entry,
+    slug_title,
     split_frontmatter,
     title_from_text,
 )
-from .errors import ExistsError, InvalidError, MemError, NotFoundError
+from .errors import ExistsError, InvalidError, MemError, NoEntryError, NotFoundError
 from .files import Clock, EntryFiles, Listing
 from .journal import MoveIntent, clear_intent, write_intent
 from .lifecycle import bumped_importance
@@ -48,6 +51,7 @@ from .paths import (
     entry_file,
     normalize_entry_path,
     normalize_prefix,
+    parse_location,
     under_prefix,
 )
 from .safeio import state_dir
@@ -521,7 +525,12 @@ class Memory:
 
         Text holding a likely secret is refused (RefusedError) unless `allow_secrets`.
         """
+        from .neighbours import add_warnings, new_folders  # only adds need it: recall stays lean
+
         normalized = normalize_entry_path(path)
+        # A title taken from a body that still holds it repeats the body's words: a secret in
+        # it is reported where the person typed it (its body line), not as the title.
+        title_in_body = title is None and not body.lstrip().startswith("#")
         if title is None:
             title, body = title_from_text(body, normalized)
         now = self.files.now()
@@ -544,14 +553,17 @@ class Memory:
             )
         )
         text = dump_entry(entry)
-        self.check_text(text, allow_secrets=allow_secrets)
+        checked = dump_entry(replace(entry, title=slug_title(normalized))) if title_in_body else text
+        self.check_text(checked, allow_secrets=allow_secrets)
         file = entry_file(self.root, normalized)
+        created = new_folders(self.root, normalized)
         with self.files.lock():
             try:
                 create_exclusive(file, text)
             except ExistsError:
                 raise ExistsError(f"entry '{normalized}' already exists; use `mem update` to change it") from None
             self.files.after_write("add", [file], normalized)
+        self.warnings.extend(add_warnings(self, entry, created))  # near-duplicates, look-alike folders
         return entry
 
     def update(
@@ -609,6 +621,10 @@ class Memory:
                 if base and not base.endswith("\n"):
                     base += "\n"
                 changes["body"] = (base + "\n" if base.strip() else "") + normalize_body(append)
+            body_changed = changes.get("body", current.body) != current.body
+            # A title mem derived (nobody set one) follows the body (core/entry.py, derived titles).
+            if title is None and body_changed and is_derived(current.title, current.body, normalized):
+                changes["title"] = derive_title(changes["body"], normalized)
             if extra:
                 merged = {**current.extra, **extra}
                 changes["extra"] = {key: value for key, value in merged.items() if value is not None}
@@ -666,14 +682,22 @@ class Memory:
             try:
                 raw = read_bytes_limited(file, self.files.file_limit())
             except NotFoundError:
-                raise NotFoundError(f"no entry '{normalized}'") from None
+                raise NoEntryError(f"no entry '{normalized}'", normalized) from None
             old_text = decode_text(raw, normalized)
             new_text = change(old_text)
             entry = parse_entry(normalized, new_text)
             try:
-                old_importance: int | None = parse_entry(normalized, old_text).importance
+                old_entry: Entry | None = parse_entry(normalized, old_text)
             except EntryFormatError:
-                old_importance = None  # the edit repairs a broken file: nothing to bump from
+                old_entry = None  # the edit repairs a broken file: nothing to bump from
+            old_importance = old_entry.importance if old_entry is not None else None
+            if (
+                old_entry is not None
+                and entry.title == old_entry.title
+                and entry.body != old_entry.body
+                and is_derived(old_entry.title, old_entry.body, normalized)
+            ):
+                entry = replace(entry, title=derive_title(entry.body, normalized))  # a title nobody set
             if old_importance is not None and entry.importance == old_importance:
                 entry = replace(entry, importance=bumped_importance(old_importance, self.config.lifecycle))
             entry = self.files.validated(replace(entry, updated=self.files.now()))
@@ -693,8 +717,9 @@ class Memory:
         return run(self, prefix, merge=merge, dry_run=dry_run)
 
     def restore(self, path: str) -> Entry:
-        """Bring an archived entry back to its path (the archive notes are removed)."""
-        normalized = normalize_entry_path(path)
+        """Bring an archived entry back to its path (the archive notes are removed); `path`
+        may carry the `_archive/` prefix that `mem forget` prints."""
+        normalized, _ = parse_location(path)
         with self.files.lock():
             stored = self.files.read(normalized, archived=True)
             entry, archived_file = stored.entry, stored.file

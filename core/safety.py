@@ -508,7 +508,7 @@ def refuse_secrets(
         more = f" and {len(findings) - 1} more" if len(findings) > 1 else ""
         raise RefusedError(
             f"refused: likely secret ({first.kind}) at {place}{more}: {first.excerpt!r}; nothing was written. "
-            "Remove it, or pass --allow-secrets (allow_secrets=True) to store it anyway"
+            "Remove it, or store it anyway with --allow-secrets"
         )
     return findings
 

@@ -27,9 +27,9 @@ CLI = PACKAGE / "cli"
 # Each core module's layer (docs/architecture.md). A new module gets a line here.
 LAYERS: dict[str, int] = {
     # 0 foundation: errors, paths, byte-level file primitives, configuration
-    **dict.fromkeys(("errors", "display", "text", "paths", "safeio", "store", "config"), 0),
+    **dict.fromkeys(("errors", "display", "text", "paths", "safeio", "store", "config", "suggest"), 0),
     # 1 the file format and pure rules
-    **dict.fromkeys(("entry", "jsonable", "lifecycle", "safety", "duplicates", "framing"), 1),
+    **dict.fromkeys(("entry", "jsonable", "lifecycle", "safety", "duplicates", "framing", "selection"), 1),
     # 2 services: the walk, the write service, the index, usage state, git, the model client
     **dict.fromkeys(("tree", "journal", "keepers", "barrier", "state", "owndb", "index", "git", "files", "llm"), 2),
     # 3 features: each a module with `run(memory, ...)` or a class taking the Memory
@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     # import_format (layer 1) holds what every importer shares: candidates, placement, foreign frontmatter
     "import_format": 1,
     **dict.fromkeys(("importing", "import_markdown", "import_sections", "import_graph", "import_restore", "export"), 3),
+    "neighbours": 3,  # what an added entry lands next to, and the path `mem add` proposes
     # 4 the facade, 5 an adapter over it
     "memory": 4,
     "layers": 5,  # opens several memories (Memory objects): above the facade

@@ -72,9 +72,9 @@ def test_add_reads_stdin_and_takes_title_from_first_line(mem, root: Path) -> Non
     assert data["entry"]["title"] == "Rolling back"
     assert data["entry"]["body"] == "Run helm rollback.\n"
     plain = mem("--json", "add", "runbooks/deploys/canary", "-", input="Canary first, always.\nThen 50%.").data
-    assert plain["entry"]["title"] == "Canary first, always."
-    slugged = mem("--json", "add", "runbooks/deploys/empty-notes", input="").data
-    assert slugged["entry"]["title"] == "Empty notes"
+    assert plain["entry"]["title"] == "Canary first, always"  # the first sentence, without its full stop
+    empty = mem("--json", "add", "runbooks/deploys/empty-notes", input="")
+    assert empty.code == ExitCode.INVALID and "empty" in empty.json["errors"][0]["message"]
 
 
 def test_add_without_text_on_a_terminal_is_a_clear_error(mem, root: Path) -> None:
@@ -85,7 +85,7 @@ def test_add_without_text_on_a_terminal_is_a_clear_error(mem, root: Path) -> Non
 
 def test_add_validates_related_and_importance(mem, root: Path) -> None:
     assert mem("--json", "add", "a/b/c", "x", "--related", "../x").code == ExitCode.INVALID
-    assert mem("--json", "add", "a/b/c", "x", "--importance", "101").code == ExitCode.USAGE
+    assert mem("--json", "add", "a/b/c", "x", "--importance", "101").code == ExitCode.INVALID
 
 
 def test_body_size_limit(mem, root: Path) -> None:
@@ -211,7 +211,7 @@ def test_global_flags_anywhere_and_no_root(mem, tmp_path: Path, monkeypatch) -> 
 
 
 def test_usage_error_in_json_mode(mem, root: Path) -> None:
-    result = mem("--json", "add")
+    result = mem("--json", "add", "a/b/c", "text", "--no-such-option")
     assert result.code == ExitCode.USAGE
     assert result.json["ok"] is False and result.json["errors"][0]["kind"] == "usage"
 

@@ -173,6 +173,7 @@ def test_doctor_reports_index_drift_and_fix_refreshes_it(tmp_path: Path) -> None
     report = Memory(root).doctor()
     drift = [f for f in report.findings if f.kind == "index-drift"]
     assert len(drift) == 1 and "1 new, 1 changed, 0 removed" in drift[0].message and drift[0].fixable
+    assert drift[0].severity == "info"  # normal after every write: not a warning
     fixed = Memory(root).doctor(fix=True)
     assert [f.fixed for f in fixed.findings if f.kind == "index-drift"] == [True]
     assert not [f for f in Memory(root).doctor().findings if f.kind.startswith("index")]

@@ -164,7 +164,7 @@ def test_everyday_command_lines_take_the_lean_path(args: list[str]) -> None:
         ["recall", "q", "-k", "0"],
         ["recall", "q", "--max-tier", "FUZZY"],
         ["add", "a/b/c", "text", "extra"],
-        ["add", "a/b/c", "--importance", "101"],
+        ["add", "a/b/c", "--importance", "ten"],  # not a number (101 is for the entry format to refuse: 5)
         ["show", "a/b/c", "--raw=yes"],
         ["-qv", "show", "a/b/c"],
         ["list"],
