@@ -244,3 +244,20 @@ def test_a_real_terminal_gets_lines_that_fit(columns: int, filled: Memory, root:
     # COLUMNS wins over the window size, as for other terminal programs
     drawn = _pty_run(["list"], columns, {**env, "COLUMNS": "60"})
     assert_fits(drawn.rstrip("\n").splitlines(), 60)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_list_and_tree_labelled_with_their_memory_still_fit(width: int, filled: Memory) -> None:
+    from contextree.cli.entries import render_list, render_tree
+
+    entries = filled.list().entries
+    out, buffer = terminal(width)
+    render_list(out, entries, ["personal" if n % 2 else "project" for n in range(len(entries))])
+    lines = lines_of(buffer)
+    assert_fits(lines, width)
+    assert lines[0].startswith("memory") and any(line.startswith("personal") for line in lines)
+    out, buffer = terminal(width)
+    render_tree(out, filled.tree().root, filled.vitals(entries), "personal")
+    lines = lines_of(buffer)
+    assert_fits(lines, width)
+    assert lines[0].startswith("personal memory: ")
