@@ -303,8 +303,8 @@ def test_json_output_imports_no_cli_framework(args: list[str], root: Path, mem: 
 
 @pytest.mark.parametrize("args", [["recall", "deploy"], ["show", "ops/deploy/steps"], ["add", "ops/deploy/x", "t"]])
 def test_piped_output_imports_neither_typer_nor_click(args: list[str], root: Path, mem: Any, tmp_path: Path) -> None:
-    # Human output is still drawn by rich, also into a pipe (its wrapping is the format);
-    # plain text for pipes is issue 17's. The command-line framework stays out either way.
+    # Human output is drawn by rich, into a pipe too (unwrapped there, cli/output.py): its
+    # markup is the format. The command-line framework stays out either way.
     assert mem("add", "ops/deploy/steps", "Deploy with the release script.").code == 0
     modules = loaded_modules(args, tmp_path)
     assert "rich" in modules  # the probe sees what drawing imports
