@@ -381,7 +381,9 @@ class Index:
         (corrupt pages show up on use, not on open), or in memory when it cannot be written
         (a read-only medium, a full disk: the file is kept as it is); anything else (an I/O
         error) is reported, and the file kept too."""
-        if isinstance(error, sqlite3.DatabaseError) and is_damage(error):
+        if isinstance(error, sqlite3.DatabaseError) and (is_damage(error) or _is_constraint(error)):
+            # A constraint failure means the cache disagrees with itself; the index holds
+            # nothing the files do not (usage lives in state.db), so rebuilding loses nothing.
             self.reset()
             return
         failure = error if isinstance(error, StorageError) else database_error(self.db_path, error)
@@ -933,3 +935,9 @@ def _file_identity(file: Path) -> tuple[int, int] | None:
 
 def _json_list(values: Iterable[object]) -> str:
     return json.dumps(list(values))
+
+
+def _is_constraint(error: sqlite3.DatabaseError) -> bool:
+    """SQLITE_CONSTRAINT (19), any extended code: a UNIQUE or CHECK the index's rows broke."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == 19  # SQLite's primary result code

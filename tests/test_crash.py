@@ -415,3 +415,23 @@ def test_an_archive_interrupted_between_its_two_steps_is_finished_by_the_next_ru
     with pytest.raises(ExistsError):
         memory.forget("zoo/t/koala")
     assert live.exists() and "marsupials" in live.read_text()
+
+
+def test_an_index_that_contradicts_itself_is_rebuilt_from_the_files(root: Path) -> None:
+    """A constraint failure while refreshing (here: a row filed under the wrong folder, so the
+    refresh inserts its path a second time) means the cache is inconsistent: the files are
+    the truth, so the next recall rebuilds the index instead of failing."""
+    import sqlite3
+
+    memory = Memory(root)
+    memory.add("cache/t/walrus", "the walrus fact")
+    memory.add("cache/t/otter", "the otter fact")
+    memory.recall("walrus")
+    memory.close()
+    with sqlite3.connect(root / ".mem" / "index.db") as conn:
+        conn.execute("UPDATE docs SET folder = 'elsewhere/t' WHERE path = 'cache/t/walrus'")
+    file = root / "cache/t/walrus.md"
+    file.write_text(file.read_text() + "More about the walrus.\n")
+    result = Memory(root).recall("walrus fact", k=3)
+    assert [hit.path for hit in result.results][:1] == ["cache/t/walrus"]
+    assert indexed_paths(root) == ["cache/t/otter", "cache/t/walrus"]
