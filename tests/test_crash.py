@@ -286,6 +286,7 @@ def test_kill_during_reindex_then_the_next_recall_recovers(root: Path) -> None:
             return wal.stat().st_mtime_ns
         except FileNotFoundError:
             return 0
+
     for _ in range(8):
         before = wal_written()
         process = subprocess.Popen(
