@@ -1,7 +1,8 @@
 """contextree's core library: the context tree, its file format and the `Memory` API.
 
 Nothing in this package imports typer, rich or mcp, and nothing here prints: it returns
-data (frozen dataclasses) and raises `MemError`.
+data (frozen dataclasses) and raises `MemError`. docs/architecture.md gives the layers of
+its modules; tests/test_architecture.py checks them.
 """
 
 from __future__ import annotations

@@ -429,16 +429,7 @@ class Curator:
         if planned:
             if op != "UPDATE":
                 raise LLMError("schema", f"the model chose {op} of {planned[0]!r}, which this plan already writes")
-            # A later item about an entry this plan already writes: fold it into that operation.
-            index = draft.written[planned[0]]
-            earlier = draft.operations[index]
-            draft.operations[index] = replace(
-                earlier,
-                body=need_body(),
-                title=_text(data.get("title")) or earlier.title,
-                summary=summary or earlier.summary,
-                reason=f"{earlier.reason}; {reason}".strip("; "),
-            )
+            _fold_into(draft, draft.written[planned[0]], need_body(), _text(data.get("title")), summary, reason)
             return
         if op == "DELETE":
             skipped = None if yes else "DELETE is applied only with --yes"
@@ -586,6 +577,18 @@ class Curator:
             target = operation.targets[0]
             self._check_unchanged(target, draft)
             memory.forget(target, reason=f"deleted by mem curate: {operation.reason or 'no reason given'}")
+
+
+def _fold_into(draft: _Draft, index: int, body: str, title: str | None, summary: str | None, reason: str) -> None:
+    """A later item about an entry the plan already writes: fold it into that operation."""
+    earlier = draft.operations[index]
+    draft.operations[index] = replace(
+        earlier,
+        body=body,
+        title=title or earlier.title,
+        summary=summary or earlier.summary,
+        reason=f"{earlier.reason}; {reason}".strip("; "),
+    )
 
 
 def _text(value: Any) -> str | None:

@@ -527,8 +527,8 @@ class Recaller:
 
 
 def _normalized(candidates: list[_Candidate], sharpness: float) -> list[_Candidate]:
-    """Relevance relative to the tier's best candidate (DESIGN.md: "the tier's normalised
-    score"), raised to `sharpness`: the best hit is 1, one half as good is 0.25 at the
+    """Relevance relative to the tier's best candidate (the tier's normalised score,
+    docs/recall.md), raised to `sharpness`: the best hit is 1, one half as good is 0.25 at the
     default 2. Importance and recency then reorder near ties without burying a clearly better
     match (on the coding questions, first hits right went from 21 to 27 of 35)."""
     best = max((c.relevance for c in candidates), default=0.0)
