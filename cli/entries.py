@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from ..core.entry import Entry
     from ..core.lifecycle import Vitals
-    from ..core.memory import FolderNode
+    from ..core.treeview import FolderNode
 
 
 class MaturityChoice(StrEnum):

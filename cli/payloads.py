@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from ..core.entry import Entry
     from ..core.layers import Shown
     from ..core.lifecycle import Vitals
-    from ..core.memory import FolderNode, TreeView
+    from ..core.treeview import FolderNode, TreeView
 
 
 def entry_data(entry: Entry, *, body: bool = True) -> dict[str, Any]:

@@ -40,9 +40,10 @@ if TYPE_CHECKING:
     from .entry import Entry
     from .files import Listing
     from .lifecycle import Vitals
-    from .memory import Memory, TreeView
+    from .memory import Memory
     from .recall import Hit, RecallResult, Tier
     from .tree import Problem
+    from .treeview import TreeView
 
 PERSONAL_ENV = "MEM_PERSONAL_ROOT"
 PROJECT = "project"

@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from .config import CONFIG_FILE, SOURCE_ENV, Config, load_config
 from .entry import (
     ARCHIVED_AT_KEY,
@@ -34,11 +32,9 @@ from .entry import (
     dump_entry,
     is_derived,
     line_namer,
-    load_yaml,
     normalize_body,
     parse_entry,
     slug_title,
-    split_frontmatter,
     title_from_text,
 )
 from .errors import ExistsError, InvalidError, MemError, NoEntryError, NotFoundError
@@ -52,11 +48,11 @@ from .paths import (
     normalize_entry_path,
     normalize_prefix,
     parse_location,
-    under_prefix,
 )
 from .safeio import state_dir
 from .store import checkpoint, create_exclusive, decode_text, read_bytes_limited, replace_if_unchanged
-from .tree import Problem, Scan, find_root, overview_file, scan_tree
+from .tree import Scan, find_root, scan_tree
+from .treeview import FolderNode, TreeView  # noqa: F401 - FolderNode was defined here: kept importable
 
 if TYPE_CHECKING:
     from . import git
@@ -84,24 +80,6 @@ def system_clock() -> datetime:
 class MoveResult:
     moved: tuple[tuple[str, str], ...]  # (old path, new path) for every entry moved
     relinked: tuple[str, ...]  # entries whose `related` links were rewritten
-
-
-@dataclass(frozen=True)
-class FolderNode:
-    """A folder of the tree with its overview (from `_index.md`) and its contents."""
-
-    name: str
-    path: str
-    title: str | None
-    summary: str | None
-    folders: tuple[FolderNode, ...]
-    entries: tuple[Entry, ...]
-
-
-@dataclass(frozen=True)
-class TreeView:
-    root: FolderNode
-    problems: tuple[Problem, ...]
 
 
 @dataclass(frozen=True)
@@ -275,52 +253,9 @@ class Memory:
 
     def tree(self, prefix: str | None = None) -> TreeView:
         """The folders and entries under `prefix`, with folder overviews from `_index.md`."""
-        normalized = normalize_prefix(prefix)
-        scan = scan_tree(self.root, normalized)
-        listing = self.load(scan)
-        overviews = {folder: self._overview(folder) for folder in scan.overviews}
+        from .treeview import build
 
-        def build(folder: str, entries: list[Entry]) -> FolderNode:
-            depth = len(folder.split("/")) if folder else 0
-            direct = [entry for entry in entries if entry.path.count("/") == depth]
-            children: dict[str, list[Entry]] = {}
-            for entry in entries:
-                if entry.path.count("/") > depth:
-                    children.setdefault(entry.path.split("/")[depth], []).append(entry)
-            # Folders with an overview but no entries still belong in the picture.
-            for overview in overviews:
-                parts = overview.split("/")
-                if len(parts) > depth and under_prefix(overview, folder) and overview != folder:
-                    children.setdefault(parts[depth], [])
-            title, summary = overviews.get(folder) or (None, None)
-            name = folder.rsplit("/", 1)[-1] if folder else self.root.name
-            return FolderNode(
-                name=name,
-                path=folder,
-                title=title,
-                summary=summary,
-                folders=tuple(
-                    build(f"{folder}/{child}" if folder else child, children[child]) for child in sorted(children)
-                ),
-                entries=tuple(direct),
-            )
-
-        base = normalized
-        if normalized and any(entry.path == normalized for entry in listing.entries):
-            base = normalized.rsplit("/", 1)[0]  # the prefix is an entry: show it in its folder
-        return TreeView(root=build(base, list(listing.entries)), problems=listing.problems)
-
-    def _overview(self, folder: str) -> tuple[str | None, str | None]:
-        try:
-            text = read_bytes_limited(overview_file(self.root, folder), self.files.file_limit()).decode("utf-8")
-            frontmatter, _ = split_frontmatter(text)
-            meta = load_yaml(frontmatter) if frontmatter is not None else None
-        except (MemError, ValueError, yaml.YAMLError):  # an overview is decoration: never fail for it
-            return None, None
-        if not isinstance(meta, dict):
-            return None, None
-        title, summary = meta.get("title"), meta.get("summary")
-        return (str(title) if title is not None else None, str(summary) if summary is not None else None)
+        return build(self, prefix)
 
     # --- recall --------------------------------------------------------------------------
 

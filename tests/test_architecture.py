@@ -34,7 +34,20 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("tree", "journal", "keepers", "barrier", "state", "owndb", "index", "git", "files", "llm"), 2),
     # 3 features: each a module with `run(memory, ...)` or a class taking the Memory
     **dict.fromkeys(
-        ("context", "recall", "llm_tiers", "curate", "consolidate", "doctor", "stats", "graph", "watch", "agents"), 3
+        (
+            "context",
+            "recall",
+            "llm_tiers",
+            "curate",
+            "consolidate",
+            "doctor",
+            "stats",
+            "graph",
+            "treeview",
+            "watch",
+            "agents",
+        ),
+        3,
     ),
     # import_format (layer 1) holds what every importer shares: candidates, placement, foreign frontmatter
     "import_format": 1,
