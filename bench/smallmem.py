@@ -129,11 +129,11 @@ def main() -> int:
     print(f"small memory: {len(entries)} entries, {len(questions)} questions, sizes {sizes}")
     print("| size | asked | " + " | ".join(columns) + " |")
     print("|---|---|" + "---|" * len(columns))
-    for name, values in [*((str(s), v) for s, v in report["per_size"].items()), ("all", report["all_sizes"])]:
+    lines = [*((str(s), v) for s, v in report["per_size"].items()), ("all", report["all_sizes"])]
+    lines += [(f"kind {kind}", values) for kind, values in report["per_kind"].items()]
+    for name, values in lines:
         asked = values["in_domain"] + values["out_of_domain"]
         print(f"| {name} | {asked} | " + " | ".join(str(values[c]) for c in columns) + " |")
-    for kind, values in report["per_kind"].items():
-        print(f"| kind {kind} | {values['in_domain'] + values['out_of_domain']} | " + " | ".join(str(values[c]) for c in columns) + " |")
     print(f"per query: median {report['ms']['median']} ms, p95 {report['ms']['p95']} ms")
     if args.show_misses:
         final = per_size[sizes[-1]]
