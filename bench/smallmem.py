@@ -13,7 +13,7 @@ and the default configuration, usage counting included, in one fresh tree:
 - ood-answered       an out-of-domain question got any result
 
     .venv/bin/python bench/smallmem.py [--data bench/smallmem.yaml] [--sizes 1,2,3,5,8,12,16,20,24]
-        [--show-misses] [--out bench/out/smallmem.json]
+        [--set recall.keyword_floor=0.6] [--show-misses] [--out bench/out/smallmem.json]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 from contextree import Memory
+from contextree.core.config import set_value
 
 DEFAULT_DATA = Path(__file__).with_name("smallmem.yaml")
 DEFAULT_SIZES = (1, 2, 3, 5, 8, 12, 16, 20, 24)
@@ -89,6 +90,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a config.yaml setting")
     parser.add_argument("--show-misses", action="store_true", help="print every wrong or refused answer")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "smallmem.json")
     args = parser.parse_args()
@@ -99,6 +101,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "memory"
         Memory.init(root)
+        for setting in args.set:
+            key, _, value = setting.partition("=")
+            set_value(root, key, value)
         memory = Memory(root)
         added = 0
         for size in sizes:
@@ -142,6 +147,11 @@ def main() -> int:
             if wrong:
                 state = "confident" if row["resolved"] else ("unsure" if row["answered"] else "no memory")
                 print(f"  [{row['kind']}] {row['q']!r}: {state} {row['first']} (expected {row['expected']})")
+        print("confidently wrong at some size:")
+        for size, rows in per_size.items():
+            for row in rows:
+                if row["resolved"] and row["first"] != row["expected"]:
+                    print(f"  size {size} [{row['kind']}] {row['q']!r}: {row['first']} (expected {row['expected']})")
     return 0
 
 

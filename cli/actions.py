@@ -141,10 +141,14 @@ def _render_explain(out: Console, result: RecallResult) -> None:
         if not trace.candidates:
             continue
         table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-        for column in ("path", "relevance", "score"):
+        # coverage: what the gate compares (match); rank: the relevance ranking starts from
+        # (relative to the tier's best, with the topic); score: rank with importance and recency.
+        for column in ("path", "coverage", "rank", "score"):
             table.add_column(column, justify="left" if column == "path" else "right")
         for candidate in trace.candidates[:10]:
-            table.add_row(candidate.path, f"{candidate.relevance:.3f}", f"{candidate.score:.3f}")
+            table.add_row(
+                candidate.path, f"{candidate.match:.3f}", f"{candidate.relevance:.3f}", f"{candidate.score:.3f}"
+            )
         out.print(table)
     timings = ", ".join(f"{name} {ms:.2f}" for name, ms in result.timings_ms.items())
     out.print(f"\n[dim]timings (ms): {timings}[/dim]")

@@ -63,14 +63,18 @@ class RecallConfig:
     # Relevance passed to the lifecycle ranking is (score / best score) ** sharpness: higher
     # values let relevance dominate importance and recency more.
     relevance_sharpness: float = 2.0
+    # How fast the tree's own word statistics take over from the language's (docs/recall.md,
+    # "Word weights"): at this many entries they count half.
+    tree_trust_entries: float = 50.0
     superseded_penalty: float = 0.5  # score factor for entries marked `superseded_by` a newer one
     # Gates (docs/recall.md). A tier is confident - the query is resolved - when its best
-    # hit's relevance (0-1) reaches the floor and leads the runner-up by the margin. A query
+    # hit's coverage (0-1, the share of the query's informative content it accounts
+    # for) reaches the floor and leads the runner-up by the margin. A query
     # is about something the memory knows when some hit reaches its tier's minimum;
     # otherwise the answer is "no memory about this" and no hit is shown.
-    keyword_floor: float = 0.55
+    keyword_floor: float = 0.5
     keyword_margin: float = 0.08
-    keyword_minimum: float = 0.25
+    keyword_minimum: float = 0.15
     fuzzy_floor: float = 0.72
     fuzzy_margin: float = 0.05
     fuzzy_minimum: float = 0.5

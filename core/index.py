@@ -9,8 +9,10 @@ the database runs in WAL mode and refreshes take SQLite's write lock.
 Tables (all rowids are the same document id):
 - `docs`      one row per entry: path, stat fingerprint, content hash, display and ranking
               fields (title, importance, maturity, decay, updated, source)
-- `fts`       FTS5 over title, keywords+tags, path words, summary, body (porter stemming,
-              accents removed, CJK as bigrams) for the keyword tier (BM25)
+- `fts`       FTS5 over title, keywords+tags, path words, summary, body (words as written,
+              accents removed, CJK as bigrams) for the keyword tier (BM25); its vocabulary
+              (`fts_vocab`) is where recall finds the other forms of a query word
+              (plural, tense, and at a low weight Porter stems: core/lexicon.py)
 - `fuzzy`     FTS5 over title, keywords+tags, path words without stemming; its vocabulary
               (`fuzzy_vocab`) is what the fuzzy tier matches typos against
 - `trigram`   FTS5 trigram index of entries written in scripts without spaces that the CJK
@@ -63,7 +65,7 @@ from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams
 from .tree import FolderFiles, Problem, walk_entry_folders
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's index
@@ -103,8 +105,9 @@ CREATE TABLE problems(
 CREATE INDEX problems_folder ON problems(folder);
 CREATE TABLE folders(folder TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
 CREATE VIRTUAL TABLE fts USING fts5(
-    title, keywords, path, summary, body, tokenize = 'porter unicode61 remove_diacritics 2'
+    title, keywords, path, summary, body, tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE VIRTUAL TABLE fts_vocab USING fts5vocab(fts, 'row');
 CREATE VIRTUAL TABLE fuzzy USING fts5(title, keywords, path, tokenize = 'unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE fuzzy_vocab USING fts5vocab(fuzzy, 'row');
 CREATE VIRTUAL TABLE trigram USING fts5(text, tokenize = 'trigram');
@@ -832,10 +835,20 @@ class Index:
         ).fetchall()
         return [(row[0], -row[1]) for row in rows]
 
-    def term_documents(self, terms: list[str], scope: str) -> dict[str, set[int]]:
-        """For each term, the documents that contain it anywhere (stemmed like the index)."""
+    def words_starting(self, prefix: str) -> list[str]:
+        """The indexed words (any field) that begin with `prefix`, sorted."""
         conn, _ = self.connection()
-        sql, args = self._scoped("fts", "fts.rowid", scope)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return [
+            row[0] for row in conn.execute("SELECT term FROM fts_vocab WHERE term >= ? AND term < ?", (prefix, upper))
+        ]
+
+    def term_documents(self, terms: list[str], scope: str, *, about: bool = False) -> dict[str, set[int]]:
+        """For each term, the documents that contain it anywhere (as a whole word), or with
+        `about` only in the fields that say what an entry is about: title, keywords, tags, path."""
+        conn, _ = self.connection()
+        table = "fuzzy" if about else "fts"
+        sql, args = self._scoped(table, f"{table}.rowid", scope)
         return {term: {row[0] for row in conn.execute(sql, [fts_quote(term), *args])} for term in terms}
 
     def trigram_search(self, fragments: list[str], scope: str, limit: int) -> list[tuple[int, float]]:

@@ -31,6 +31,7 @@ from .config import Config
 from .entry import format_time, split_frontmatter
 from .errors import InvalidError, MemError
 from .index import DocRow, Index, RefreshReport
+from .lexicon import INFLECTION, background_idf, is_real_word, stem_prefix, variants
 from .lifecycle import Signals, effective_importance, rank_score, recency
 from .paths import normalize_prefix
 from .state import StateStore
@@ -44,6 +45,9 @@ Tier = Literal["path", "keyword", "fuzzy", "llm", "agent"]
 TIERS: tuple[Tier, ...] = get_args(Tier)
 CHEAP_TIERS: tuple[Tier, ...] = ("path", "keyword", "fuzzy")
 NO_MEMORY = "no memory about this"
+# A query word found only in an entry's body counts this much of what it would in its title,
+# keywords, tags or path: those say what the entry is about, a body mentions many things.
+BODY_ONLY = 0.75
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,8 @@ class Recaller:
         self.config: Config = memory.config
         self.index = index
         self.state = state
-        self._term_cache: dict[tuple[str, str], set[int]] = {}
+        self._term_cache: dict[tuple[str, str, bool], set[int]] = {}
+        self._forms_cache: dict[str, dict[str, float]] = {}
 
     def recall(
         self,
@@ -296,13 +301,18 @@ class Recaller:
             (cfg.keyword_floor, cfg.keyword_margin) if tier == "keyword" else (cfg.fuzzy_floor, cfg.fuzzy_margin)
         )
         if top < floor:
-            return False, f"best relevance {top:.2f} is under the floor {floor:.2f}"
+            return False, f"best coverage {top:.2f} is under the floor {floor:.2f}"
         if top - runner_up < margin:
             return (
                 False,
-                f"best relevance {top:.2f} leads the runner-up by {top - runner_up:.2f}, under the margin {margin:.2f}",
+                f"best coverage {top:.2f} leads the runner-up's {runner_up:.2f} by {top - runner_up:.2f},"
+                f" under the margin {margin:.2f}",
             )
-        return True, f"best relevance {top:.2f} >= floor {floor:.2f}, lead {top - runner_up:.2f} >= margin {margin:.2f}"
+        return (
+            True,
+            f"best coverage {top:.2f} >= floor {floor:.2f}, lead over the runner-up's {runner_up:.2f}"
+            f" {top - runner_up:.2f} >= margin {margin:.2f}",
+        )
 
     def _run_tier(self, tier: Tier, query: str, terms: list[str], scope: str) -> list[_Candidate]:
         if tier == "path":
@@ -324,50 +334,71 @@ class Recaller:
             ids = self.index.find_title(query, scope)
         return [_Candidate(doc_id, 1.0, "path") for doc_id in ids]
 
-    def _term_documents(self, terms: list[str], scope: str) -> dict[str, set[int]]:
+    def _term_documents(self, terms: list[str], scope: str, *, about: bool = False) -> dict[str, set[int]]:
         """Documents per term, cached for the length of one recall (tiers share terms)."""
-        missing = [term for term in terms if (term, scope) not in self._term_cache]
+        missing = [term for term in terms if (term, scope, about) not in self._term_cache]
         if missing:
-            for term, docs in self.index.term_documents(missing, scope).items():
-                self._term_cache[(term, scope)] = docs
-        return {term: self._term_cache[(term, scope)] for term in terms}
+            for term, docs in self.index.term_documents(missing, scope, about=about).items():
+                self._term_cache[(term, scope, about)] = docs
+        return {term: self._term_cache[(term, scope, about)] for term in terms}
+
+    def _forms(self, terms: list[str]) -> dict[str, dict[str, float]]:
+        """Each query word -> the indexed words that are forms of it, with how much each
+        counts (core/lexicon.py): the word itself, its plural and tense forms, and at a low
+        weight what only a Porter stemmer merges. Empty for a word the memory never saw."""
+        forms: dict[str, dict[str, float]] = {}
+        for term in terms:
+            cached = self._forms_cache.get(term)
+            if cached is None:
+                cached = variants(term, self.index.words_starting(stem_prefix(term)))
+                self._forms_cache[term] = cached
+            forms[term] = cached
+        return forms
 
     def _keyword_tier(self, query: str, terms: list[str], scope: str) -> list[_Candidate]:
         rest, unspaced = split_unspaced(query)
         if not unspaced:
-            return self._score({term: {term: 1.0} for term in terms}, scope, "keyword")
+            return self._score(self._forms(terms), scope, "keyword")
         # Thai and similar scripts: each chunk must occur as a substring (trigram index).
         found = dict(self.index.trigram_search(unspaced, scope, self.config.recall.candidates))
         preset = {" ".join(unspaced): (set(found), found)}
         other_terms = query_terms(rest) if rest else []
-        return self._score({term: {term: 1.0} for term in other_terms}, scope, "keyword", preset)
+        return self._score(self._forms(other_terms), scope, "keyword", preset)
 
     def _fuzzy_tier(self, terms: list[str], scope: str) -> list[_Candidate]:
         """Correct the query words the memory has never seen (typos, partial words) into words
-        of its titles, keywords, tags and paths with rapidfuzz, then score like the keyword tier."""
+        of its titles, keywords, tags and paths with rapidfuzz, then score like the keyword tier.
+
+        A real English word is not a typo: it is only matched to a word that is not itself
+        one (a name or a term of the trade spelt differently, `dmitry` -> `dmitri`), never
+        "corrected" into another word (`vegan` -> `vegas`)."""
         cfg = self.config.recall
-        known = self._term_documents(terms, scope)
-        unknown = [w for w in terms if not known[w] and (len(w) >= 3 or has_unspaced_script(w))]
+        forms = self._forms(terms)
+        unknown = [w for w in terms if not forms[w] and (len(w) >= 3 or has_unspaced_script(w))]
         if not unknown:
             return []
-        alternatives: dict[str, dict[str, float]] = {term: {term: 1.0} for term in terms if known[term]}
+        alternatives: dict[str, dict[str, float]] = {term: forms[term] for term in terms if forms[term]}
         # Words sharing the first letter first; the whole vocabulary only for words that
         # found nothing that way (a typo in the first letter).
         nearby = self.index.fuzzy_vocabulary(word[0] for word in unknown)
         everything: list[str] | None = None
         for word in unknown:
-            similar = self._similar_words(word, nearby, cfg.fuzzy_min_similarity)
+            real = is_real_word(word)
+            cutoff = max(cfg.fuzzy_min_similarity, 85.0) if real else cfg.fuzzy_min_similarity
+            similar = self._similar_words(word, nearby, cutoff, complete=not real)
             if not similar:
                 if everything is None:
                     everything = self.index.fuzzy_vocabulary()
-                similar = self._similar_words(word, everything, cfg.fuzzy_min_similarity)
+                similar = self._similar_words(word, everything, cutoff, complete=not real)
+            if real:
+                similar = {term: value for term, value in similar.items() if not is_real_word(term)}
             alternatives[word] = similar
         if not any(alternatives.get(word) for word in unknown):
             return []
         return self._score(alternatives, scope, "fuzzy")
 
     @staticmethod
-    def _similar_words(word: str, vocabulary: list[str], cutoff: float) -> dict[str, float]:
+    def _similar_words(word: str, vocabulary: list[str], cutoff: float, *, complete: bool = True) -> dict[str, float]:
         """Up to 3 vocabulary words `word` may stand for, with a similarity 0-1: close
         spellings (rapidfuzz ratio) and, for 4+ letters, words it begins (a partial word).
         `vocabulary` is sorted (the index returns it so), so prefixes are found by bisection."""
@@ -377,7 +408,7 @@ class Recaller:
             term: score / 100.0
             for term, score, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
         }
-        if len(word) >= 4:  # "pgbounc" for "pgbouncer"
+        if complete and len(word) >= 4:  # "pgbounc" for "pgbouncer"
             start = bisect.bisect_left(vocabulary, word)
             end = bisect.bisect_left(vocabulary, word + "\U0010ffff", start)
             for term in vocabulary[start:end]:
@@ -405,6 +436,7 @@ class Recaller:
         all_terms = list(dict.fromkeys(term for similar in alternatives.values() for term in similar))
         total = self.index.total_documents(scope)
         term_docs = self._term_documents(all_terms, scope)
+        about_docs = self._term_documents(all_terms, scope, about=True)
         # Candidates come from the terms that discriminate: BM25 must score every entry that
         # matches the query, and a word found in a large share of a large tree makes that most
         # of the tree while adding little to the ranking. Such words still count in the
@@ -417,28 +449,50 @@ class Recaller:
                 scored[doc_id] = scored.get(doc_id, 0.0) + score
         if not scored:
             return []
-        word_weight: dict[str, float] = {}
-        for word, similar in alternatives.items():
-            containing = set().union(*(term_docs[term] for term in similar)) if similar else set()
-            word_weight[word] = idf(len(containing), total)
+        word_weight = {
+            word: self._word_weight(word, similar, term_docs, total) for word, similar in alternatives.items()
+        }
         for part, (containing, _) in preset.items():
-            word_weight[part] = idf(len(containing), total)
+            word_weight[part] = self._word_weight(part, {}, term_docs, total, len(containing))
         weight_sum = sum(word_weight.values()) or 1.0
         best_bm25 = max(scored.values()) or 1.0
         candidates = []
         for doc_id, score in scored.items():
             covered = 0.0
             for word, similar in alternatives.items():
-                present = [similarity for term, similarity in similar.items() if doc_id in term_docs[term]]
+                present = [
+                    similarity * (1.0 if doc_id in about_docs[term] else BODY_ONLY)
+                    for term, similarity in similar.items()
+                    if doc_id in term_docs[term]
+                ]
                 if present:
                     covered += word_weight[word] * max(present)
             for part, (containing, _) in preset.items():
                 if doc_id in containing:
                     covered += word_weight[part]
             coverage = covered / weight_sum if word_weight else 1.0
-            match = coverage * (0.5 + 0.5 * max(score, 0.0) / best_bm25)
-            candidates.append(_Candidate(doc_id, match, tier, match))
+            relevance = coverage * (0.5 + 0.5 * max(score, 0.0) / best_bm25)
+            candidates.append(_Candidate(doc_id, relevance, tier, coverage))
         return _normalized(self._with_topic_context(candidates), cfg.relevance_sharpness)
+
+    def _word_weight(
+        self, word: str, forms: dict[str, float], term_docs: dict[str, set[int]], total: int, containing: int = -1
+    ) -> float:
+        """How much of a query's informative content this word carries.
+
+        The language's view (background IDF, core/lexicon.py) says how informative the word
+        is anywhere; the tree's view (its IDF here) says how well it tells entries apart in
+        this memory. A tree of a few entries knows too little to have a view, so the tree's
+        share grows with its size: trust = entries / (entries + recall.tree_trust_entries).
+        """
+        if containing < 0:
+            same = [term for term, similarity in forms.items() if similarity >= INFLECTION] or list(forms)
+            docs = [term_docs[term] for term in same]
+            containing = len(set().union(*docs)) if docs else 0
+        language = background_idf(word)
+        trust = total / (total + self.config.recall.tree_trust_entries) if total else 0.0
+        in_tree = idf(containing, total) / idf(0, total) if total else 1.0
+        return language * (1 - trust + trust * in_tree)
 
     def _with_topic_context(self, candidates: list[_Candidate]) -> list[_Candidate]:
         """Blend each entry's match with how relevant its folder (topic) is as a whole.
@@ -459,14 +513,14 @@ class Recaller:
             if row is None:
                 continue
             topic_of[candidate.doc_id] = row.path.rsplit("/", 1)[0]
-            by_topic.setdefault(topic_of[candidate.doc_id], []).append(candidate.match)
+            by_topic.setdefault(topic_of[candidate.doc_id], []).append(candidate.relevance)
         top = self.config.recall.topic_top
         strength = {topic: sum(sorted(values, reverse=True)[:top]) for topic, values in by_topic.items()}
         strongest = max(strength.values(), default=0.0) or 1.0
         for candidate in candidates:
             topic = topic_of.get(candidate.doc_id)
             context = strength.get(topic, 0.0) / strongest if topic is not None else 0.0
-            candidate.relevance = (1 - share) * candidate.match + share * context
+            candidate.relevance = (1 - share) * candidate.relevance + share * context
         return candidates
 
     # --- ranking -------------------------------------------------------------------------

@@ -110,9 +110,19 @@ def words(text: str) -> list[str]:
 
 def query_terms(query: str) -> list[str]:
     """The distinct content words of a query, in order; stopwords dropped unless nothing else
-    is left (a query of only stopwords still deserves an answer)."""
-    tokens = [word for word in words(query) if word != "_"]
-    content = [word for word in tokens if word not in STOPWORDS]
+    is left (a query of only stopwords still deserves an answer).
+
+    A stopword written in capitals in a query that is not all capitals is an acronym, not a
+    function word: "SO" (Stack Overflow, a sales order), "IT", "US" stay.
+    """
+    raw = [word for word in _WORD.findall(cjk_to_bigrams(query)) if word != "_"]
+    shouting = query.isupper()
+    tokens = [_fold_word(word) for word in raw]
+    content = [
+        token
+        for word, token in zip(raw, tokens, strict=True)
+        if token not in STOPWORDS or (not shouting and len(word) > 1 and word.isupper())
+    ]
     return list(dict.fromkeys(content or tokens))
 
 

@@ -180,22 +180,22 @@ def write_file(root: Path, path: str, text: str) -> None:
 
 
 def test_changes_by_other_programs_are_seen_by_the_next_recall(example: Memory, tree: Path) -> None:
-    assert example.recall("quokka migration").results == ()
+    assert example.recall("quokka marsupials").results == ()
     # Added by another program (an editor, another agent, git checkout).
-    write_file(tree, "gotchas/zoo/quokka", "---\ntitle: Quokka migration\n---\nQuokkas move south in June.\n")
-    assert paths(example.recall("quokka migration"))[0] == "gotchas/zoo/quokka"
+    write_file(tree, "gotchas/zoo/quokka", "---\ntitle: Quokka marsupials\n---\nQuokkas move south in June.\n")
+    assert paths(example.recall("quokka marsupials"))[0] == "gotchas/zoo/quokka"
     # Edited in place, same size (an editor that rewrites the file).
     file = tree / "gotchas/zoo/quokka.md"
     file.write_text(file.read_text().replace("south", "north"))
     os.utime(file, ns=(file.stat().st_atime_ns, file.stat().st_mtime_ns + 1_000_000))
-    assert "north" in example.recall("quokka migration").results[0].snippet
+    assert "north" in example.recall("quokka marsupials").results[0].snippet
     # Moved.
     (tree / "gotchas/animals").mkdir()
     file.rename(tree / "gotchas/animals/quokka.md")
-    assert paths(example.recall("quokka migration"))[0] == "gotchas/animals/quokka"
+    assert paths(example.recall("quokka marsupials"))[0] == "gotchas/animals/quokka"
     # Deleted.
     (tree / "gotchas/animals/quokka.md").unlink()
-    assert example.recall("quokka migration").results == ()
+    assert example.recall("quokka marsupials").results == ()
 
 
 def test_another_process_writing_is_seen(example: Memory, tree: Path) -> None:

@@ -1,0 +1,148 @@
+"""Recall as a new user meets it: a memory of one to a few entries, questions asked the way
+one asks a colleague (issue 13 and the newcomer review, H2 and M4-M5). Word weights come
+from the language, not only from the tree; plural and tense match, Porter-only merges match
+weakly; real words are not "corrected"; the gate's one number is the coverage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from contextree import Memory
+from contextree.core.lexicon import DERIVED, INFLECTION, background_idf, is_real_word, light_key, variants
+from contextree.core.recall import NO_MEMORY
+from contextree.core.text import query_terms
+
+CANARY = ("runbooks/deploy/canary", "Canary gets 5% of traffic for 20 minutes.", "Canary deploys")
+POSTGRES = (
+    "decisions/database/why-postgres",
+    "We picked PostgreSQL over MongoDB in March 2024 because orders and payments need transactions."
+    " The few schemaless bits (product attributes) live in a JSONB column.",
+    "We picked PostgreSQL over MongoDB",
+)
+FLY = (
+    "runbooks/deploy/fly-deploy",
+    "Merge to main, wait for CI, then run `fly deploy --strategy canary`. No deploys on Fridays after 3 pm.",
+    "Deploying the API to production",
+)
+STRIPE = (
+    "gotchas/stripe/webhooks-duplicate",
+    "Stripe can deliver the same event twice. We store each event id in the processed_events table"
+    " and skip ids we have already seen.",
+    "Stripe sends webhooks more than once",
+)
+STYLE = (
+    "conventions/code/python-style",
+    "We use ruff for linting and formatting and mypy in strict mode.",
+    "Python style",
+)
+SESSIONS = (
+    "gotchas/redis/session-ttl",
+    "Sessions live in Redis with a TTL of 7 days, and the cart is stored in the session, so abandoned"
+    " carts vanish after a week.",
+    "Redis session TTL is 7 days",
+)
+
+
+def memory_with(tmp_path: Path, *entries: tuple[str, str, str]) -> Memory:
+    root = tmp_path / "memory"
+    Memory.init(root)
+    memory = Memory(root)
+    for path, body, title in entries:
+        memory.add(path, body, title=title)
+    return memory
+
+
+def first(memory: Memory, query: str) -> tuple[str | None, bool]:
+    result = memory.recall(query, max_tier="fuzzy")
+    return (result.results[0].path if result.results else None), result.resolved
+
+
+def test_a_one_entry_memory_answers_its_first_questions(tmp_path: Path) -> None:
+    canary = memory_with(tmp_path / "a", CANARY)
+    assert first(canary, "how long does a canary run")[0] == CANARY[0]  # answered, perhaps unsure
+    postgres = memory_with(tmp_path / "b", POSTGRES)
+    # "database" is only in the path: path segments are the entry's words.
+    assert first(postgres, "which database do we use?")[0] == POSTGRES[0]
+
+
+def test_a_one_entry_memory_still_refuses_what_it_does_not_know(tmp_path: Path) -> None:
+    canary = memory_with(tmp_path, CANARY)
+    for query in ("what is the capital of Peru?", "best vegan restaurants in Las Vegas", "recipe for banana bread"):
+        result = canary.recall(query, max_tier="fuzzy")
+        assert (result.results, result.message) == ((), NO_MEMORY), query
+
+
+def test_production_is_not_product_and_process_is_not_a_confident_stripe_answer(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, CANARY, POSTGRES, FLY, STRIPE, STYLE)
+    path, _ = first(memory, "how do I deploy to production?")
+    assert path == FLY[0]
+    path, resolved = first(memory, "what's our deploy process")
+    assert path != STRIPE[0] or not resolved
+    # "production" reaches the Postgres entry ("product attributes") only weakly.
+    result = memory.recall("production", max_tier="keyword")
+    coverage = {hit.path: hit.match for hit in result.results}
+    assert coverage[FLY[0]] == pytest.approx(1.0)
+    assert coverage.get(POSTGRES[0], 0.0) <= DERIVED
+
+
+def test_plural_and_tense_match_at_nearly_full_weight(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, SESSIONS, STYLE)
+    result = memory.recall("customers lose their shopping carts", max_tier="fuzzy")
+    assert result.results and result.results[0].path == SESSIONS[0]
+    assert light_key("carts") == light_key("cart") and light_key("deployed") == light_key("deploy")
+    assert light_key("production") != light_key("product")
+    assert variants("deploy", ["deploy", "deployed", "deployment", "deploys"]) == {
+        "deploy": 1.0,
+        "deployed": INFLECTION,
+        "deploys": INFLECTION,
+        "deployment": DERIVED,
+    }
+
+
+def test_word_weights_come_from_the_language(tmp_path: Path) -> None:
+    # The subject of a question outweighs its everyday words, whatever the tree's size.
+    assert background_idf("canary") > 2 * background_idf("long")
+    assert background_idf("kubernets") >= background_idf("kubernetes")  # unknown words count as rare
+    memory = memory_with(tmp_path, CANARY)
+    hit = memory.recall("how long does a canary run", max_tier="keyword").results[0]
+    assert hit.match > 0.5  # "canary" is most of what the question asks
+
+
+def test_the_fuzzy_tier_does_not_correct_a_real_word_into_another(tmp_path: Path) -> None:
+    assert is_real_word("vegan") and is_real_word("vegas") and not is_real_word("kubernets")
+    memory = memory_with(
+        tmp_path, ("travel/trips/las-vegas", "The offsite was in Las Vegas in May.", "Offsite in Las Vegas")
+    )
+    assert memory.recall("vegan", max_tier="fuzzy").message == NO_MEMORY
+    # A typo is still corrected.
+    assert first(memory, "las vegs offsite")[0] == "travel/trips/las-vegas"
+
+
+def test_the_kubernetes_typo_example_finds_the_probe_entry(tmp_path: Path) -> None:
+    memory = memory_with(
+        tmp_path,
+        STYLE,
+        (
+            "gotchas/kubernetes/readiness-probes",
+            "The readiness probe should only check that the process can serve HTTP.",
+            "Readiness probes must not check the database",
+        ),
+    )
+    assert first(memory, "kubernets readyness probe") == ("gotchas/kubernetes/readiness-probes", True)
+
+
+def test_a_capitalised_stopword_is_an_acronym() -> None:
+    assert query_terms("what does SO stand for") == ["so", "stand"]
+    assert query_terms("the IT team") == ["it", "team"]
+    assert query_terms("so what is it") == ["so", "what", "is", "it"]  # only stopwords: all kept
+    assert query_terms("HOW DO I DEPLOY") == ["deploy"]  # all capitals: not acronyms
+
+
+def test_explain_names_the_gate_number_coverage(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, CANARY, FLY)
+    result = memory.recall("canary traffic share", max_tier="keyword", explain=True)
+    keyword = next(trace for trace in result.explain if trace.tier == "keyword")
+    assert "coverage" in keyword.reason and "relevance" not in keyword.reason
+    best = max(keyword.candidates, key=lambda hit: hit.match)
+    assert f"{best.match:.2f}" in keyword.reason
