@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     # 0 foundation: errors, paths, byte-level file primitives, configuration
     **dict.fromkeys(("errors", "display", "text", "paths", "safeio", "store", "config", "suggest"), 0),
     # 1 the file format and pure rules
-    **dict.fromkeys(("entry", "jsonable", "lifecycle", "safety", "duplicates", "framing", "selection"), 1),
+    **dict.fromkeys(("entry", "jsonable", "lifecycle", "safety", "duplicates", "framing", "selection", "lexicon"), 1),
     # 2 services: the walk, the write service, the index, usage state, git, the model client
     **dict.fromkeys(("tree", "journal", "keepers", "barrier", "state", "owndb", "index", "git", "files", "llm"), 2),
     # 3 features: each a module with `run(memory, ...)` or a class taking the Memory
