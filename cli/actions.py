@@ -157,7 +157,7 @@ def _render_explain(out: Console, result: RecallResult) -> None:
 def recall(
     state: State,
     *,
-    query: str,
+    query: str | None,
     k: int | None,
     show_all: bool = False,
     scope: str | None,
@@ -166,12 +166,25 @@ def recall(
     escalate: bool,
     output_format: str,
     budget: int,
+    used: list[str] | None = None,
 ) -> None:
     """`mem recall` (cli/recall.py declares its arguments)."""
+    from ..core.errors import InvalidError
     from ..core.jsonable import jsonable
 
     state.command = "recall"
     layers = state.layers()  # the project's memory, the personal one and extras (core/layers.py)
+    if query is None:
+        if not used:
+            raise InvalidError("give a QUERY, or --used PATH to count an entry as used")
+        confirmed = layers.confirm_use(used)
+
+        def counted(out: Console) -> None:
+            out.print("Counted as used: " + ", ".join(confirmed))
+
+        emit(state, {"used": list(confirmed)}, counted, confirmation=True)
+        return
+    confirmed = layers.confirm_use(used) if used else ()
     result = layers.recall(query, k=k, scope=scope, max_tier=max_tier, explain=explain, escalate=escalate)
     labelled = layers.several()
     context = layers.context(result, budget) if output_format == "context" else None
@@ -179,6 +192,8 @@ def recall(
     data: dict[str, Any] = jsonable(result)
     if not explain:
         data.pop("explain")
+    if used:
+        data["used"] = list(confirmed)
     if context is not None:
         data["context"] = jsonable(context)
 

@@ -150,16 +150,27 @@ class MemoryServer:
         scope: Annotated[
             str | None, Field(description="Only search under this folder, e.g. 'architecture/auth'.")
         ] = None,
+        used: Annotated[
+            list[str] | None,
+            Field(
+                description="Paths of entries from an earlier recall that helped you: they are counted as used,"
+                " which keeps useful knowledge ranked and maturing."
+            ),
+        ] = None,
     ) -> CallToolResult:
         """Search the project's long-term memory, fastest method first (exact path or title,
         then keywords, then fuzzy matching). Returns the best entries first, each with its
         path, title, score, snippet, importance and maturity, and says which tier answered;
         `resolved: false` means the memory holds nothing sure about it. Read a whole entry with
-        `show`. Use it before a task and before deciding anything the project may have settled."""
+        `show`. Use it before a task and before deciding anything the project may have settled.
+        Pass `used` with the paths of earlier results that actually helped."""
 
         def action(layers: Layers) -> dict[str, Any]:
+            confirmed = layers.confirm_use(used) if used else ()
             data: dict[str, Any] = jsonable(layers.recall(query, k=k, scope=scope))
             data.pop("explain", None)  # as `mem recall --json` without --explain
+            if used:
+                data["used"] = list(confirmed)
             return data
 
         return await self.call("recall", action)

@@ -31,7 +31,9 @@ class FormatChoice(StrEnum):
 @app.command()
 def recall(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="What you want to know: words, a question, a path or a title.")],
+    query: Annotated[
+        str | None, typer.Argument(help="What you want to know: words, a question, a path or a title.")
+    ] = None,
     k: Annotated[
         int | None,
         typer.Option("-k", "--k", min=1, help="How many results (default: recall.k, 10); all of them are shown."),
@@ -53,6 +55,14 @@ def recall(
         FormatChoice, typer.Option("--format", help="text, or context: a paste-ready block for agent prompts.")
     ] = FormatChoice.text,
     budget: Annotated[int, typer.Option("--budget", min=50, help="Token budget for --format context.")] = 2000,
+    used: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--used",
+            metavar="PATH",
+            help="Count this entry (from an earlier recall) as used: it helped. Repeatable; QUERY is then optional.",
+        ),
+    ] = None,
 ) -> None:
     """Find what the memory knows about QUERY: path, keyword, fuzzy, then (with a model) llm and agent tiers."""
     actions.recall(
@@ -66,6 +76,7 @@ def recall(
         escalate=escalate,
         output_format=output_format.value,
         budget=budget,
+        used=used or [],
     )
 
 

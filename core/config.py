@@ -79,7 +79,7 @@ class RecallConfig:
     fuzzy_margin: float = 0.05
     fuzzy_minimum: float = 0.5
     fuzzy_min_similarity: float = 80.0  # rapidfuzz ratio (0-100) for a word to count as a typo match
-    record_access: bool = True  # count first hits in .mem/state.db (drives effective importance)
+    record_access: bool = True  # count uses in .mem/state.db: read in full, confirmed, cited (docs/lifecycle.md)
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,14 @@ class LifecycleConfig:
     """Importance, recency, maturity and archiving (docs/lifecycle.md has the formulas)."""
 
     importance_bump_on_update: int = 5  # frontmatter importance rises by this on every update
-    access_bonus: float = 3.0  # added to importance per counted recall (first hit or read in full)
+    access_bonus: float = 3.0  # added to importance per use (read in full, confirmed, cited by a model)
     importance_daily_decay: float = 0.995  # effective importance x this ^ days since update (decay: normal)
     importance_daily_decay_slow: float = 0.999  # the same for decay: slow (decay: never does not fade)
     half_life_days_normal: float = 21.0  # recency halves every 21 days without update or access
     half_life_days_slow: float = 180.0
-    weight_relevance: float = 0.6  # rank = (0.6 relevance + 0.2 importance/100 + 0.2 recency) x boost
+    # rank = relevance x (1 + tie_window x (2 x standing - 1)), standing = the importance and
+    # recency blend below x maturity boost / core's boost (0-1): docs/lifecycle.md "Ranking".
+    tie_window: float = 0.15
     weight_importance: float = 0.2
     weight_recency: float = 0.2
     boost_core: float = 1.15
@@ -100,6 +102,7 @@ class LifecycleConfig:
     boost_draft: float = 0.85
     promote_validated_at: float = 65.0  # draft -> validated
     promote_core_at: float = 85.0  # any -> core
+    promote_min_days: float = 7.0  # usage cannot promote an entry updated fewer days ago than this
     demote_core_below: float = 60.0  # core -> validated
     demote_validated_below: float = 35.0  # validated -> draft
     archive_below: float = 35.0  # drafts under this effective importance ...

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -273,6 +273,20 @@ class Layers:
         if not shown:
             raise first_error or NotFoundError(f"no entry '{normalized}'")
         return shown
+
+    def confirm_use(self, paths: Iterable[str]) -> tuple[str, ...]:
+        """Count entries as used (`Memory.confirm_use`), each in the first memory that has it,
+        the project's first; NotFoundError naming a path no memory has, and nothing recorded."""
+        wanted = tuple(dict.fromkeys(normalize_entry_path(path) for path in paths))
+        owner: dict[str, Memory] = {}
+        for path in wanted:
+            held = next((held for _, held in self.active() if held.exists(path)), None)
+            if held is None:
+                raise NotFoundError(f"no entry '{path}' to confirm as used")
+            owner[path] = held
+        for path, held in owner.items():
+            held.confirm_use([path])
+        return wanted
 
     def trees(self, prefix: str | None = None, *, memory: str | None = None) -> list[tuple[str, Memory, TreeView]]:
         """Each memory's tree under `prefix` (or only `memory`'s), the project's first."""

@@ -28,7 +28,7 @@ IMPORTANCE_MAX = 100
 
 @dataclass(frozen=True)
 class Signals:
-    """How an entry has been used: counted recalls (first hit or read in full) and the last one."""
+    """How an entry has been used (read in full, confirmed, cited by a model) and the last use."""
 
     hits: int = 0
     last_access: float | None = None  # epoch seconds
@@ -97,14 +97,19 @@ def maturity_boost(maturity: str, cfg: LifecycleConfig) -> float:
     return {"core": cfg.boost_core, "validated": cfg.boost_validated}.get(maturity, cfg.boost_draft)
 
 
+def standing(importance: float, recency_value: float, maturity: str, cfg: LifecycleConfig) -> float:
+    """0-1: what the lifecycle thinks of an entry regardless of the query,
+    (w_i x importance/100 + w_r x recency) / (w_i + w_r) x boost / core's boost."""
+    weights = cfg.weight_importance + cfg.weight_recency
+    blended = (cfg.weight_importance * importance / 100.0 + cfg.weight_recency * recency_value) / (weights or 1.0)
+    return blended * maturity_boost(maturity, cfg) / max(cfg.boost_core, cfg.boost_validated, cfg.boost_draft)
+
+
 def rank_score(relevance: float, importance: float, recency_value: float, maturity: str, cfg: LifecycleConfig) -> float:
-    """(0.6 relevance + 0.2 importance/100 + 0.2 recency) x maturity boost."""
-    blended = (
-        cfg.weight_relevance * relevance
-        + cfg.weight_importance * importance / 100.0
-        + cfg.weight_recency * recency_value
-    )
-    return blended * maturity_boost(maturity, cfg)
+    """relevance x (1 + tie_window x (2 x standing - 1)): the lifecycle moves a score by at
+    most +-tie_window, so it reorders near ties and never lifts a clearly weaker match
+    over a better one (at 0.15, a match must be within 26% of another's relevance to pass it)."""
+    return relevance * (1.0 + cfg.tie_window * (2.0 * standing(importance, recency_value, maturity, cfg) - 1.0))
 
 
 def _one_move(maturity: str, importance: float, cfg: LifecycleConfig) -> str:
@@ -201,6 +206,12 @@ def assess(
     moved_at = _extra_time(maturity_changed)
     last_touch = max(updated, signals.last_access or -math.inf, moved_at or -math.inf)
     due = next_maturity(maturity, effective, cfg)
+    if MATURITY_ORDER[due] > MATURITY_ORDER.get(maturity, 0) and days_between(updated, now) < cfg.promote_min_days:
+        # Fresh knowledge is not promoted on usage alone: a same-day draft that a few recalls
+        # used is not yet "core". Only the importance its writer gave it can promote it now.
+        unused = effective_importance(importance, updated, Signals(), now, cfg, decay)
+        written = next_maturity(maturity, unused, cfg)
+        due = written if MATURITY_ORDER[written] > MATURITY_ORDER.get(maturity, 0) else maturity
     # Archiving looks at the maturity the entry has now; a demotion to draft happens first
     # and records the time of the move, which restarts the count of untouched days.
     archive = maturity == "draft" and due == "draft" and should_archive(maturity, effective, last_touch, now, cfg)

@@ -207,6 +207,19 @@ class Memory:
                 self.warnings.append(not_counted)
         return entry
 
+    def confirm_use(self, paths: Iterable[str]) -> tuple[str, ...]:
+        """Record that these entries were used: an agent or a person says a recall's entry
+        helped (`mem recall --used PATH`, the MCP `recall` tool's `used`). Being a recall's
+        first hit is not a use (a wrong one would be rewarded as often as a right one);
+        this is. Every path must name an entry (NotFoundError otherwise, nothing recorded)."""
+        confirmed = tuple(dict.fromkeys(normalize_entry_path(path) for path in paths))
+        for path in confirmed:
+            if not self.exists(path):
+                raise NotFoundError(f"no entry '{path}' to confirm as used")
+        if confirmed and self.config.recall.record_access:
+            self.state().record(confirmed, self.clock().timestamp())
+        return confirmed
+
     def vitals(self, entries: Iterable[Entry], *, archived: bool = False) -> dict[str, Vitals]:
         """Effective importance, recency and maturity of these entries now (by path)."""
         from .lifecycle import Signals, entry_vitals

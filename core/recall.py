@@ -184,10 +184,15 @@ class Recaller:
             if model.resolved_by is not None:
                 resolved_by = model.resolved_by
                 hits = self._model_hits(model.paths, model.resolved_by, terms, prefix)[:limit]
-        if hits and self.config.recall.record_access:
+        if model is not None and model.resolved_by is not None and self.config.recall.record_access:
+            # The entries a model's answer cites were used (docs/lifecycle.md). Being the first
+            # hit is not a use: a wrong first hit would be rewarded as often as a right one.
             # The lifecycle's "now" comes from the Memory's clock, so simulated time in tests
             # and tools sees the same accesses that ranking and `mem consolidate` see.
-            self.state.record([hits[0].path], self.memory.clock().timestamp())
+            shown = {hit.path for hit in hits}
+            cited = [path for path in model.citations if path in shown]
+            if cited:
+                self.state.record(cited, self.memory.clock().timestamp())
         if resolved_by is not None:
             message = f"resolved by the {resolved_by} tier"
         else:

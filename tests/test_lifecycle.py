@@ -58,10 +58,18 @@ def test_recency_halves_per_half_life_from_the_last_update_or_access() -> None:
 
 
 def test_rank_score_formula() -> None:
-    # (0.6 x 0.9 + 0.2 x 70/100 + 0.2 x 0.5) x 1.15 = 0.897
-    assert rank_score(0.9, 70, 0.5, "core", CFG) == pytest.approx(0.897)
-    assert rank_score(0.9, 70, 0.5, "validated", CFG) == pytest.approx(0.78)
-    assert rank_score(0.9, 70, 0.5, "draft", CFG) == pytest.approx(0.663)
+    # standing = (0.2 x 70/100 + 0.2 x 0.5) / 0.4 x boost / 1.15; score = 0.9 x (1 + 0.15 x (2 standing - 1))
+    assert rank_score(0.9, 70, 0.5, "core", CFG) == pytest.approx(0.9 * 1.03)
+    assert rank_score(0.9, 70, 0.5, "validated", CFG) == pytest.approx(0.9 * (1 + 0.15 * (1.2 / 1.15 - 1)))
+    assert rank_score(0.9, 70, 0.5, "draft", CFG) == pytest.approx(0.9 * (1 + 0.15 * (1.2 * 0.85 / 1.15 - 1)))
+
+
+def test_the_lifecycle_reorders_near_ties_only() -> None:
+    # The best standing (core, importance 100, fresh) against the worst (draft, 0, stale):
+    # a match 30% weaker stays below, one 5% weaker passes.
+    best, worst = (100, 1.0, "core"), (0, 0.0, "draft")
+    assert rank_score(0.7, *best, CFG) < rank_score(1.0, *worst, CFG)
+    assert rank_score(0.95, *best, CFG) > rank_score(1.0, *worst, CFG)
 
 
 @pytest.mark.parametrize(
@@ -145,18 +153,20 @@ def test_an_entry_recalled_often_moves_draft_validated_core(root: Path) -> None:
     assert memory.get(target).maturity == "draft" and memory.get(target).importance == 50
 
     seen = []
-    for _day in range(20):
-        for _ in range(2):
-            result = memory.recall("celery visibility timeout twice")
-            assert result.results[0].path == target
+    for _day in range(30):
+        result = memory.recall("celery visibility timeout twice")
+        assert result.results[0].path == target
+        memory.confirm_use([target])  # the agent says the entry helped: a use
         memory.consolidate()
         seen.append(memory.get(target).maturity)
         clock.advance(days=1)
     assert collapse(seen) == ["draft", "validated", "core"]
+    # Usage alone promotes nothing in the first week after writing (promote_min_days).
+    assert seen[: int(CFG.promote_min_days)] == ["draft"] * int(CFG.promote_min_days)
     entry = memory.get(target)
     assert entry.importance == 50  # the markdown importance is the writer's; usage lives in state.db
     assert entry.extra["maturity_reason"].startswith("effective importance")
-    assert memory.state().signals([target])[target].hits == 40
+    assert memory.state().signals([target])[target].hits == 30  # the recalls themselves counted nothing
 
 
 def _hover(root: Path) -> tuple[list[str], list[float]]:
@@ -180,6 +190,8 @@ def _hover(root: Path) -> tuple[list[str], list[float]]:
 
 
 def test_an_entry_hovering_at_a_threshold_does_not_flap(root: Path) -> None:
+    # Hysteresis alone: the first-week rule (promote_min_days) would only delay the first move.
+    (root / "config.yaml").write_text("lifecycle:\n  promote_min_days: 0\n")
     maturities, effective = _hover(root)
     after = effective[maturities.index("validated") :]
     crossings = sum(1 for a, b in itertools.pairwise(after) if (a < 65) != (b < 65))
@@ -190,7 +202,9 @@ def test_an_entry_hovering_at_a_threshold_does_not_flap(root: Path) -> None:
 def test_without_hysteresis_the_same_entry_would_flap(root: Path) -> None:
     """The control for the test above: with the demotion threshold raised to the promotion
     threshold, the same history flips maturity again and again."""
-    (root / "config.yaml").write_text("lifecycle:\n  demote_validated_below: 65\n  demote_core_below: 65\n")
+    (root / "config.yaml").write_text(
+        "lifecycle:\n  demote_validated_below: 65\n  demote_core_below: 65\n  promote_min_days: 0\n"
+    )
     maturities, _ = _hover(root)
     assert len(collapse(maturities)) >= 5
 
@@ -306,8 +320,8 @@ def test_two_equally_relevant_entries_rank_by_importance_and_recency(tmp_path: P
     assert hits[0].relevance == hits[1].relevance
     assert hits[0].recency == 1.0 and hits[1].recency == pytest.approx(0.5 ** (40 / 21), abs=1e-3)
 
-    # A recall that puts alpha first again (its path) counts, and recency follows the access.
-    assert memory.recall("runbooks/policy/alpha").results[0].path == "runbooks/policy/alpha"
+    # A confirmed use of alpha counts, and recency follows the access.
+    memory.confirm_use(["runbooks/policy/alpha"])
     again = {hit.path: hit for hit in memory.recall("fridays deploy freeze").results}
     assert again["runbooks/policy/alpha"].recency == 1.0
     assert again["runbooks/policy/alpha"].effective_importance > hits[1].effective_importance
@@ -318,7 +332,9 @@ def test_recall_and_show_record_access_on_the_memory_clock(root: Path, mem: Mem)
     memory = Memory(root, clock=clock)
     _filler(memory)
     clock.advance(days=3)
-    memory.recall("commit messages imperative")
+    memory.recall("commit messages imperative")  # a first hit is not a use
+    assert memory.state().signals(["conventions/git/commit-messages"]) == {}
+    memory.confirm_use(["conventions/git/commit-messages"])  # a confirmed one is
     signals = memory.state().signals(["conventions/git/commit-messages"])["conventions/git/commit-messages"]
     assert signals.hits == 1 and signals.last_access == clock.now.timestamp()
 
@@ -341,6 +357,7 @@ def test_record_access_off_records_nothing(root: Path) -> None:
     _filler(memory)
     memory.recall("commit messages")
     memory.read("conventions/git/commit-messages")
+    memory.confirm_use(["conventions/git/commit-messages"])
     assert memory.state().all_signals() == {}
 
 

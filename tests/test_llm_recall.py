@@ -113,6 +113,8 @@ def test_hallucinated_paths_are_dropped(tree: Path, fake: FakeLLM) -> None:
     assert paths(result) == [real]
     assert result.citations == (real,)
     assert any("dropped" in note and "made/up/entry" in note for note in result.notes)
+    # The entry the answer cites was used; nothing else of the recall counts (issue 13).
+    assert set(Memory(tree).state().all_signals()) == {real}
 
 
 def test_only_hallucinated_paths_leave_the_cheap_answer(tree: Path, fake: FakeLLM) -> None:

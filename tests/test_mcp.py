@@ -88,6 +88,12 @@ def test_add_show_and_a_bad_path_does_not_stop_the_server(root: Path, tmp_path: 
             recalled = data(await client.call_tool("recall", {"query": "does MCP work over stdio", "k": 3}))
             assert recalled["resolved"] is True and recalled["results"][0]["path"] == "tools/mcp/first"
             assert "explain" not in recalled
+            # Being the first hit is not a use; saying that an entry helped is (issue 13).
+            assert data(await client.call_tool("show", {"path": "tools/mcp/first"}))["lifecycle"]["hits"] == 2
+            confirmed = data(await client.call_tool("recall", {"query": "stdio", "used": ["tools/mcp/first"], "k": 1}))
+            assert confirmed["used"] == ["tools/mcp/first"]
+            assert data(await client.call_tool("show", {"path": "tools/mcp/first"}))["lifecycle"]["hits"] == 4
+            assert "no entry" in error_text(await client.call_tool("recall", {"query": "x", "used": ["no/such/one"]}))
 
             message = error_text(await client.call_tool("show", {"path": "../../etc/passwd"}))
             assert message.startswith("Error: path '../../etc/passwd' contains '..'")

@@ -5,13 +5,17 @@ weakly; real words are not "corrected"; the gate's one number is the coverage.""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from contextree import Memory
+from contextree.core.errors import NotFoundError
 from contextree.core.lexicon import DERIVED, INFLECTION, background_idf, is_real_word, light_key, variants
 from contextree.core.recall import NO_MEMORY
 from contextree.core.text import query_terms
+
+from .conftest import EXAMPLE
 
 CANARY = ("runbooks/deploy/canary", "Canary gets 5% of traffic for 20 minutes.", "Canary deploys")
 POSTGRES = (
@@ -146,3 +150,46 @@ def test_explain_names_the_gate_number_coverage(tmp_path: Path) -> None:
     assert "coverage" in keyword.reason and "relevance" not in keyword.reason
     best = max(keyword.candidates, key=lambda hit: hit.match)
     assert f"{best.match:.2f}" in keyword.reason
+
+
+def test_importance_reorders_near_ties_only(tmp_path: Path) -> None:
+    # The newcomer review's M10: in the example tree, hits of low coverage but high importance
+    # ranked above the Kubernetes crash-loop runbook for this question.
+    tree = tmp_path / "example"
+    shutil.copytree(EXAMPLE, tree, ignore=shutil.ignore_patterns(".mem"))
+    hits = Memory(tree).recall("kubernets readyness probe", max_tier="fuzzy").results
+    order = [hit.path for hit in hits]
+    assert order[0] == "gotchas/kubernetes/liveness-readiness-probes"
+    crashloop = order.index("runbooks/kubernetes/crashloop-triage")
+    for weaker in ("runbooks/deploys/production-deploy", "runbooks/deploys/rollback"):  # importance 93 and 89
+        assert weaker not in order or order.index(weaker) > crashloop
+
+
+def test_a_first_hit_is_not_a_use_and_usage_alone_promotes_nothing_in_the_first_week(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, CANARY, FLY)
+    for _ in range(10):
+        memory.recall("canary traffic")
+    assert memory.state().all_signals() == {}
+    memory.confirm_use([CANARY[0]] * 12)  # repeated paths count once per call
+    for _ in range(11):
+        memory.confirm_use([CANARY[0]])
+    assert memory.vitals([memory.get(CANARY[0])])[CANARY[0]].effective_importance >= 85  # core level
+    assert not memory.consolidate(dry_run=True).plan.moves  # a same-day draft is not promoted on usage alone
+    with pytest.raises(NotFoundError, match="no entry"):
+        memory.confirm_use(["runbooks/deploy/nothing-here"])
+
+
+def test_mem_recall_used_counts_an_entry_as_used(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    memory = memory_with(tmp_path, CANARY)
+    mem = [sys.executable, "-m", "contextree", "--root", str(memory.root)]
+    done = subprocess.run([*mem, "--json", "recall", "--used", CANARY[0]], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and '"used": ["runbooks/deploy/canary"]' in done.stdout
+    assert memory.state().signals([CANARY[0]])[CANARY[0]].hits == 1
+    missing = subprocess.run([*mem, "recall", "--used", "a/b/none"], capture_output=True, text=True, check=False)
+    assert missing.returncode == 3 and missing.stderr.count("\n") == 1  # one clear line, nothing recorded
+    assert memory.state().signals([CANARY[0]])[CANARY[0]].hits == 1
+    neither = subprocess.run([*mem, "recall"], capture_output=True, text=True, check=False)
+    assert neither.returncode != 0 and "--used" in neither.stderr
