@@ -313,6 +313,7 @@ def test_corrupt_state_db_is_recreated_and_no_entry_is_lost(root: Path, damage: 
     for i in range(5):
         memory.add(f"state/t/e{i}", f"beaver fact {i}")
     memory.recall("beaver fact")
+    memory.confirm_use(["state/t/e0"])
     assert memory.state().signals(["state/t/e0", "state/t/e1", "state/t/e2", "state/t/e3", "state/t/e4"])
     memory.close()
     state = root / ".mem" / "state.db"
@@ -323,6 +324,7 @@ def test_corrupt_state_db_is_recreated_and_no_entry_is_lost(root: Path, damage: 
     result = again.recall("beaver fact", k=10)
     assert len(result.results) == 5  # every entry still there and found
     top = result.results[0].path
+    again.confirm_use([top])
     assert again.state().signals([top])[top].hits == 1  # usable again: counting restarted
     assert len(again.list().entries) == 5
 
