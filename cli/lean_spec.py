@@ -40,7 +40,7 @@ COMMANDS: dict[str, dict[str, list[dict[str, Any]]]] = {
     },
     'recall': {
         'arguments': [
-            {'name': 'query', 'type': 'text', 'multiple': False, 'required': True, 'default': None},
+            {'name': 'query', 'type': 'text', 'multiple': False, 'required': False, 'default': None},
         ],
         'options': [
             {'name': 'k', 'opts': ['-k', '--k'], 'type': 'int', 'min': 1, 'max': None, 'multiple': False, 'default': None},
@@ -51,6 +51,7 @@ COMMANDS: dict[str, dict[str, list[dict[str, Any]]]] = {
             {'name': 'escalate', 'opts': ['--escalate'], 'type': 'flag', 'off': [], 'default': False},
             {'name': 'output_format', 'opts': ['--format'], 'type': 'choice', 'choices': ['text', 'context'], 'multiple': False, 'default': 'text'},
             {'name': 'budget', 'opts': ['--budget'], 'type': 'int', 'min': 50, 'max': None, 'multiple': False, 'default': 2000},
+            {'name': 'used', 'opts': ['--used'], 'type': 'text', 'multiple': True, 'default': None},
         ],
     },
     'show': {
