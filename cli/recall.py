@@ -76,7 +76,7 @@ def recall(
         escalate=escalate,
         output_format=output_format.value,
         budget=budget,
-        used=used or [],
+        used=used,
     )
 
 

@@ -159,7 +159,6 @@ def test_everyday_command_lines_take_the_lean_path(args: list[str]) -> None:
         ["-h", "recall", "q"],
         ["--version"],
         ["--version", "recall", "q"],
-        ["recall"],
         ["recall", "-5"],
         ["recall", "q", "-k", "0"],
         ["recall", "q", "--max-tier", "FUZZY"],
@@ -192,6 +191,9 @@ SAME_OUTPUT = [
     ["recall", "q", "-k", "0"],
     ["recall", "q", "-k", "0", "--json"],
     ["recall", "--help"],
+    ["recall"],  # neither QUERY nor --used: the same one-line error both ways
+    ["recall", "--used", "ops/deploy/steps", "--json"],
+    ["recall", "--used", "ops/deploy/missing"],
     ["show", "ops/deploy/steps", "--json"],
     ["show", "ops/deploy/steps"],
     ["show", "ops/deploy/steps", "--raw"],
