@@ -31,7 +31,17 @@ from .config import Config
 from .entry import format_time, split_frontmatter
 from .errors import InvalidError, MemError
 from .index import DocRow, Index, RefreshReport
-from .lexicon import INFLECTION, background_idf, is_real_word, stem_prefix, variants
+from .lexicon import (
+    BROADER,
+    INFLECTION,
+    SYNONYM,
+    background_idf,
+    is_real_word,
+    light_key,
+    related,
+    stem_prefix,
+    variants,
+)
 from .lifecycle import Signals, effective_importance, rank_score, recency
 from .paths import normalize_prefix
 from .state import StateStore
@@ -356,6 +366,14 @@ class Recaller:
             cached = self._forms_cache.get(term)
             if cached is None:
                 cached = variants(term, self.index.words_starting(stem_prefix(term)))
+                synonyms, broader = related(term)
+                for weight, others in ((SYNONYM, synonyms), (BROADER, broader)):
+                    for other in others:
+                        # the other word as written or as a plural/tense form, at its weight
+                        key = light_key(other)
+                        for found in self.index.words_starting(key[: max(2, len(key) - 1)]):
+                            if (found == other or light_key(found) == key) and cached.get(found, 0.0) < weight:
+                                cached[found] = weight
                 self._forms_cache[term] = cached
             forms[term] = cached
         return forms

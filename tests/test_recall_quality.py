@@ -193,3 +193,21 @@ def test_mem_recall_used_counts_an_entry_as_used(tmp_path: Path) -> None:
     assert memory.state().signals([CANARY[0]])[CANARY[0]].hits == 1
     neither = subprocess.run([*mem, "recall"], capture_output=True, text=True, check=False)
     assert neither.returncode != 0 and "--used" in neither.stderr
+
+
+def test_synonyms_and_broader_terms_count_at_a_lower_weight(tmp_path: Path) -> None:
+    from contextree.core.lexicon import BROADER, SYNONYM, related
+
+    synonyms, broader = related("bike")
+    assert "bicycle" in synonyms and "ride" in broader
+    memory = memory_with(
+        tmp_path,
+        ("people/team/ravi-commute", "Ravi commutes by bicycle and parks in the basement.", "Ravi's commute"),
+        STYLE,
+    )
+    result = memory.recall("bike parking", max_tier="keyword")
+    assert result.results[0].path == "people/team/ravi-commute"
+    # "bike" counts at the synonym's weight, "parking" as a form of "parks": less than exact.
+    exact = memory.recall("bicycle parks", max_tier="keyword").results[0]
+    assert result.results[0].match < exact.match
+    assert 0 < BROADER < SYNONYM < DERIVED + 0.01
