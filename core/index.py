@@ -65,7 +65,7 @@ from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams
 from .tree import FolderFiles, Problem, walk_entry_folders
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's index
@@ -714,11 +714,14 @@ class Index:
         )
         rowid = cursor.lastrowid
         words_of_path = path_words(entry.path)
+        # Other names of the entry's subject (`aliases:` in the frontmatter) are searched like
+        # its title: a person's nickname, a service's old name, an abbreviation.
+        named = " ".join((entry.title, *aliases(entry)))
         conn.execute(
             "INSERT INTO fts (rowid, title, keywords, path, summary, body) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 rowid,
-                cjk_to_bigrams(entry.title),
+                cjk_to_bigrams(named),
                 cjk_to_bigrams(keywords),
                 words_of_path,
                 cjk_to_bigrams(entry.summary),
@@ -727,7 +730,7 @@ class Index:
         )
         conn.execute(
             "INSERT INTO fuzzy (rowid, title, keywords, path) VALUES (?, ?, ?, ?)",
-            (rowid, cjk_to_bigrams(entry.title), cjk_to_bigrams(keywords), words_of_path),
+            (rowid, cjk_to_bigrams(named), cjk_to_bigrams(keywords), words_of_path),
         )
         text = f"{entry.title}\n{entry.summary}\n{keywords}\n{entry.body}"
         if needs_trigrams(text):
@@ -889,6 +892,13 @@ class Index:
         conn, _ = self.connection()
         condition, args = self._scope_condition(scope)
         return int(conn.execute("SELECT count(*) FROM docs WHERE 1" + condition, args).fetchone()[0])
+
+
+def aliases(entry: Entry) -> tuple[str, ...]:
+    """The `aliases:` frontmatter value: a list of names, or one name."""
+    value = entry.extra.get("aliases")
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return tuple(str(item) for item in items if isinstance(item, str | int) and not isinstance(item, bool))
 
 
 def _superseded_by(entry: Entry) -> str | None:

@@ -211,3 +211,18 @@ def test_synonyms_and_broader_terms_count_at_a_lower_weight(tmp_path: Path) -> N
     exact = memory.recall("bicycle parks", max_tier="keyword").results[0]
     assert result.results[0].match < exact.match
     assert 0 < BROADER < SYNONYM < DERIVED + 0.01
+
+
+def test_aliases_are_searched_like_the_title(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, STYLE)
+    memory.add(
+        "people/team/dmitri",
+        "Looks after Kubernetes and Terraform; in Lisbon.",
+        title="Dmitri runs the infrastructure",
+        extra={"aliases": ["Dima", "DV"]},
+    )
+    memory.add("people/team/ana", "Backup for billing.", title="Ana", extra={"aliases": "Ana Souza"})
+    assert first(memory, "who is dima")[0] == "people/team/dmitri"
+    assert first(memory, "souza")[0] == "people/team/ana"
+    hit = memory.recall("dima", max_tier="keyword").results[0]
+    assert hit.match == pytest.approx(1.0)  # in the title's field: what the entry is about
