@@ -66,6 +66,9 @@ class RecallConfig:
     # How fast the tree's own word statistics take over from the language's (docs/recall.md,
     # "Word weights"): at this many entries they count half.
     tree_trust_entries: float = 50.0
+    # An entry gains this share of the relevance of the entries it is explicitly linked with
+    # (`related`, supersedes): docs/recall.md, "Links".
+    link_share: float = 0.3
     superseded_penalty: float = 0.5  # score factor for entries marked `superseded_by` a newer one
     # Gates (docs/recall.md). A tier is confident - the query is resolved - when its best
     # hit's coverage (0-1, the share of the query's informative content it accounts

@@ -46,7 +46,7 @@ from pathlib import Path
 
 from . import owndb
 from .barrier import request_current
-from .entry import SUPERSEDED_BY_KEY, Entry, EntryFormatError, parse_entry_bytes
+from .entry import SUPERSEDED_BY_KEY, SUPERSEDES_KEY, Entry, EntryFormatError, parse_entry_bytes
 from .errors import MemError
 from .keepers import keepers_of
 from .paths import ENTRY_SUFFIX, STATE_DIR
@@ -65,7 +65,7 @@ from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams
 from .tree import FolderFiles, Problem, walk_entry_folders
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's index
@@ -99,6 +99,9 @@ CREATE TABLE docs(
 );
 CREATE INDEX docs_title_key ON docs(title_key);
 CREATE INDEX docs_folder ON docs(folder);
+CREATE TABLE links(src INTEGER NOT NULL, dst TEXT NOT NULL);
+CREATE INDEX links_src ON links(src);
+CREATE INDEX links_dst ON links(dst);
 CREATE TABLE problems(
     file TEXT PRIMARY KEY, folder TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, message TEXT NOT NULL
 );
@@ -732,6 +735,8 @@ class Index:
             "INSERT INTO fuzzy (rowid, title, keywords, path) VALUES (?, ?, ?, ?)",
             (rowid, cjk_to_bigrams(named), cjk_to_bigrams(keywords), words_of_path),
         )
+        for target in links_of(entry):
+            conn.execute("INSERT INTO links (src, dst) VALUES (?, ?)", (rowid, target))
         text = f"{entry.title}\n{entry.summary}\n{keywords}\n{entry.body}"
         if needs_trigrams(text):
             conn.execute("INSERT INTO trigram (rowid, text) VALUES (?, ?)", (rowid, fold(text)))
@@ -739,6 +744,7 @@ class Index:
     def _delete(self, conn: sqlite3.Connection, doc_id: int) -> None:
         for table in ("fts", "fuzzy", "trigram"):
             conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (doc_id,))
+        conn.execute("DELETE FROM links WHERE src = ?", (doc_id,))
         conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
 
     def snapshot(self) -> dict[str, str] | None:
@@ -846,6 +852,28 @@ class Index:
             row[0] for row in conn.execute("SELECT term FROM fts_vocab WHERE term >= ? AND term < ?", (prefix, upper))
         ]
 
+    def neighbours(self, ids: Iterable[int], scope: str) -> dict[int, set[int]]:
+        """For each document, the indexed documents it links to or that link to it (within
+        `scope`), both ways: a link says the two belong together."""
+        conn, _ = self.connection()
+        wanted = _json_list(ids)
+        condition, args = self._scope_condition(scope)
+        condition = condition.replace("path", "other.path")
+        found: dict[int, set[int]] = {}
+        forward = (
+            "SELECT links.src, other.id FROM links JOIN docs AS other ON other.path = links.dst"
+            " WHERE links.src IN (SELECT value FROM json_each(?))" + condition
+        )
+        backward = (
+            "SELECT mine.id, other.id FROM docs AS mine JOIN links ON links.dst = mine.path"
+            " JOIN docs AS other ON other.id = links.src WHERE mine.id IN (SELECT value FROM json_each(?))" + condition
+        )
+        for sql in (forward, backward):
+            for doc_id, other in conn.execute(sql, [wanted, *args]):
+                if other != doc_id:
+                    found.setdefault(doc_id, set()).add(other)
+        return found
+
     def term_documents(self, terms: list[str], scope: str, *, about: bool = False) -> dict[str, set[int]]:
         """For each term, the documents that contain it anywhere (as a whole word), or with
         `about` only in the fields that say what an entry is about: title, keywords, tags, path."""
@@ -892,6 +920,17 @@ class Index:
         conn, _ = self.connection()
         condition, args = self._scope_condition(scope)
         return int(conn.execute("SELECT count(*) FROM docs WHERE 1" + condition, args).fetchone()[0])
+
+
+def links_of(entry: Entry) -> tuple[str, ...]:
+    """The entries this one names explicitly: `related`, and what it supersedes or is
+    superseded by (recall lets relevance flow along them; docs/recall.md)."""
+    targets = list(entry.related)
+    for key in (SUPERSEDES_KEY, SUPERSEDED_BY_KEY):
+        value = entry.extra.get(key)
+        if isinstance(value, str) and value:
+            targets.append(value)
+    return tuple(dict.fromkeys(target for target in targets if target != entry.path))
 
 
 def aliases(entry: Entry) -> tuple[str, ...]:

@@ -496,6 +496,7 @@ class Recaller:
             coverage = covered / weight_sum if word_weight else 1.0
             relevance = coverage * (0.5 + 0.5 * max(score, 0.0) / best_bm25)
             candidates.append(_Candidate(doc_id, relevance, tier, coverage))
+        candidates = self._with_links(candidates, scope, tier)
         return _normalized(self._with_topic_context(candidates), cfg.relevance_sharpness)
 
     def _word_weight(
@@ -516,6 +517,28 @@ class Recaller:
         trust = total / (total + self.config.recall.tree_trust_entries) if total else 0.0
         in_tree = idf(containing, total) / idf(0, total) if total else 1.0
         return language * (1 - trust + trust * in_tree)
+
+    def _with_links(self, candidates: list[_Candidate], scope: str, tier: Tier) -> list[_Candidate]:
+        """Relevance flows along explicit links (`related`, supersedes): an entry gains
+        `recall.link_share` of the best relevance among the entries it is linked with, so a
+        reply whose own words are not the question's is found through the turn it answers,
+        and a decision through the incident that caused it. Entries reached only this way
+        join the candidates with no coverage of their own (the gates never count them)."""
+        share = self.config.recall.link_share
+        if share <= 0 or not candidates:
+            return candidates
+        by_id = {candidate.doc_id: candidate for candidate in candidates}
+        gained: dict[int, float] = {}
+        for doc_id, others in self.index.neighbours(by_id, scope).items():
+            source = by_id[doc_id].relevance * share
+            for other in others:
+                gained[other] = max(gained.get(other, 0.0), source)
+        for doc_id, extra in gained.items():
+            if doc_id in by_id:
+                by_id[doc_id].relevance += extra
+            else:
+                candidates.append(_Candidate(doc_id, extra, tier, 0.0))
+        return candidates
 
     def _with_topic_context(self, candidates: list[_Candidate]) -> list[_Candidate]:
         """Blend each entry's match with how relevant its folder (topic) is as a whole.

@@ -226,3 +226,30 @@ def test_aliases_are_searched_like_the_title(tmp_path: Path) -> None:
     assert first(memory, "souza")[0] == "people/team/ana"
     hit = memory.recall("dima", max_tier="keyword").results[0]
     assert hit.match == pytest.approx(1.0)  # in the title's field: what the entry is about
+
+
+def test_links_carry_relevance_both_ways(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, STYLE, SESSIONS)
+    memory.add(
+        "incidents/2024/carts-vanished",
+        "Customers complained that their carts were empty after a week away.",
+        title="Carts vanished",
+    )
+    memory.add(
+        "decisions/storage/carts-in-postgres",
+        "Move them to the orders database, kept for 90 days.",
+        title="Where shopping state lives",
+        related=["incidents/2024/carts-vanished"],
+    )
+    # The decision's own words never mention carts: it is found through its link.
+    order = [hit.path for hit in memory.recall("customers carts vanished", max_tier="keyword").results]
+    assert "decisions/storage/carts-in-postgres" in order
+    (memory.root / "config.yaml").write_text("recall:\n  link_share: 0\n")
+    unlinked = Memory(memory.root).recall("customers carts vanished", max_tier="keyword").results
+    linked_rank = order.index("decisions/storage/carts-in-postgres")
+    plain = [hit.path for hit in unlinked]
+    assert "decisions/storage/carts-in-postgres" not in plain[: linked_rank + 1]
+    (memory.root / "config.yaml").write_text("")
+    # And the other way: the incident gains from the decision that links to it.
+    order = [hit.path for hit in memory.recall("orders database 90 days", max_tier="keyword").results]
+    assert order[0] == "decisions/storage/carts-in-postgres" and "incidents/2024/carts-vanished" in order
