@@ -62,7 +62,7 @@ from .safeio import (
     state_dir,
 )
 from .store import body_limit, file_lock, read_bytes_limited
-from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams
+from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, words
 from .tree import FolderFiles, Problem, walk_entry_folders
 
 SCHEMA_VERSION = "8"
@@ -173,6 +173,7 @@ class Index:
         self.db_path = self.state_dir / INDEX_FILE
         self._conn: sqlite3.Connection | None = None
         self._vocabulary: tuple[str, list[str]] | None = None  # (content version, words)
+        self._forms: tuple[str, dict[str, dict[str, float]]] | None = None  # (content version, forms)
         self._walk_problems_stored: str | None = None
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file _conn has open
         # The layout problems (bad names, wrong depths) found by the last full refresh: they
@@ -768,6 +769,14 @@ class Index:
 
     # --- queries -------------------------------------------------------------------------
 
+    def word_forms(self) -> dict[str, dict[str, float]]:
+        """A cache for recall: query word -> the indexed words that are its forms. Kept while
+        the indexed content stays the same (a long-running process asks the same words often)."""
+        version = self.version()
+        if self._forms is None or self._forms[0] != version:
+            self._forms = (version, {})
+        return self._forms[1]
+
     def version(self) -> str:
         """Changes whenever the indexed content changes (keys caches of LLM answers)."""
         conn, _ = self.connection()
@@ -874,13 +883,22 @@ class Index:
                     found.setdefault(doc_id, set()).add(other)
         return found
 
-    def term_documents(self, terms: list[str], scope: str, *, about: bool = False) -> dict[str, set[int]]:
-        """For each term, the documents that contain it anywhere (as a whole word), or with
-        `about` only in the fields that say what an entry is about: title, keywords, tags, path."""
+    def term_documents(self, terms: list[str], scope: str) -> dict[str, set[int]]:
+        """For each term, the documents that contain it anywhere (as a whole word)."""
         conn, _ = self.connection()
-        table = "fuzzy" if about else "fts"
-        sql, args = self._scoped(table, f"{table}.rowid", scope)
+        sql, args = self._scoped("fts", "fts.rowid", scope)
         return {term: {row[0] for row in conn.execute(sql, [fts_quote(term), *args])} for term in terms}
+
+    def about_words(self, ids: Iterable[int]) -> dict[int, set[str]]:
+        """The words of the fields that say what each entry is about (title and aliases,
+        keywords and tags, path), as the index tokenizes them. Read for a recall's candidates
+        only: cheaper than asking the index which of all entries have a word there."""
+        conn, _ = self.connection()
+        rows = conn.execute(
+            "SELECT rowid, title, keywords, path FROM fuzzy WHERE rowid IN (SELECT value FROM json_each(?))",
+            (_json_list(ids),),
+        )
+        return {row[0]: {part for word in words(" ".join(row[1:])) for part in word.split("_") if part} for row in rows}
 
     def trigram_search(self, fragments: list[str], scope: str, limit: int) -> list[tuple[int, float]]:
         """Documents containing all fragments (>= 3 characters each) as substrings."""

@@ -147,8 +147,8 @@ class Recaller:
         self.config: Config = memory.config
         self.index = index
         self.state = state
-        self._term_cache: dict[tuple[str, str, bool], set[int]] = {}
-        self._forms_cache: dict[str, dict[str, float]] = {}
+        self._term_cache: dict[tuple[str, str], set[int]] = {}
+        self._forms_cache: dict[str, dict[str, float]] | None = None  # the index's, per content version
 
     def recall(
         self,
@@ -349,18 +349,20 @@ class Recaller:
             ids = self.index.find_title(query, scope)
         return [_Candidate(doc_id, 1.0, "path") for doc_id in ids]
 
-    def _term_documents(self, terms: list[str], scope: str, *, about: bool = False) -> dict[str, set[int]]:
+    def _term_documents(self, terms: list[str], scope: str) -> dict[str, set[int]]:
         """Documents per term, cached for the length of one recall (tiers share terms)."""
-        missing = [term for term in terms if (term, scope, about) not in self._term_cache]
+        missing = [term for term in terms if (term, scope) not in self._term_cache]
         if missing:
-            for term, docs in self.index.term_documents(missing, scope, about=about).items():
-                self._term_cache[(term, scope, about)] = docs
-        return {term: self._term_cache[(term, scope, about)] for term in terms}
+            for term, docs in self.index.term_documents(missing, scope).items():
+                self._term_cache[(term, scope)] = docs
+        return {term: self._term_cache[(term, scope)] for term in terms}
 
     def _forms(self, terms: list[str]) -> dict[str, dict[str, float]]:
         """Each query word -> the indexed words that are forms of it, with how much each
         counts (core/lexicon.py): the word itself, its plural and tense forms, and at a low
         weight what only a Porter stemmer merges. Empty for a word the memory never saw."""
+        if self._forms_cache is None:
+            self._forms_cache = self.index.word_forms()
         forms: dict[str, dict[str, float]] = {}
         for term in terms:
             cached = self._forms_cache.get(term)
@@ -459,7 +461,6 @@ class Recaller:
         all_terms = list(dict.fromkeys(term for similar in alternatives.values() for term in similar))
         total = self.index.total_documents(scope)
         term_docs = self._term_documents(all_terms, scope)
-        about_docs = self._term_documents(all_terms, scope, about=True)
         # Candidates come from the terms that discriminate: BM25 must score every entry that
         # matches the query, and a word found in a large share of a large tree makes that most
         # of the tree while adding little to the ranking. Such words still count in the
@@ -478,13 +479,14 @@ class Recaller:
         for part, (containing, _) in preset.items():
             word_weight[part] = self._word_weight(part, {}, term_docs, total, len(containing))
         weight_sum = sum(word_weight.values()) or 1.0
+        about = self.index.about_words(scored)
         best_bm25 = max(scored.values()) or 1.0
         candidates = []
         for doc_id, score in scored.items():
             covered = 0.0
             for word, similar in alternatives.items():
                 present = [
-                    similarity * (1.0 if doc_id in about_docs[term] else BODY_ONLY)
+                    similarity * (1.0 if term in about.get(doc_id, ()) else BODY_ONLY)
                     for term, similarity in similar.items()
                     if doc_id in term_docs[term]
                 ]
