@@ -84,3 +84,28 @@ def memory_tool(
         sys.stdout.write(error.message + "\n")
         raise typer.Exit(int(error.exit_code)) from None
     sys.stdout.write(text + "\n")
+
+
+@app.command("hook", rich_help_panel="Agents")
+def hook(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="session-start, prompt, pre-compact, session-end or stop.")],
+    agent: Annotated[str, typer.Option("--agent", help="The agent calling: claude, codex or cursor.")] = "claude",
+) -> None:
+    """Run one agent hook: read its JSON payload on stdin, print what the agent expects.
+
+    Installed by `mem init --agent NAME --hooks`. `session-start` prints a short briefing,
+    `prompt` the confident entries about the prompt (or nothing at all), `pre-compact`,
+    `session-end` and `stop` capture the session's new turns (curated with a model, else kept
+    in the inbox for `mem curate --inbox`). It always exits 0 and prints nothing on error
+    (see .mem/hooks.log); see docs/agents.md#hooks. `mem` runs it without loading typer.
+    """
+    from .hook import run as run_hook
+
+    state = use(ctx, "hook")
+    args = [event, "--agent", agent] + (["--root", state.root] if state.root else [])
+    # In-process (tests, the typer path): a passed deadline abandons the worker instead of
+    # ending the process.
+    code = run_hook(args, exit_on_deadline=False)
+    if code:
+        raise typer.Exit(code)

@@ -46,6 +46,7 @@ COMMAND_MODULES = {
     "watch": "watch",
     "mcp": "agents",
     "memory-tool": "agents",
+    "hook": "agents",
 }
 
 # What people type out of habit from other tools runs the command they meant (`mem --help`

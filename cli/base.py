@@ -46,7 +46,7 @@ COMMAND_ORDER = (
     "recall", "reindex", "curate", "import", "export",
     "consolidate", "stats", "graph", "doctor",
     "log", "undo", "sync", "watch",
-    "mcp", "memory-tool", "config",
+    "mcp", "memory-tool", "hook", "config",
 )  # fmt: skip
 
 

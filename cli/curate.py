@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..core.curate import CurationPlan
+    from .output import State
 
 OP_STYLE = {
     "ADD": "green",
@@ -76,6 +77,21 @@ def _render(out: Console, plan: CurationPlan) -> None:
         out.print(f"[dim]note: {escape(note)}[/dim]")
 
 
+def _curate_inbox(state: State, *, dry_run: bool, yes: bool) -> None:
+    from ..core.inbox import curate_inbox
+
+    done = curate_inbox(state.memory(), dry_run=dry_run, yes=yes)
+
+    def human(out: Console) -> None:
+        if not done:
+            out.print("The inbox is empty: nothing to curate.")
+        for item in done:
+            out.print(f"[bold]{item.session}[/bold] ({item.turns} turn(s))")
+            _render(out, item.plan)
+
+    emit(state, {"sessions": done}, human)
+
+
 @app.command()
 def curate(
     ctx: typer.Context,
@@ -91,11 +107,28 @@ def curate(
         str | None,
         typer.Option("--origin", help="Provenance: entries get source curate:ORIGIN (default: the file name)."),
     ] = None,
+    inbox: Annotated[
+        bool,
+        typer.Option(
+            "--inbox",
+            help="Curate the session turns the hooks captured without a model (.mem/inbox/), then clear them.",
+        ),
+    ] = False,
 ) -> None:
-    """Let the model turn free text (notes, a conversation, a diff summary) into entries."""
+    """Let the model turn free text (notes, a conversation, a diff summary) into entries.
+
+    With `--inbox`, the text is what the agents' session hooks captured while no model was
+    configured (docs/agents.md#hooks): each session is curated in turn and leaves the inbox
+    once its plan is applied. Inbox turns are never recalled before that.
+    """
     from ..core.errors import InvalidError
 
     state = use(ctx, "curate")
+    if inbox:
+        if file is not None or text is not None or origin is not None:
+            raise InvalidError("--inbox curates the captured sessions: give no text, --file or --origin with it")
+        _curate_inbox(state, dry_run=dry_run, yes=yes)
+        return
     if file is not None and text is not None:
         raise InvalidError("give the text as an argument, on stdin or with --file, not several")
     if file is not None:

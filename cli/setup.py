@@ -31,8 +31,16 @@ def init(
             help="Also wire a coding agent (claude, codex, cursor): rules block + MCP config. Repeatable.",
         ),
     ] = None,
+    hooks: Annotated[
+        bool,
+        typer.Option(
+            "--hooks",
+            help="With --agent: also install the agent's session hooks (mem hook: briefing, recall per prompt, "
+            "capture); with --remove: take out the hooks alone.",
+        ),
+    ] = False,
     remove: Annotated[
-        bool, typer.Option("--remove", help="With --agent: take the rules block and MCP entry out again.")
+        bool, typer.Option("--remove", help="With --agent: take the rules block, MCP entry and hooks out again.")
     ] = False,
     nested: Annotated[
         bool,
@@ -43,12 +51,16 @@ def init(
 
     With `--agent NAME` it also writes the agent's rules block (CLAUDE.md, AGENTS.md,
     .cursor/rules/contextree.mdc) and MCP server entry (.mcp.json, .cursor/mcp.json) in the
-    project folder: the folder that holds `.memory/`, else the current directory.
+    project folder: the folder that holds `.memory/`, else the current directory. `--hooks`
+    adds the session hooks (.claude/settings.json, .codex/hooks.json, .cursor/hooks.json;
+    the events of `hooks.events` in config.yaml). Commands name the absolute path of `mem`
+    when `mem` is not on PATH.
     """
     import dataclasses
     import os
 
-    from ..core.agents import agent_spec, install_agent, project_folder, remove_agent
+    from ..core.agents import agent_spec, install_agent, mem_command, project_folder, remove_agent
+    from ..core.config import load_config
     from ..core.errors import InvalidError
     from ..core.memory import InitResult, Memory
     from ..core.tree import ROOT_DIR_NAME, ROOT_ENV
@@ -61,6 +73,8 @@ def init(
     names = [agent_spec(name).name for name in split_list(agents) or []]
     if remove and not names:
         raise InvalidError("--remove needs --agent NAME (the memory folder itself is never removed by init)")
+    if hooks and not names:
+        raise InvalidError("--hooks needs --agent NAME")
     if remove:
         root = target.expanduser().resolve()
         result = InitResult(root=root, created=False, files=())
@@ -68,7 +82,15 @@ def init(
         result = Memory.init(target, git_repository=git)
         root = result.root
     project = project_folder(root, Path.cwd())
-    setups = [remove_agent(name, project) if remove else install_agent(name, project, root) for name in names]
+    warnings = list(result.warnings)
+    if remove:
+        setups = [remove_agent(name, project, only_hooks=hooks) for name in names]
+    else:
+        events = load_config(root).hooks.events if hooks else None
+        command = mem_command()  # `mem`, or this one's absolute path when `mem` is not on PATH
+        setups = [install_agent(name, project, root, hooks=events, command=command) for name in names]
+        if command.warning and setups:
+            warnings.append(command.warning)
 
     def human(out: Console) -> None:
         if not remove:
@@ -105,7 +127,7 @@ def init(
             out.print('Next: [bold]mem add domain/topic/entry "what you learned"[/bold]')
 
     data = {**{field.name: getattr(result, field.name) for field in dataclasses.fields(result)}, "agents": setups}
-    emit(state, data, human, confirmation=True, warnings=result.warnings)
+    emit(state, data, human, confirmation=True, warnings=warnings)
 
 
 def _refuse_hidden_memory() -> None:

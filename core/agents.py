@@ -6,7 +6,15 @@
   agent's instruction file (CLAUDE.md, AGENTS.md, .cursor/rules/contextree.mdc), from
   `templates/agents/`;
 - the `contextree` server in the agent's project MCP config (.mcp.json, .cursor/mcp.json),
-  merged into what is there.
+  merged into what is there;
+- with `--hooks`, the `mem hook EVENT` commands in the agent's hook configuration
+  (.claude/settings.json, .codex/hooks.json, .cursor/hooks.json; core/hooks.py), merged
+  with the hooks already there. Our hook entries are recognised by their command, so a
+  second run replaces them in place and `--remove` takes exactly them out.
+
+Commands name `mem` when the `mem` on PATH is the one running, else its absolute path (an
+agent started from a desktop launcher, or after the README's virtualenv set-up, would not
+find a bare `mem`), with a one-line warning.
 
 Both are idempotent (a second run changes nothing) and `--remove` undoes them exactly: the
 block is inserted with one line break before it and one after, and removal takes exactly
@@ -19,7 +27,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import shlex
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -46,11 +57,14 @@ class AgentSpec:
     mcp_file: str | None  # the project's MCP config, when the agent reads one from the project
     source: str  # provenance of what the agent writes through the server (MEM_SOURCE)
     header_template: str | None = None  # text that must open a rules file we create
+    hooks_file: str | None = None  # the project's hook configuration (`--hooks`)
 
 
 AGENTS: Mapping[str, AgentSpec] = {
-    "claude": AgentSpec("claude", "Claude Code", "CLAUDE.md", ".mcp.json", "agent:claude-code"),
-    "codex": AgentSpec("codex", "Codex", "AGENTS.md", None, "agent:codex"),
+    "claude": AgentSpec(
+        "claude", "Claude Code", "CLAUDE.md", ".mcp.json", "agent:claude-code", hooks_file=".claude/settings.json"
+    ),
+    "codex": AgentSpec("codex", "Codex", "AGENTS.md", None, "agent:codex", hooks_file=".codex/hooks.json"),
     "cursor": AgentSpec(
         "cursor",
         "Cursor",
@@ -58,6 +72,7 @@ AGENTS: Mapping[str, AgentSpec] = {
         ".cursor/mcp.json",
         "agent:cursor",
         header_template="cursor-header.md",
+        hooks_file=".cursor/hooks.json",
     ),
 }
 
@@ -165,14 +180,194 @@ def remove_block(text: str, *, where: str = "the file") -> str | None:
 # --- the MCP config -------------------------------------------------------------------
 
 
-def server_entry(spec: AgentSpec, project: Path, root: Path) -> dict[str, Any]:
+# --- the command agents run --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemCommand:
+    path: str  # "mem", or the absolute path of the running mem
+    warning: str | None = None
+
+
+def _running_mem() -> Path | None:
+    """The `mem` executable of this installation (not resolved: a pipx or venv link is what
+    the user set up)."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is not None and argv0.name in ("mem", "mem.exe") and argv0.is_file():
+        return argv0.absolute()
+    beside = Path(sys.executable).with_name("mem.exe" if sys.platform == "win32" else "mem")
+    return beside.absolute() if beside.is_file() else None
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.resolve() == second.resolve() or first.samefile(second)
+    except OSError:
+        return False
+
+
+def mem_command(search_path: str | None = None) -> MemCommand:
+    """`mem` when the `mem` on PATH is this one; else the absolute path of this one, and a
+    one-line warning saying so."""
+    running = _running_mem()
+    found = shutil.which("mem", path=search_path)
+    if found is not None and (running is None or _same_file(Path(found), running)):
+        return MemCommand("mem")
+    if running is None:
+        return MemCommand("mem", "`mem` is not on PATH and this one's location is unknown; agents may not start it")
+    reason = "`mem` is not on PATH" if found is None else f"the `mem` on PATH is {found}, not this one"
+    return MemCommand(str(running), f"{reason}: the agent configuration names {running}")
+
+
+def server_entry(spec: AgentSpec, project: Path, root: Path, command: str = "mem") -> dict[str, Any]:
     """How the agent starts `mem mcp`. MEM_ROOT is set only when the memory is not the
     project's `.memory/` (found from the server's working directory), so a checked-in
-    config stays free of absolute paths."""
+    config stays free of absolute paths (unless `mem` itself is not on PATH)."""
     env = {SOURCE_ENV: spec.source}
-    if root.resolve() != (project / ROOT_DIR_NAME).resolve():
+    if not _is_project_memory(project, root):
         env[ROOT_ENV] = str(root.resolve())
-    return {"command": "mem", "args": ["mcp"], "env": env}
+    return {"command": command, "args": ["mcp"], "env": env}
+
+
+def _is_project_memory(project: Path, root: Path) -> bool:
+    return root.resolve() == (project / ROOT_DIR_NAME).resolve()
+
+
+# --- the hook configuration ---------------------------------------------------------------
+
+# Seconds the agent lets each hook run. The hooks keep their own, shorter deadlines
+# (hooks.deadline_ms...), so the agent never has to kill one.
+HOOK_TIMEOUTS = {"session-start": 15, "prompt": 10, "pre-compact": 120, "session-end": 120, "stop": 120}
+_OUR_HOOK = re.compile(r"\bhook (session-start|prompt|pre-compact|session-end|stop) --agent (claude|codex|cursor)$")
+
+
+def hook_events(agent: str, wanted: Sequence[str]) -> list[str]:
+    """Our events to install for `agent`: those wanted that it has. Codex has no session end,
+    so it captures at `stop` (after every turn) instead; Cursor's prompt hook cannot add
+    context, so it is not installed there."""
+    from .hooks import INJECTS, NATIVE_EVENTS
+
+    events = [event for event in wanted if event in NATIVE_EVENTS[agent]]
+    if agent == "cursor" and "prompt" in events:
+        events.remove("prompt")
+    if "prompt" in events and "prompt" not in INJECTS[agent]:
+        events.remove("prompt")
+    if "session-end" in wanted and "session-end" not in NATIVE_EVENTS[agent] and "stop" not in events:
+        events.append("stop")
+    return events
+
+
+def hook_command(mem: str, agent: str, event: str, project: Path, root: Path) -> str:
+    parts = [shlex.quote(mem)]
+    if not _is_project_memory(project, root):
+        parts += ["--root", shlex.quote(str(root.resolve()))]
+    return " ".join([*parts, "hook", event, "--agent", agent])
+
+
+def _is_ours(command: Any, agent: str) -> bool:
+    if not isinstance(command, str):
+        return False
+    match = _OUR_HOOK.search(command.strip())
+    return match is not None and match.group(2) == agent
+
+
+def _group_is_ours(group: Any, agent: str) -> bool:
+    """A Claude/Codex matcher group holding only our command, or a Cursor entry of ours."""
+    if not isinstance(group, dict):
+        return False
+    if "hooks" in group:
+        handlers = group.get("hooks")
+        return (
+            isinstance(handlers, list)
+            and bool(handlers)
+            and all(isinstance(h, dict) and _is_ours(h.get("command"), agent) for h in handlers)
+        )
+    return _is_ours(group.get("command"), agent)
+
+
+def _hook_group(agent: str, event: str, command: str) -> dict[str, Any]:
+    if agent == "cursor":
+        return {"command": command}
+    return {"hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUTS[event]}]}
+
+
+def _load_hooks_config(text: str | None, where: str) -> dict[str, Any]:
+    if not text or not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidError(
+            f"{where} is not valid JSON ({error.msg} at line {error.lineno}); fix it and run again"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidError(f"{where} must hold a JSON object")
+    hooks = data.get("hooks")
+    if hooks is not None and not isinstance(hooks, dict):
+        raise InvalidError(f"{where}: 'hooks' must be a JSON object")
+    for name, groups in (hooks or {}).items():
+        if not isinstance(groups, list):
+            raise InvalidError(f"{where}: hooks.{name} must be a JSON array")
+    return data
+
+
+def set_hooks(text: str | None, agent: str, commands: Mapping[str, str], *, where: str = "the file") -> str:
+    """The hook configuration with exactly our `commands` (our event -> command) for `agent`:
+    an entry of ours already there is replaced in place, one no longer wanted is dropped,
+    a new one is appended after the user's own hooks of that event."""
+    from .hooks import NATIVE_EVENTS
+
+    data = _load_hooks_config(text, where)
+    created = not data
+    if agent == "cursor" and created:
+        data["version"] = 1
+    hooks = data.setdefault("hooks", {})
+    for event, native in NATIVE_EVENTS[agent].items():
+        groups = hooks.get(native)
+        wanted = commands.get(event)
+        if groups is None:
+            if wanted is not None:
+                hooks[native] = [_hook_group(agent, event, wanted)]
+            continue
+        new_groups: list[Any] = []
+        placed = False
+        for group in groups:
+            if not _group_is_ours(group, agent):
+                new_groups.append(group)
+            elif wanted is not None and not placed:
+                new_groups.append(_hook_group(agent, event, wanted))
+                placed = True
+        if wanted is not None and not placed:
+            new_groups.append(_hook_group(agent, event, wanted))
+        if new_groups != groups:
+            if new_groups:
+                hooks[native] = new_groups
+            else:
+                del hooks[native]
+    if text and _load_hooks_config(text, where) == data:
+        return text
+    return _dump_config(data, text)
+
+
+def drop_hooks(text: str, agent: str, *, where: str = "the file") -> str | None:
+    """The configuration without our hooks; '' when nothing else is left; None if none was there."""
+    data = _load_hooks_config(text, where)
+    hooks = data.get("hooks")
+    if not isinstance(hooks, dict) or not any(
+        _group_is_ours(group, agent) for groups in hooks.values() for group in groups
+    ):
+        return None
+    for native in list(hooks):
+        kept = [group for group in hooks[native] if not _group_is_ours(group, agent)]
+        if kept:
+            hooks[native] = kept
+        else:
+            del hooks[native]  # the event held only ours: it was ours to add
+    if not hooks:
+        del data["hooks"]
+    if not data or (agent == "cursor" and data == {"version": 1}):
+        return ""
+    return _dump_config(data, text)
 
 
 _INDENT = re.compile(r"^([ \t]+)\S", re.MULTILINE)
@@ -275,13 +470,22 @@ def _delete(file: Path, project: Path) -> Action:
     return "deleted"
 
 
-def install_agent(name: str, project: Path, root: Path) -> AgentSetup:
-    """Write the rules block and the MCP server entry for one agent (idempotent).
+def install_agent(
+    name: str,
+    project: Path,
+    root: Path,
+    *,
+    hooks: Sequence[str] | None = None,
+    command: MemCommand | None = None,
+) -> AgentSetup:
+    """Write the rules block and the MCP server entry for one agent (idempotent); with
+    `hooks` (our event names), also the agent's hook configuration.
 
     Every new text is worked out before anything is written, so a file that cannot be
     merged (invalid JSON, broken markers) stops the command with nothing changed.
     """
     spec = agent_spec(name)
+    command = command or mem_command()
     header = _template(spec.header_template) if spec.header_template else ""
     plans: list[tuple[Path, str | None, str]] = []
 
@@ -291,29 +495,46 @@ def install_agent(name: str, project: Path, root: Path) -> AgentSetup:
     if spec.mcp_file is not None:
         mcp_file = project / spec.mcp_file
         before = _read(mcp_file, project)
-        entry = server_entry(spec, project, root)
+        entry = server_entry(spec, project, root, command.path)
         plans.append((mcp_file, before, set_server(before, SERVER_NAME, entry, where=spec.mcp_file)))
+    notes = list(_notes(spec, project, root, command.path))
+    if hooks is not None and spec.hooks_file is not None:
+        hooks_file = project / spec.hooks_file
+        before = _read(hooks_file, project)
+        commands = {
+            event: hook_command(command.path, spec.name, event, project, root)
+            for event in hook_events(spec.name, hooks)
+        }
+        plans.append((hooks_file, before, set_hooks(before, spec.name, commands, where=spec.hooks_file)))
+        notes.extend(_hook_notes(spec))
 
     changes = tuple(FileChange(file, _write(file, project, old, new)) for file, old, new in plans)
-    return AgentSetup(spec.name, project, changes, _notes(spec, project, root))
+    return AgentSetup(spec.name, project, changes, tuple(notes))
 
 
-def remove_agent(name: str, project: Path) -> AgentSetup:
-    """Take the rules block and our MCP server out again, leaving everything else as it was."""
+def remove_agent(name: str, project: Path, *, only_hooks: bool = False) -> AgentSetup:
+    """Take the rules block, our MCP server and our hooks out again (with `only_hooks`, the
+    hooks alone), leaving everything else as it was."""
     spec = agent_spec(name)
     header = _template(spec.header_template) if spec.header_template else ""
     # What a file we created holds once the block is gone: then the whole file was ours.
     leftover_of_ours = remove_block(insert_block(None, rules_text(), header=header)) or ""
     plans: list[tuple[Path, str | None]] = []  # (file, new text; '' deletes it; None leaves it)
 
-    rules_file = project / spec.rules_file
-    text = _read(rules_file, project)
-    remaining = remove_block(text, where=spec.rules_file) if text is not None else None
-    plans.append((rules_file, "" if remaining == leftover_of_ours else remaining))
-    if spec.mcp_file is not None:
-        mcp_file = project / spec.mcp_file
-        text = _read(mcp_file, project)
-        plans.append((mcp_file, drop_server(text, SERVER_NAME, where=spec.mcp_file) if text is not None else None))
+    if not only_hooks:
+        rules_file = project / spec.rules_file
+        text = _read(rules_file, project)
+        remaining = remove_block(text, where=spec.rules_file) if text is not None else None
+        plans.append((rules_file, "" if remaining == leftover_of_ours else remaining))
+        if spec.mcp_file is not None:
+            mcp_file = project / spec.mcp_file
+            text = _read(mcp_file, project)
+            plans.append((mcp_file, drop_server(text, SERVER_NAME, where=spec.mcp_file) if text is not None else None))
+    if spec.hooks_file is not None:
+        hooks_file = project / spec.hooks_file
+        text = _read(hooks_file, project)
+        if text is not None or only_hooks:  # no hook file and hooks not asked about: nothing to report
+            plans.append((hooks_file, drop_hooks(text, spec.name, where=spec.hooks_file) if text is not None else None))
 
     changes: list[FileChange] = []
     for file, new in plans:
@@ -340,18 +561,32 @@ def _prune_empty_folders(folder: Path, project: Path) -> None:
         folder = folder.parent
 
 
-def codex_config_snippet(spec: AgentSpec, project: Path, root: Path) -> str:
+def codex_config_snippet(spec: AgentSpec, project: Path, root: Path, command: str = "mem") -> str:
     """The TOML table Codex needs in ~/.codex/config.toml (mem does not edit the home folder)."""
-    entry = server_entry(spec, project, root)
+    entry = server_entry(spec, project, root, command)
     env = ", ".join(f"{key} = {json.dumps(value)}" for key, value in entry["env"].items())
     args = ", ".join(json.dumps(arg) for arg in entry["args"])
-    return f'[mcp_servers.{SERVER_NAME}]\ncommand = "{entry["command"]}"\nargs = [{args}]\nenv = {{ {env} }}\n'
+    return (
+        f"[mcp_servers.{SERVER_NAME}]\ncommand = {json.dumps(entry['command'])}\nargs = [{args}]\nenv = {{ {env} }}\n"
+    )
 
 
-def _notes(spec: AgentSpec, project: Path, root: Path) -> tuple[str, ...]:
+def _notes(spec: AgentSpec, project: Path, root: Path, command: str = "mem") -> tuple[str, ...]:
     if spec.name == "codex":
         return (
             "Codex reads MCP servers from ~/.codex/config.toml (mem does not edit your home folder); add:\n"
-            + codex_config_snippet(spec, project, root),
+            + codex_config_snippet(spec, project, root, command),
         )
+    return ()
+
+
+def _hook_notes(spec: AgentSpec) -> tuple[str, ...]:
+    if spec.name == "codex":
+        return (
+            "Codex reads .codex/hooks.json for projects you trust; on Codex versions where hooks are "
+            "still behind a flag, add `[features]` `hooks = true` (older: `codex_hooks = true`) "
+            "to ~/.codex/config.toml.",
+        )
+    if spec.name == "cursor":
+        return ("Cursor loads .cursor/hooks.json on restart; Settings > Hooks lists them and their errors.",)
     return ()

@@ -166,6 +166,29 @@ class WatchConfig:
     mcp: bool = True  # `mem mcp` runs a watcher in-process (recall then skips its stat scan)
 
 
+HOOK_EVENTS = ("session-start", "prompt", "pre-compact", "session-end", "stop")
+
+
+@dataclass(frozen=True)
+class HooksConfig:
+    """`mem hook EVENT`, called by the agents' hook systems (docs/agents.md#hooks)."""
+
+    # Which events `mem init --agent NAME --hooks` installs (an agent without an event skips
+    # it; Codex has no session end, so it captures at `stop`, after every turn, instead).
+    events: tuple[str, ...] = ("session-start", "prompt", "pre-compact", "session-end")
+    deadline_ms: int = 1500  # the prompt hook gives up and prints nothing after this long
+    prompt_budget_tokens: int = 400  # memory injected before one prompt, at most
+    prompt_max_entries: int = 3  # confident entries injected before one prompt, at most
+    prompt_lines_per_entry: int = 6  # lines of each entry's body shown (the rest: `mem show PATH`)
+    prompt_max_tier: str = "fuzzy"  # the last recall tier the prompt hook walks (llm: also the model)
+    prompt_extra_floor: float = 0.05  # an injected hit clears its tier's recall floor by this much
+    session_budget_tokens: int = 800  # the session-start briefing, at most
+    session_deadline_ms: int = 5000  # the session-start hook gives up after this long
+    capture: bool = True  # pre-compact, session-end and stop capture the new turns of the transcript
+    capture_max_tokens: int = 6000  # transcript text taken by one capture (the rest: the next one)
+    capture_deadline_seconds: float = 110.0  # a capture stops after this long (the agent's timeout: 120)
+
+
 @dataclass(frozen=True)
 class LayersConfig:
     """Other memories searched beside this one (docs/concepts.md, "Layers of memory")."""
@@ -185,6 +208,7 @@ class Config:
     llm: LLMConfig = field(default_factory=LLMConfig)
     watch: WatchConfig = field(default_factory=WatchConfig)
     layers: LayersConfig = field(default_factory=LayersConfig)
+    hooks: HooksConfig = field(default_factory=HooksConfig)
     # Problems found while reading the file that did not stop it from loading.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -260,6 +284,17 @@ def config_from_mapping(data: Any) -> Config:
             "config.yaml holds llm.api_key: a committed key leaks; set MEM_LLM_API_KEY (or the provider's own "
             "variable, e.g. OPENAI_API_KEY) instead"
         )
+    hooks = sections.get("hooks")
+    if isinstance(hooks, HooksConfig):
+        unknown = [event for event in hooks.events if event not in HOOK_EVENTS]
+        if unknown:
+            raise InvalidError(
+                f"config key 'hooks.events' has unknown events {unknown}; known: {', '.join(HOOK_EVENTS)}"
+            )
+        if hooks.prompt_max_tier not in ("path", "keyword", "fuzzy", "llm", "agent"):
+            raise InvalidError(
+                f"config key 'hooks.prompt_max_tier' must be a recall tier, not {hooks.prompt_max_tier!r}"
+            )
     return Config(**sections, warnings=tuple(warnings))
 
 

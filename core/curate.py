@@ -241,8 +241,17 @@ class Curator:
         self.client = client or LLMClient(settings)
 
     def curate(
-        self, text: str, *, origin: str, dry_run: bool = False, yes: bool = False, allow_secrets: bool = False
+        self,
+        text: str,
+        *,
+        origin: str,
+        dry_run: bool = False,
+        yes: bool = False,
+        allow_secrets: bool = False,
+        only: Iterable[Op] | None = None,
     ) -> CurationPlan:
+        """Plan, validate and apply. `only` limits what is applied to those operations (the
+        session hooks apply ADD and NOOP alone); the others stay in the plan, marked skipped."""
         if not text.strip():
             raise InvalidError("there is no text to curate")
         # Before the text goes to the model provider, and before any entry is written: a secret
@@ -261,6 +270,13 @@ class Curator:
             raise LLMError(
                 failure.failure, f"the model call failed ({failure.message}); nothing was applied", failure.attempts
             ) from None
+        if only is not None:
+            allowed = set(only)
+            reason = f"not applied by this run (it applies only {', '.join(sorted(allowed))}): run mem curate"
+            draft.operations = [
+                operation if operation.op in allowed or operation.skipped else replace(operation, skipped=reason)
+                for operation in draft.operations
+            ]
         operations = draft.operations
         self._validate(draft)
         applied = 0

@@ -799,6 +799,15 @@ class Index:
         )
         return {row[0]: DocRow(*row) for row in rows}
 
+    def all_docs(self) -> list[DocRow]:
+        """Every indexed entry's row (the session-start briefing ranks them)."""
+        conn, _ = self.connection()
+        rows = conn.execute(
+            "SELECT id, path, title, summary, importance, maturity, decay, updated, source, superseded_by, flags "
+            "FROM docs"
+        )
+        return [DocRow(*row) for row in rows]
+
     @staticmethod
     def _scoped(table: str, columns: str, scope: str) -> tuple[str, list[str]]:
         """`SELECT columns FROM table WHERE table MATCH ?`, restricted to a folder or entry.

@@ -476,6 +476,26 @@ def find_secrets(text: str) -> tuple[SecretFinding, ...]:
     return _findings(text, _raw_secrets(text))
 
 
+def redact_secrets(text: str) -> tuple[str, int]:
+    """`text` with every likely secret replaced by [redacted], and how many were replaced.
+
+    For text that is kept without a person deciding (the hooks' captured turns): refusing
+    it would lose the rest of the turn, so the secret alone is cut out.
+    """
+    raw = _raw_secrets(text)
+    if not raw:
+        return text, 0
+    pieces: list[str] = []
+    cursor = 0
+    for _, _, start, end in sorted(raw, key=lambda item: item[2]):
+        if start < cursor:
+            continue
+        pieces += [text[cursor:start], REDACTED]
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces), len(raw)
+
+
 def new_secrets(text: str, previous: str = "") -> tuple[SecretFinding, ...]:
     """The secrets in `text` that `previous` does not already hold (same kind, same value).
 

@@ -78,6 +78,34 @@ def curate_hint(root: Path) -> None:
     assert HINT in curated.stderr and curated.stderr.strip().count("\n") == 0, curated.stderr
 
 
+@check("hooks: the prompt hook injects; a capture with a model configured goes to the inbox")
+def hooks(root: Path) -> None:
+    prompt = {"session_id": "s1", "cwd": str(root), "hook_event_name": "UserPromptSubmit", "prompt": "canary traffic"}
+    injected = mem(root, "hook", "prompt", "--agent", "claude", stdin=json.dumps(prompt))
+    assert injected.returncode == 0, injected.stderr
+    assert "runbooks/deploy/canary" in json.loads(injected.stdout)["hookSpecificOutput"]["additionalContext"]
+    transcript = root.parent / "session.jsonl"
+    turns = [("user", "How long does a canary run?"), ("assistant", "Twenty minutes at 5% of traffic.")]
+    transcript.write_text(
+        "".join(json.dumps({"type": role, "message": {"role": role, "content": text}}) + "\n" for role, text in turns)
+    )
+    (root / "config.yaml").write_text("llm:\n  model: openai/some-model\n  api_base: http://127.0.0.1:9/v1\n")
+    try:
+        end = {
+            "session_id": "s1",
+            "transcript_path": str(transcript),
+            "cwd": str(root),
+            "hook_event_name": "SessionEnd",
+        }
+        captured = mem(root, "hook", "session-end", "--agent", "claude", stdin=json.dumps(end))
+        assert (captured.returncode, captured.stdout, captured.stderr) == (0, "", ""), captured
+        inbox = (root / ".mem" / "inbox" / "s1.jsonl").read_text()
+        assert "Twenty minutes" in inbox, inbox
+        assert HINT in (root / ".mem" / "hooks.log").read_text()
+    finally:
+        (root / "config.yaml").unlink()
+
+
 @check("watch starts, sees a new file, stops cleanly")
 def watch(root: Path) -> None:
     process = subprocess.Popen(

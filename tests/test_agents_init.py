@@ -4,6 +4,7 @@ files back byte for byte."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from contextree.core.agents import (
     rules_text,
 )
 
-from .conftest import CliResult
+from .conftest import MEM_BIN, CliResult
 
 Mem = Callable[..., CliResult]
 
@@ -28,6 +29,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.delenv("MEM_ROOT")
     monkeypatch.chdir(folder)
+    # This installation's mem is on PATH, so configs name plain `mem` (test_hooks_install.py
+    # covers the absolute path written when it is not).
+    monkeypatch.setenv("PATH", str(Path(MEM_BIN).parent) + os.pathsep + os.environ.get("PATH", ""))
     return folder
 
 

@@ -1,0 +1,168 @@
+"""The prompt hook: what it costs per prompt, and what it injects.
+
+1. Whole-process time of `mem hook prompt --agent claude` (the payload on stdin, as Claude
+   Code runs it) against `mem recall QUERY --json` of the same prompt, and `python -c pass`,
+   at each size: a generated tree (bench/treegen.py, cached under bench/out/trees/) with
+   .memory-example/ copied in, so the in-domain prompts still have their entries. The three
+   commands are interleaved run by run (the machine's noise hits all three alike); median,
+   p95, min, max. Goal (issue 14): hook median <= 1.2 x recall median.
+2. Tokens injected per prompt over bench/hook-prompts.yaml (50 prompts people type to an
+   agent, 26 about something the memory knows, 24 not), on .memory-example/ alone and on
+   each tree: how many in-domain prompts got the expected entry, and the tokens injected
+   out of domain (goal: 0).
+
+    .venv/bin/python bench/hooks.py [--sizes 1000 10000] [--runs 20]
+
+Writes bench/out/hooks.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from treegen import ensure_tree
+
+MEM = str(Path(sys.executable).with_name("mem"))
+EXAMPLE = Path(__file__).resolve().parent.parent / ".memory-example"
+OUT = Path(__file__).parent / "out"
+PROMPTS = Path(__file__).parent / "hook-prompts.yaml"
+
+
+def stats(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {
+        "median": round(statistics.median(ordered), 1),
+        "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1),
+        "min": round(ordered[0], 1),
+        "max": round(ordered[-1], 1),
+        "runs": len(ordered),
+    }
+
+
+def payload(project: Path, prompt: str) -> str:
+    return json.dumps(
+        {
+            "session_id": "bench",
+            "transcript_path": str(project / "none.jsonl"),
+            "cwd": str(project),
+            "permission_mode": "default",
+            "hook_event_name": "UserPromptSubmit",
+            "prompt": prompt,
+        }
+    )
+
+
+def run(command: list[str], project: Path, stdin: str | None = None) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=project, check=False)
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        raise SystemExit(f"{command} failed: {done.stderr[-500:]}")
+    return elapsed, done.stdout
+
+
+def injected(stdout: str) -> tuple[int, list[str]]:
+    """(estimated tokens, entry paths) the hook put in front of the model."""
+    if not stdout.strip():
+        return 0, []
+    text = json.loads(stdout)["hookSpecificOutput"]["additionalContext"]
+    paths = [part.split('"', 1)[0] for part in text.split('<memory path="')[1:]]
+    return (len(text) + 3) // 4, paths  # the same estimate as contextree.core.text.estimate_tokens
+
+
+def project_with(tree: Path | None, workdir: Path) -> Path:
+    project = workdir / "project"
+    if project.exists():
+        shutil.rmtree(project)
+    memory = project / ".memory"
+    if tree is not None:
+        shutil.copytree(tree, memory)
+    shutil.copytree(EXAMPLE, memory, dirs_exist_ok=True)
+    shutil.rmtree(memory / ".mem", ignore_errors=True)
+    subprocess.run([MEM, "reindex"], cwd=project, check=True, capture_output=True)
+    return project
+
+
+def injection(project: Path, prompts: list[dict]) -> dict:
+    rows = []
+    for item in prompts:
+        _, out = run([MEM, "hook", "prompt", "--agent", "claude"], project, payload(project, item["prompt"]))
+        tokens, paths = injected(out)
+        rows.append({"prompt": item["prompt"], "expect": item["expect"], "tokens": tokens, "injected": paths})
+    inside = [row for row in rows if row["expect"]]
+    outside = [row for row in rows if not row["expect"]]
+    return {
+        "in_domain": len(inside),
+        "in_domain_with_expected_entry": sum(1 for r in inside if set(r["injected"]) & set(r["expect"])),
+        "in_domain_injected_nothing": sum(1 for r in inside if not r["injected"]),
+        "in_domain_tokens_median": statistics.median(r["tokens"] for r in inside),
+        "in_domain_tokens_max": max(r["tokens"] for r in inside),
+        "out_of_domain": len(outside),
+        "out_of_domain_tokens_total": sum(r["tokens"] for r in outside),
+        "out_of_domain_prompts_with_injection": [r["prompt"] for r in outside if r["tokens"]],
+        "rows": rows,
+    }
+
+
+def timing(project: Path, prompts: list[dict], runs: int) -> dict:
+    hook_ms: list[float] = []
+    recall_ms: list[float] = []
+    python_ms: list[float] = []
+    chosen = [item["prompt"] for item in prompts]
+    for number in range(runs):
+        prompt = chosen[number % len(chosen)]  # in-domain and out-of-domain prompts alternate
+        python_ms.append(run([sys.executable, "-c", "pass"], project)[0])
+        hook_ms.append(run([MEM, "hook", "prompt", "--agent", "claude"], project, payload(project, prompt))[0])
+        recall_ms.append(run([MEM, "recall", prompt, "--json"], project)[0])
+    hook, recall = stats(hook_ms), stats(recall_ms)
+    return {
+        "python_c_pass_ms": stats(python_ms),
+        "hook_prompt_ms": hook,
+        "recall_json_ms": recall,
+        "hook_over_recall_median": round(hook["median"] / recall["median"], 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    prompts = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))
+    # Timing alternates an in-domain and an out-of-domain prompt.
+    inside = [p for p in prompts if p["expect"]]
+    outside = [p for p in prompts if not p["expect"]]
+    mixed = [p for pair in zip(inside, outside, strict=False) for p in pair]
+    results: dict = {"runs": args.runs, "sizes": {}}
+    with tempfile.TemporaryDirectory(prefix="mem-bench-hooks-") as scratch:
+        workdir = Path(scratch)
+        project = project_with(None, workdir)
+        results["example"] = {"entries": 59, "injection": injection(project, prompts)}
+        print(json.dumps({k: v for k, v in results["example"]["injection"].items() if k != "rows"}), flush=True)
+        for size in args.sizes:
+            tree = ensure_tree(OUT / "trees" / str(size), size)
+            project = project_with(OUT / "trees" / str(size), workdir)
+            del tree
+            entry = {"entries": size + 59, "timing": timing(project, mixed, args.runs)}
+            entry["injection"] = injection(project, prompts)
+            results["sizes"][str(size)] = entry
+            summary = {k: v for k, v in entry["injection"].items() if k != "rows"}
+            print(json.dumps({"size": size, **entry["timing"], **summary}), flush=True)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "hooks.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
