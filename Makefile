@@ -73,6 +73,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/mcp_startup.py --runs 20
 	$(BIN)/python bench/git_write.py --runs 30
 	$(BIN)/python bench/lifecycle.py --entries 10000 --queries 200 --out bench/out/lifecycle.json
+	$(BIN)/python bench/hooks.py --sizes 1000 10000 --runs 20
 
 ## lock: re-resolve every lock from pyproject.toml's ranges to today's newest versions (then
 ## run `make test` and commit requirements/ if it passes; docs/development.md)

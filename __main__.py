@@ -1,6 +1,6 @@
 """`python -m contextree` is the `mem` command."""
 
-from .cli.entry import main
+from .cli.app import main
 
 if __name__ == "__main__":
     main()

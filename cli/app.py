@@ -6,7 +6,8 @@ commands - goes to the typer app (cli/base.py), imported only then. Command modu
 themselves on that app when imported; only the module of the command being run is imported
 (typer then builds just its commands); `mem --help` and unknown commands load them all.
 Heavy libraries (litellm, mcp, watchdog) are imported only inside the commands that use
-them, so `mem --help`, `mem add` and `mem recall` stay fast.
+them, so `mem --help`, `mem add` and `mem recall` stay fast. `mem hook` (what agents run
+before every prompt) is dispatched by `main()` before either path (cli/hook.py).
 """
 
 from __future__ import annotations
@@ -183,4 +184,28 @@ def _run_typer(args: list[str], state: State) -> int:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    args = sys.argv[1:]
+    hook_args = hook_arguments(args)
+    if hook_args is not None:
+        # `mem hook` runs before every prompt an agent sends: its own path (cli/hook.py), which
+        # always exits 0 and prints only what the agent accepts.
+        from .hook import run as run_hook
+
+        sys.exit(run_hook(hook_args))
+    sys.exit(run(args))
+
+
+def hook_arguments(args: list[str]) -> list[str] | None:
+    """The arguments after `hook` when `args` runs `mem [--root PATH] hook ...`, else None."""
+    index = 0
+    front: list[str] = []
+    while index < len(args) and args[index].startswith("--root"):
+        if args[index] == "--root" and index + 1 < len(args):
+            front += ["--root", args[index + 1]]
+            index += 2
+        else:
+            front += [args[index]]
+            index += 1
+    if index < len(args) and args[index] == "hook":
+        return args[index + 1 :] + front
+    return None

@@ -1,8 +1,7 @@
 """`mem hook EVENT`: the lean entry the agents' hooks call, without typer, click or rich.
 
 It runs before every prompt, so it is kept to the standard library and the core: `main()`
-in cli/app.py (and `mem` itself, cli/entry.py) dispatch here before anything heavy is
-imported. The rules of a hook:
+in cli/app.py dispatches here before the lean path or typer is imported. The rules of a hook:
 
 - it never fails the agent: the exit code is always 0, and on any error it prints what the
   agent reads as "nothing to add" and writes the reason to `.mem/hooks.log`;
