@@ -211,6 +211,7 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     a short prompt. Out of domain recall returns no hit at all.
     """
     from .context import build_context
+    from .layers import Layers
     from .text import query_terms
 
     cfg = memory.config.hooks
@@ -218,19 +219,28 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     terms = sorted(set(query_terms(query)))
     if not terms or all(term in CONVERSATIONAL for term in terms):
         return None
-    result = memory.recall(query, k=cfg.prompt_max_entries, max_tier=cfg.prompt_max_tier)
+    # Every memory the project reads (its own, the personal one, declared extras), as
+    # `mem recall` does; each hit is checked against and read from the memory it is in.
+    layers = Layers(memory)
+    result = layers.recall(query, k=cfg.prompt_max_entries, max_tier=cfg.prompt_max_tier)
     recall_cfg = memory.config.recall
     floors = {"path": 1.0, "keyword": recall_cfg.keyword_floor, "fuzzy": recall_cfg.fuzzy_floor}
     extra = cfg.prompt_extra_floor + (0.0 if result.resolved else UNRESOLVED_EXTRA_FLOOR)
     hits = [hit for hit in result.results if hit.match >= floors.get(hit.tier, 0.0) + extra]
-    hits = [hit for hit in hits if hit.tier not in ("keyword", "fuzzy") or _covers(memory, hit.path, terms)]
+    hits = [
+        hit
+        for hit in hits
+        if hit.tier not in ("keyword", "fuzzy") or _covers(layers.memory(hit.memory), hit.path, terms)
+    ]
     hits = hits[: cfg.prompt_max_entries]
     if not hits:
         return None
     excerpts: dict[str, str] = {}
     for hit in hits:
+        if hit.path in excerpts:
+            continue  # the same path in two memories: the better-ranked one is shown
         try:
-            entry = memory.get(hit.path)
+            entry = layers.memory(hit.memory).get(hit.path)
         except MemError:  # removed or broken since the index saw it: left out
             continue
         shown = _excerpt(entry.body, entry.summary, cfg.prompt_lines_per_entry)

@@ -49,11 +49,9 @@ LAYERS: dict[str, int] = {
             "graph",
             "treeview",
             "watch",
-            "agents",
         ),
         3,
     ),
-    "hooks": 3,  # what `mem hook EVENT` answers each agent
     # import_format (layer 1) holds what every importer shares: candidates, placement, foreign frontmatter
     "import_format": 1,
     **dict.fromkeys(("importing", "import_markdown", "import_sections", "import_graph", "import_restore", "export"), 3),
@@ -62,6 +60,10 @@ LAYERS: dict[str, int] = {
     "memory": 4,
     "layers": 5,  # opens several memories (Memory objects): above the facade
     "memory_tool": 5,
+    # what `mem hook EVENT` answers each agent: it recalls across every memory (layers), and
+    # `mem init --agent` (agents) writes the hook entries it knows
+    "hooks": 5,
+    "agents": 5,
     "__init__": 6,  # lazy re-exports of the public names
 }
 UI_LIBRARIES = ("typer", "click", "rich", "mcp")

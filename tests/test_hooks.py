@@ -200,6 +200,26 @@ def test_prompt_hook_injects_the_right_entry_and_nothing_out_of_domain(agent: st
         assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", ""), prompt
 
 
+def test_prompt_hook_injects_from_the_personal_memory_too(project: Path) -> None:
+    """The hook recalls across every memory the project reads, as `mem recall` does: an entry
+    only the person's own memory holds is injected, read from that memory."""
+    import os
+
+    from contextree import Memory
+
+    personal = Path(os.environ["MEM_PERSONAL_ROOT"])
+    personal.mkdir(parents=True, exist_ok=True)
+    Memory(personal).add(
+        "preferences/editor/vim-keybindings",
+        "I review diffs in vim with the fugitive plugin; open merge conflicts there, never in an IDE.",
+        title="Review diffs in vim with fugitive",
+    )
+    prompt = "open this merge conflict so I can review the diff in vim with fugitive"
+    result = hook("claude", "prompt", payload("claude", "prompt", project, prompt=prompt), project)
+    text = injected("claude", check_accepted("claude", "prompt", result.stdout))
+    assert '<memory path="preferences/editor/vim-keybindings"' in text and "fugitive plugin" in text
+
+
 def test_cursor_prompt_hook_lets_every_prompt_through(project: Path) -> None:
     # Cursor's beforeSubmitPrompt cannot add context (docs): it must only answer continue.
     result = hook("cursor", "prompt", payload("cursor", "prompt", project, prompt=IN_DOMAIN), project)
