@@ -132,12 +132,13 @@ def render_recall(
 
 
 def _render_explain(out: Console, result: RecallResult) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from .output import safe
 
     for trace in result.explain:
         verdict = "[green]confident[/green]" if trace.confident else "[yellow]not confident[/yellow]"
-        out.print(f"\n[bold]{trace.tier}[/bold] tier: {verdict} [dim]({trace.ms:.2f} ms) {escape(trace.reason)}[/dim]")
+        out.print(f"\n[bold]{trace.tier}[/bold] tier: {verdict} [dim]({trace.ms:.2f} ms) {safe(trace.reason)}[/dim]")
         if not trace.candidates:
             continue
         table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
@@ -279,10 +280,10 @@ def add(
     written_to = state.layers().name_of(memory)
 
     def human(out: Console) -> None:
-        from rich.markup import escape
+        from .output import safe
 
         where = f" [dim]({written_to} memory)[/dim]" if written_to != "project" else ""
-        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {escape(entry.title)}{where}")
+        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {safe(entry.title)}{where}")
 
     data = {"entry": entry_data(entry), "flags": flags, "memory": written_to}
     emit(state, data, human, warnings=warnings, confirmation=True)
@@ -312,23 +313,22 @@ def render_show(out: Console, entry: Entry, vitals: Vitals, archived: bool = Fal
     """On a terminal: a panel of metadata, then the body rendered as markdown at the
     terminal's width. Piped (`mem show PATH | less`): the same facts as plain lines, then the
     body exactly as written, with nothing padded or re-wrapped."""
-    from rich.markup import escape
-
     from ..core.display import printable
     from ..core.entry import format_time
+    from .output import safe
 
     # What a file holds is shown, never interpreted: rich markup is escaped and control
     # characters (a terminal escape in a hostile entry) are written out as `\x1b`.
     where = f"{'_archive/' if archived else ''}{entry.path}"
     whose = f"  [magenta]{label} memory[/magenta]" if label else ""
-    lines = [f"[bold]{escape(printable(entry.title))}[/bold]", f"[dim]{where}[/dim]{whose}"]
+    lines = [f"[bold]{safe(printable(entry.title))}[/bold]", f"[dim]{where}[/dim]{whose}"]
     if entry.summary:
-        lines.append(f"[italic]{escape(printable(entry.summary, keep_newlines=True))}[/italic]")
+        lines.append(f"[italic]{safe(entry.summary, keep_newlines=True)}[/italic]")
     facts = [life_badge(entry, vitals), f"[dim]decay[/dim] {entry.decay}"]
     if entry.updated:
         facts.append(f"[dim]updated[/dim] {format_time(entry.updated)}")
     if entry.source:
-        facts.append(f"[dim]source[/dim] {escape(printable(entry.source))}")
+        facts.append(f"[dim]source[/dim] {safe(printable(entry.source))}")
     lines.append("  ".join(facts))
     used = f"used {vitals.hits}x"
     if vitals.last_access is not None:
@@ -336,7 +336,7 @@ def render_show(out: Console, entry: Entry, vitals: Vitals, archived: bool = Fal
     lines.append(f"[dim]{used}; untouched for {vitals.days_untouched:.0f} days[/dim]")
     for name, values in (("tags", entry.tags), ("keywords", entry.keywords), ("related", entry.related)):
         if values:
-            lines.append(f"[dim]{name}[/dim] {escape(printable(', '.join(values)))}")
+            lines.append(f"[dim]{name}[/dim] {safe(printable(', '.join(values)))}")
     body = printable(entry.body, keep_newlines=True)
     if not out.is_terminal:
         for line in lines:

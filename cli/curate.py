@@ -42,8 +42,9 @@ def _read_file(file: Path) -> str:
 
 
 def _render(out: Console, plan: CurationPlan) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from .output import safe
 
     if not plan.operations:
         out.print("[yellow]Nothing worth keeping was found in the text.[/yellow]")
@@ -59,10 +60,10 @@ def _render(out: Console, plan: CurationPlan) -> None:
             reason = operation.skipped or operation.reason
             table.add_row(
                 label,
-                escape(operation.path or ""),
-                escape(", ".join(operation.targets)),
-                escape(operation.title or operation.item),
-                escape(reason),
+                safe(operation.path or ""),
+                safe(", ".join(operation.targets)),
+                safe(operation.title or operation.item),
+                safe(reason),
             )
         out.print(table)
     cost = f"{plan.calls} model call(s), {plan.tokens_in} tokens in, {plan.tokens_out} out, {plan.ms / 1000:.1f} s"
@@ -70,11 +71,11 @@ def _render(out: Console, plan: CurationPlan) -> None:
         out.print(f"[bold]Dry run[/bold]: nothing was written [dim]({plan.items} item(s); {cost})[/dim]")
     else:
         out.print(
-            f"[green]Applied {plan.applied} operation(s)[/green] as [bold]{escape(plan.source)}[/bold] "
+            f"[green]Applied {plan.applied} operation(s)[/green] as [bold]{safe(plan.source)}[/bold] "
             f"[dim]({plan.items} item(s) from {plan.chunks} chunk(s); {cost})[/dim]"
         )
     for note in plan.notes:
-        out.print(f"[dim]note: {escape(note)}[/dim]")
+        out.print(f"[dim]note: {safe(note)}[/dim]")
 
 
 def _curate_inbox(state: State, *, dry_run: bool, yes: bool) -> None:

@@ -39,15 +39,15 @@ def doctor(
     report = state.memory().doctor(fix=fix, strict=strict)
 
     def human(out: Console) -> None:
-        from rich.markup import escape
+        from .output import safe
 
         for finding in report.findings:
             style = "green" if finding.fixed else SEVERITY_STYLE[finding.severity]
             label = "fixed" if finding.fixed else finding.severity
             hint = "  [dim](--fix)[/dim]" if finding.fixable and not finding.fixed and not fix else ""
             out.print(
-                f"[{style}]{label:<7}[/{style}] {finding.kind:<17} [bold]{escape(clip(finding.file, 80))}[/bold]  "
-                f"{escape(clip(finding.message, 300))}{hint}",
+                f"[{style}]{label:<7}[/{style}] {finding.kind:<17} [bold]{safe(clip(finding.file, 80))}[/bold]  "
+                f"{safe(clip(finding.message, 300))}{hint}",
                 overflow="fold",
             )
         summary = f"{report.checked} entry files checked: {report.errors} error(s), {report.warnings} warning(s)"

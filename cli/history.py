@@ -73,12 +73,12 @@ def undo(ctx: typer.Context) -> None:
     result = state.memory().undo()
 
     def human(out: Console) -> None:
-        from rich.markup import escape
+        from .output import safe
 
         new = f" as {result.commit}" if result.commit else ""
-        out.print(f"[green]Undid[/green] {result.undone.short} {escape(result.undone.subject)}{new}")
+        out.print(f"[green]Undid[/green] {result.undone.short} {safe(result.undone.subject)}{new}")
         for name in result.files:
-            out.print(f"  restored {escape(name)}")
+            out.print(f"  restored {safe(name)}")
 
     emit(state, result, human, confirmation=True)
 
@@ -92,37 +92,42 @@ def sync(
     abort: Annotated[
         bool, typer.Option("--abort", help="Give up a sync that stopped on a conflict; back to before it.")
     ] = False,
+    allow_secrets: Annotated[
+        bool, typer.Option("--allow-secrets", help="Publish hand-edited files even if they hold a likely secret.")
+    ] = False,
 ) -> None:
     """Share the memory through git: commit pending edits, pull with rebase, push.
 
     On a conflict (both sides changed the same entry) it stops, lists the files, and leaves
     both texts in them between git's conflict markers: edit them, then `mem sync --continue`.
+    Refused (exit 8): hand-edited entries that hold a likely secret (unless --allow-secrets),
+    and incoming symbolic links or changes under `.mem/`.
     """
     from ..core.errors import InvalidError
 
     if continue_ and abort:
         raise InvalidError("give either --continue or --abort, not both")
     state = use(ctx, "sync")
-    result = state.memory().sync("continue" if continue_ else "abort" if abort else "sync")
+    result = state.memory().sync("continue" if continue_ else "abort" if abort else "sync", allow_secrets=allow_secrets)
 
     def human(out: Console) -> None:
-        from rich.markup import escape
+        from .output import safe
 
         target = f"{result.remote}/{result.branch}"
         if result.aborted:
-            out.print(f"[yellow]Aborted[/yellow] the sync; back to where it started on {escape(result.branch)}")
+            out.print(f"[yellow]Aborted[/yellow] the sync; back to where it started on {safe(result.branch)}")
             return
         if result.committed:
-            out.print(f"committed {len(result.committed)} edited file(s) first: {escape(', '.join(result.committed))}")
+            out.print(f"committed {len(result.committed)} edited file(s) first: {safe(', '.join(result.committed))}")
         if result.pulled:
-            out.print(f"[green]Pulled[/green] {result.pulled} commit(s) from {escape(target)}")
+            out.print(f"[green]Pulled[/green] {result.pulled} commit(s) from {safe(target)}")
             for name in result.received:
-                out.print(f"  {escape(name)}")
+                out.print(f"  {safe(name)}")
         if result.pushed:
-            out.print(f"[green]Pushed[/green] {result.pushed} commit(s) to {escape(target)}")
+            out.print(f"[green]Pushed[/green] {result.pushed} commit(s) to {safe(target)}")
         if result.upstream_set:
-            out.print(f"{escape(result.branch)} now tracks {escape(target)}")
+            out.print(f"{safe(result.branch)} now tracks {safe(target)}")
         if not (result.pulled or result.pushed or result.upstream_set):
-            out.print(f"Up to date with {escape(target)}")
+            out.print(f"Up to date with {safe(target)}")
 
     emit(state, result, human, confirmation=True)

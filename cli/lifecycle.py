@@ -45,8 +45,9 @@ def _summary(result: ConsolidateResult) -> dict[str, int]:
 
 
 def _render_consolidation(out: Console, result: ConsolidateResult) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from .output import safe
 
     plan = result.plan
     applying = not result.dry_run
@@ -57,7 +58,7 @@ def _render_consolidation(out: Console, result: ConsolidateResult) -> None:
 
     def row(action: str, path: str, change: str, why: str, *, style_action: str | None = None) -> None:
         style = ACTION_STYLE.get(style_action or action, "")
-        table.add_row(f"[{style}]{action}[/{style}]", f"{escape(path)}\n[dim]{escape(why)}[/dim]", escape(change))
+        table.add_row(f"[{style}]{action}[/{style}]", f"{safe(path)}\n[dim]{safe(why)}[/dim]", safe(change))
 
     for proposal in plan.merges:
         verb = "merge" if plan.merge else "merge?"
@@ -78,7 +79,7 @@ def _render_consolidation(out: Console, result: ConsolidateResult) -> None:
     out.print(table)
     skipped = [outcome for outcome in result.outcomes if not outcome.done]
     for outcome in skipped:
-        out.print(f"[yellow]skipped[/yellow] {outcome.action} {escape(outcome.path)}: {escape(outcome.detail)}")
+        out.print(f"[yellow]skipped[/yellow] {outcome.action} {safe(outcome.path)}: {safe(outcome.detail)}")
     if plan.merges and not plan.merge:
         out.print("[dim]merges are only proposed: run `mem consolidate --merge` to apply them[/dim]")
     if result.dry_run:
@@ -124,11 +125,12 @@ def histogram_lines(stats: Stats, width: int = BAR_WIDTH) -> list[str]:
 
 
 def _render_stats(out: Console, stats: Stats) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
+    from .output import safe
+
     out.print(
-        f"[bold]{stats.entries}[/bold] entries{f' under {escape(stats.prefix)}' if stats.prefix else ''}, "
+        f"[bold]{stats.entries}[/bold] entries{f' under {safe(stats.prefix)}' if stats.prefix else ''}, "
         f"{stats.archived} archived, {stats.hits} recorded uses"
     )
     if not stats.entries:
@@ -138,7 +140,7 @@ def _render_stats(out: Console, stats: Stats) -> None:
     for column in ("domain", "entries", "draft", "validated", "core"):
         domains.add_column(column, justify="left" if column == "domain" else "right")
     for item in stats.domains:
-        domains.add_row(escape(item.domain), *(str(n) for n in (item.total, item.draft, item.validated, item.core)))
+        domains.add_row(safe(item.domain), *(str(n) for n in (item.total, item.draft, item.validated, item.core)))
     out.print()
     out.print(domains)
 
@@ -149,7 +151,7 @@ def _render_stats(out: Console, stats: Stats) -> None:
     out.print()
     out.print("[bold]effective importance[/bold]")
     for line in histogram_lines(stats):
-        out.print(escape(line), highlight=False)
+        out.print(safe(line), highlight=False)
 
     for label, usages in (("most used", stats.most_used), ("least used", stats.least_used)):
         if not usages:
@@ -160,7 +162,7 @@ def _render_stats(out: Console, stats: Stats) -> None:
         for usage in usages:
             last = usage.last_access.strftime("%Y-%m-%d") if usage.last_access else "never"
             table.add_row(
-                escape(usage.path),
+                safe(usage.path),
                 str(usage.hits),
                 last,
                 f"{usage.days_untouched:.0f}",

@@ -68,6 +68,26 @@ class State:
             self.layered.warnings.clear()
 
 
+def safe(value: object, *, keep_newlines: bool = False) -> str:
+    """Untrusted text (an entry's title or body, a path, a commit's subject or author) ready
+    for rich markup: control characters written as escapes (`display.printable`: no OSC 52,
+    no screen clear reaches the terminal) and markup brackets escaped. Every human output path
+    renders untrusted text through this one function; `--format context` (for prompts) and
+    JSON (encoded) do not need it."""
+    from rich.markup import escape
+
+    from ..core.display import printable
+
+    return escape(printable(str(value), keep_newlines=keep_newlines))
+
+
+def plain_line(text: str) -> str:
+    """A line written without rich (warnings, errors, watch lines): printable."""
+    from ..core.display import printable
+
+    return printable(text)
+
+
 def console(stderr: bool = False) -> Console:
     """A console for human output. Not on a terminal (a pipe, a file), lines are never
     wrapped at an assumed width: `mem ... | grep` sees each line whole."""
@@ -125,7 +145,7 @@ def print_warnings(state: State) -> None:
     if state.quiet or state.json:
         return
     for warning in state.warnings:
-        sys.stderr.write(f"warning: {warning}\n")
+        sys.stderr.write(f"warning: {plain_line(warning)}\n")
     state.warnings.clear()
 
 
@@ -150,4 +170,4 @@ def print_error(state: State, kind: str, message: str) -> None:
         print_json(envelope(state.command, False, None, [error], state.warnings))
         return
     print_warnings(state)
-    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.write(f"Error: {plain_line(message)}\n")

@@ -200,9 +200,9 @@ def config_set(
     typed = set_value(memory.root, key, value)
 
     def human(out: Console) -> None:
-        from rich.markup import escape
+        from .output import safe
 
-        out.print(f"[green]Set[/green] {key} = {escape(_yaml_scalar(typed))} in {memory.root / CONFIG_FILE}")
+        out.print(f"[green]Set[/green] {key} = {safe(_yaml_scalar(typed))} in {memory.root / CONFIG_FILE}")
 
     emit(state, {"key": key, "value": typed, "file": memory.root / CONFIG_FILE}, human, confirmation=True)
 

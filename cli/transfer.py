@@ -36,7 +36,7 @@ class ExportFormatChoice(StrEnum):
 
 
 def _render_import(out: Console, report: ImportReport, verbose: bool) -> None:
-    from rich.markup import escape
+    from .output import safe
 
     shown = 0
     for item in report.items:
@@ -45,15 +45,15 @@ def _render_import(out: Console, report: ImportReport, verbose: bool) -> None:
         if item.action in ("create", "update") and not (report.dry_run or verbose):
             continue
         style = ACTION_STYLE[item.action]
-        target = f" -> {escape(item.path)}" if item.path and item.action != "skip" else ""
-        reason = f" [dim]({escape(item.reason)})[/dim]" if item.reason else ""
-        out.print(f"[{style}]{item.action:9}[/{style}] {escape(item.origin)}{target}{reason}")
+        target = f" -> {safe(item.path)}" if item.path and item.action != "skip" else ""
+        reason = f" [dim]({safe(item.reason)})[/dim]" if item.reason else ""
+        out.print(f"[{style}]{item.action:9}[/{style}] {safe(item.origin)}{target}{reason}")
         shown += 1
     counts = report.counts
     summary = ", ".join(f"{counts[action]} {action}" for action in ACTION_STYLE if counts.get(action))
     head = "[bold]Dry run[/bold]: nothing was written" if report.dry_run else "[green]Imported[/green]"
     out.print(
-        f"{head} from {escape(report.source)} [dim]({report.kind})[/dim]: {summary or 'nothing to import'} "
+        f"{head} from {safe(report.source)} [dim]({report.kind})[/dim]: {summary or 'nothing to import'} "
         f"[dim]({report.elapsed_seconds:.2f} s)[/dim]"
     )
 

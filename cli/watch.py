@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .base import app, use
-from .output import State, console, envelope, print_json
+from .output import State, console, envelope, plain_line, print_json
 
 if TYPE_CHECKING:
     from rich.live import Live
@@ -127,7 +127,7 @@ class Reporter:
         if self.mode == "json":
             self._json("error", message=message)
         elif self.mode == "lines":
-            sys.stderr.write(f"warning: {message}\n")
+            sys.stderr.write(f"warning: {plain_line(message)}\n")
             sys.stderr.flush()
         else:
             self._redraw()
@@ -151,7 +151,7 @@ class Reporter:
 
     def _line(self, text: str) -> None:
         with self.lock:
-            sys.stdout.write(text + "\n")
+            sys.stdout.write(plain_line(text) + "\n")
             sys.stdout.flush()
 
     def _redraw(self) -> None:

@@ -214,7 +214,7 @@ class EntryFiles:
         if not self._repo_known:
             from . import git
 
-            self._repo, self._repo_known = git.locate(self.root), True
+            self._repo, self._repo_known = git.locate(self.root, notes=self.warnings), True
         return self._repo
 
     def commit_repo(self) -> Repo | None:

@@ -2,9 +2,15 @@
 history, undo and sync.
 
 Git is run as a subprocess (`git ...`) rather than through a binding: the command line is
-what people use, it honours their configuration, hooks and credential helpers, and its
-behaviour is documented and stable. Every function here returns data or raises a `MemError`
-whose one-line message carries git's own reason (its first `fatal:`/`error:` line).
+what people use, it honours the user's own configuration and credential helpers, and its
+behaviour is documented and stable. What a repository carries is data, not control: mem's own
+git calls never run the repository's hooks or `core.fsmonitor`, and refuse a repository whose
+own config (`.git/config`) names a command to run, unless the user opts in with
+MEM_GIT_TRUST_REPOSITORY=1 (an environment variable: a setting inside the memory folder
+would arrive with the folder it is meant to distrust). See docs/security.md.
+
+Every function here returns data or raises a `MemError` whose one-line message carries git's
+own reason (its first `fatal:`/`error:` line).
 
 Finding the repository is done on the file system (a `.git` folder or file upward from the
 root), so a memory that is not in a repository never starts a git process.
@@ -28,7 +34,7 @@ from typing import Literal, get_args
 
 from .config import CONFIG_FILE, SOURCE_ENV, GitConfig
 from .entry import has_conflict_markers
-from .errors import ConflictError, ExternalError, InvalidError, NotFoundError, RefusedError
+from .errors import ConflictError, ExternalError, InvalidError, MemError, NotFoundError, RefusedError
 from .paths import ENTRY_SUFFIX, STATE_DIR
 
 GIT_DIR_NAME = ".git"
@@ -42,12 +48,15 @@ WriteAction = Literal[
     "init", "add", "update", "mv", "forget", "restore", "undo", "edit", "consolidate", "doctor", "import"
 ]
 MEM_ACTIONS: tuple[WriteAction, ...] = get_args(WriteAction)
+TRUST_ENV = "MEM_GIT_TRUST_REPOSITORY"  # "1": run the repository's hooks and config commands
+DEFAULT_BRANCH = "main"  # `mem init --git` when git's init.defaultBranch is unset
 # "mem add: a/b/c", "mem undo: mem add: a/b/c": how mem's own commits are recognised.
 MEM_SUBJECT = re.compile(r"^mem (" + "|".join(MEM_ACTIONS) + r")(?::|$)")
 # Files under the root that belong to the memory (besides entry files): sync commits pending
 # changes to these and refuses to sweep in anything else.
 MEMORY_ROOT_FILES = frozenset({CONFIG_FILE, ".gitignore"})
 SYNC_ATTEMPTS = 3  # a push rejected because someone pushed meanwhile is retried this often
+SECRET_SCAN_LIMIT = 16 * 1024 * 1024  # bytes of a hand-edited file sync scans for secrets
 SHOWN_FILES = 5  # how many file names a one-line message lists before "and N more"
 
 
@@ -81,25 +90,65 @@ class Repo:
         return name[len(self.prefix) + 1 :] if name.startswith(self.prefix + "/") else None
 
 
-def locate(root: Path) -> Repo | None:
-    """The repository holding `root`, found on disk alone (no git process), or None."""
+def locate(root: Path, notes: list[str] | None = None) -> Repo | None:
+    """The repository holding `root`, found on disk alone (no git process), or None.
+
+    A `.git` *file* ("gitdir: <path>") is followed only when git itself made it: a linked
+    worktree (its git dir points back at this file) or a submodule (its git dir is under an
+    enclosing folder's `.git/modules/`). Any other gitfile, e.g. one in a folder received as an
+    archive that points into someone else's repository, makes the folder "not a repository"
+    (with a note in `notes`), so no commit is sent there.
+    """
     for folder in (root, *root.parents):
         marker = folder / GIT_DIR_NAME
+        if marker.is_symlink():
+            _note(notes, f"{marker} is a symbolic link; mem does not commit through it")
+            return None
         if marker.is_dir():
             git_dir = marker
         elif marker.is_file():  # a worktree or submodule: "gitdir: <path>"
             try:
-                text = marker.read_text(encoding="utf-8").strip()
+                text = marker.read_bytes()[:4096].decode("utf-8").strip()
             except (OSError, UnicodeDecodeError):
                 continue
             if not text.startswith("gitdir:"):
                 continue
             git_dir = (folder / text.removeprefix("gitdir:").strip()).resolve()
+            if not _gitfile_made_by_git(marker, git_dir):
+                _note(
+                    notes,
+                    f"{marker} points at {git_dir}, which is not a worktree or submodule of this folder; "
+                    "mem treats the folder as not a repository (no commits)",
+                )
+                return None
         else:
             continue
         prefix = "" if folder == root else root.relative_to(folder).as_posix()
         return Repo(top=folder, git_dir=git_dir, prefix=prefix)
     return None
+
+
+def _note(notes: list[str] | None, text: str) -> None:
+    if notes is not None and text not in notes:
+        notes.append(text)
+
+
+def _gitfile_made_by_git(marker: Path, git_dir: Path) -> bool:
+    """A worktree's git dir names this `.git` file in its `gitdir` file; a submodule's git
+    dir lies in `<ancestor>/.git/modules/`."""
+    back = git_dir / "gitdir"
+    try:
+        if back.is_file() and not back.is_symlink():
+            pointed = Path(back.read_bytes()[:4096].decode("utf-8").strip())
+            if pointed.resolve() == marker.resolve():
+                return True
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    for ancestor in marker.parent.resolve().parents:
+        modules = ancestor / GIT_DIR_NAME / "modules"
+        if git_dir.is_relative_to(modules) and git_dir != modules:
+            return True
+    return False
 
 
 def operation_in_progress(repo: Repo) -> str | None:
@@ -139,14 +188,20 @@ def run(
     check: bool = True,
     read_only: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `git ARGS` in `top`; a failure becomes ExternalError with git's own reason."""
+    """Run `git ARGS` in `top`; a failure becomes ExternalError with git's own reason.
+
+    Unless the user trusts the repository (MEM_GIT_TRUST_REPOSITORY=1), hooks and
+    `core.fsmonitor` are switched off for this call and a repository whose own config names a
+    command (a filter, an ssh command, a credential helper...) is refused: see `_guard`.
+    """
     full_env = {**os.environ, **(env or {})}
     if read_only:
         full_env["GIT_OPTIONAL_LOCKS"] = "0"  # `status` must not take index.lock from a user's git
+    guard = _guard(top, full_env)
     try:
         # The user's own git from PATH, with an argument list (no shell).
         completed = subprocess.run(  # noqa: S603
-            ["git", *args],  # noqa: S607
+            ["git", *guard, *args],  # noqa: S607
             cwd=top,
             env=full_env,
             capture_output=True,
@@ -163,6 +218,78 @@ def run(
     if check and completed.returncode != 0:
         raise ExternalError(f"git {args[0]} failed: {git_reason(completed.stderr, completed.returncode)}")
     return completed
+
+
+# Repository config keys whose value git runs as a command (or that pull in more config).
+# A folder received as an archive, on a shared drive or in a container volume carries its
+# `.git/config`; mem's own git calls must not run what it names. Hooks and core.fsmonitor are
+# switched off per call instead (they are common, and harmless once off).
+_COMMAND_KEYS = re.compile(
+    r"^(?:core\.(?:sshcommand|editor|pager|askpass|gitproxy|alternaterefscommand)"
+    r"|sequence\.editor|diff\.external|diff\..+\.(?:command|textconv)|merge\..+\.driver"
+    r"|filter\..+\.(?:clean|smudge|process)|gpg(?:\..+)?\.program|credential(?:\..+)?\.helper"
+    r"|remote\..+\.(?:uploadpack|receivepack|vcs)|uploadpack\.packobjectshook"
+    r"|include\.path|includeif\..+\.path|protocol\..*allow)$",
+    re.IGNORECASE,
+)
+_NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}", "-c", "core.fsmonitor=false")
+_checked_configs: dict[tuple[str, int, int], str | None] = {}
+
+
+def trusted(env: Mapping[str, str]) -> bool:
+    return env.get(TRUST_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def _guard(top: Path, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The `-c` options that keep a repository's hooks and fsmonitor from running, after
+    refusing a repository whose own config names a command (RefusedError)."""
+    if trusted(env):
+        return ()
+    found = _command_key(top)
+    if found is not None:
+        raise RefusedError(
+            f"the repository at {top} has `{found}` in its own git config, which makes git run a command; "
+            f"mem does not run commands a repository brings: remove it (`git -C {top} config --unset {found}`), "
+            f"or set {TRUST_ENV}=1 if you trust this repository"
+        )
+    return _NO_HOOKS
+
+
+def _command_key(top: Path) -> str | None:
+    """The first command-running key in the repository's local config, if any. Read with
+    `git config --local` (reading runs nothing), once per config file version."""
+    config = _local_config_file(top)
+    if config is None:
+        return None
+    try:
+        info = config.stat()
+    except OSError:
+        return None
+    cache_key = (str(config), info.st_mtime_ns, info.st_size)
+    if cache_key not in _checked_configs:
+        completed = subprocess.run(
+            ["git", "config", "--local", "--includes", "--name-only", "--list", "-z"],  # noqa: S607
+            cwd=top,
+            capture_output=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        names = completed.stdout.decode("utf-8", "replace").split("\0")
+        _checked_configs[cache_key] = next((name for name in names if _COMMAND_KEYS.match(name.strip())), None)
+    return _checked_configs[cache_key]
+
+
+def _local_config_file(top: Path) -> Path | None:
+    repo = locate(top)
+    if repo is None:
+        return None
+    common = repo.git_dir
+    pointer = repo.git_dir / "commondir"  # a linked worktree shares the main repository's config
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if pointer.is_file():
+            common = (repo.git_dir / pointer.read_bytes()[:4096].decode("utf-8").strip()).resolve()
+    config = common / "config"
+    return config if config.is_file() else None
 
 
 def literal(name: str) -> str:
@@ -281,7 +408,8 @@ def init_repository(root: Path) -> Repo:
     repo = locate(root)
     if repo is not None and repo.standalone:
         return repo
-    run(root, "init", "--quiet")
+    configured = run(root, "config", "--get", "init.defaultBranch", check=False, read_only=True).stdout.strip()
+    run(root, "init", "--quiet", f"--initial-branch={configured or DEFAULT_BRANCH}")
     created = locate(root)
     if created is None or not created.standalone:  # pragma: no cover - git init always makes .git
         raise ExternalError(f"git init did not make a repository in {root}")
@@ -425,6 +553,7 @@ class SyncResult:
     pushed: int  # local commits sent to the remote
     upstream_set: bool  # this sync made `remote/branch` the branch's upstream
     aborted: bool = False
+    warnings: tuple[str, ...] = ()  # e.g. the remote's default branch is not this one
 
 
 def is_memory_file(relative: str) -> bool:
@@ -463,8 +592,11 @@ class Sync:
         lock: Callable[[], AbstractContextManager[object]],
         *,
         commit_pending: bool,
+        allow_secrets: bool = False,
     ) -> None:
         self.repo = repo
+        self.allow_secrets = allow_secrets
+        self.warnings: list[str] = []
         self.root = root
         self.config = config
         self.author = author
@@ -548,6 +680,7 @@ class Sync:
                 f"uncommitted changes in {_names(relative for _, relative in rooted)} and git.autocommit is false; "
                 "commit them before `mem sync`"
             )
+        self._refuse_pending_secrets(rooted)
         names = [item.name for item, _ in rooted]
         relatives = sorted(relative for _, relative in rooted)
         subject = relatives[0].removesuffix(ENTRY_SUFFIX) if len(relatives) == 1 else f"{len(relatives)} files"
@@ -556,6 +689,32 @@ class Sync:
             message += "\n\n" + "\n".join(relatives)
         commit_files(self.repo, names, message, self.author)
         return tuple(relatives)
+
+    def _refuse_pending_secrets(self, rooted: list[tuple[FileStatus, str]]) -> None:
+        """A hand-edited file is published only if it brings in no likely secret (exit 8),
+        unless `--allow-secrets`: the same check `mem add` makes, against the committed text."""
+        from .safety import new_secrets
+        from .store import read_bytes_limited
+
+        if self.allow_secrets:
+            return
+        for item, relative in rooted:
+            file = self.repo.top / item.name
+            if file.is_symlink() or not file.is_file():
+                continue
+            try:
+                text = read_bytes_limited(file, SECRET_SCAN_LIMIT).decode("utf-8", "replace")
+            except MemError:
+                continue  # unreadable or huge: doctor reports it; it is not an entry mem would write
+            before = run(self.repo.top, "show", f"HEAD:{item.name}", check=False, read_only=True)
+            findings = new_secrets(text, before.stdout if before.returncode == 0 else "")
+            if findings:
+                first = findings[0]
+                raise RefusedError(
+                    f"not syncing: {relative} was edited outside mem and holds a likely secret ({first.kind} at "
+                    f"line {first.line}: {first.excerpt!r}); remove it, or run `mem sync --allow-secrets` "
+                    "to publish it anyway"
+                )
 
     def _upstream_ref(self, branch: str) -> str:
         return f"refs/remotes/{self.remote}/{branch}"
@@ -572,12 +731,14 @@ class Sync:
         does, in two steps so a remote without the branch yet (first push) is not an error."""
         run(self.repo.top, "fetch", "--quiet", self.remote)
         upstream = self._upstream_ref(branch)
+        self._check_branches(branch)
         if not self._ref_exists(upstream):
             return 0, ()
         with self.lock():
             if not has_commits(self.repo):
                 # A clone made while the remote was empty, with nothing of its own to replay:
                 # take the remote's history as it is (refused if it would overwrite a file).
+                self._refuse_incoming(None, upstream)
                 run(self.repo.top, "merge", "--ff-only", "--quiet", upstream)
                 files = run(self.repo.top, "ls-files", "-z", read_only=True).stdout
                 return self._count(upstream), tuple(sorted(self._rooted(_split_z(files))))
@@ -585,6 +746,7 @@ class Sync:
             if incoming == 0:
                 return 0, ()
             base = run(self.repo.top, "merge-base", "HEAD", upstream, read_only=True).stdout.strip()
+            self._refuse_incoming(base, upstream)
             received = _split_z(
                 run(self.repo.top, "diff", "--name-only", "-z", "--no-renames", base, upstream, read_only=True).stdout
             )
@@ -599,6 +761,78 @@ class Sync:
             if rebase.returncode != 0:
                 self._raise_stopped(rebase)
         return incoming, tuple(sorted(self._rooted(received)))
+
+    def _refuse_incoming(self, base: str | None, upstream: str) -> None:
+        """What arrives through git is data: refuse (before anything is checked out) commits
+        that bring symbolic links, submodules, or anything under `.mem/`, mem's local state
+        (its databases, locks and move journal are never shared)."""
+        if base:
+            listing = run(self.repo.top, "diff", "--raw", "-z", "--no-renames", base, upstream, read_only=True).stdout
+            fields = _split_z(listing)
+            pairs = [(fields[i].split()[1], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
+        else:
+            listing = run(self.repo.top, "ls-tree", "-r", "-z", "--full-tree", upstream, read_only=True).stdout
+            pairs = [(item.split()[0], item.split("\t", 1)[1]) for item in _split_z(listing) if "\t" in item]
+        state = self.repo.from_root(STATE_DIR)
+        for mode, name in pairs:
+            what = None
+            if name == state or name.startswith(state + "/"):
+                what = f"a change to {name} (mem's local state, never shared)"
+            elif mode == "120000":
+                what = f"a symbolic link {name}"
+            elif mode == "160000":
+                what = f"a submodule {name}"
+            if what is not None:
+                raise RefusedError(
+                    f"not syncing: {self.remote}/{upstream.rsplit('/', 1)[-1]} brings {what}; mem takes only "
+                    "regular files from git. Remove it on the remote (e.g. revert that commit), "
+                    "or pull with git yourself if you trust it"
+                )
+
+    def _check_branches(self, branch: str) -> None:
+        """Refuse to start a second history: the remote has branches, but not this one (a
+        clone of a remote whose HEAD names a missing branch checks out an empty one)."""
+        remote_branches = self._remote_branches()
+        if remote_branches and branch not in remote_branches and self.config.branch != branch:
+            others = ", ".join(f"'{name}'" for name in remote_branches[:SHOWN_FILES])
+            raise RefusedError(
+                f"{self.remote} has no branch '{branch}' but has {others}: the memory's history is there; "
+                f"check it out (`git -C {self.repo.top} checkout {remote_branches[0]}`), or set git.branch: "
+                f"{branch} to start a separate history"
+            )
+
+    def _remote_branches(self) -> list[str]:
+        listed = run(
+            self.repo.top,
+            "for-each-ref",
+            "--format=%(refname:strip=3)",
+            f"refs/remotes/{self.remote}/",
+            read_only=True,
+        ).stdout.split()
+        return [name for name in listed if name != "HEAD"]
+
+    def _check_remote_head(self, branch: str) -> None:
+        """Warn when the remote's HEAD (what a clone checks out) is not this branch."""
+        remote_branches = self._remote_branches()
+        head = run(self.repo.top, "ls-remote", "--symref", self.remote, "HEAD", check=False, read_only=True)
+        if head.returncode != 0:
+            return
+        pointed = next(
+            (
+                line.split()[1].removeprefix("refs/heads/")
+                for line in head.stdout.splitlines()
+                if line.startswith("ref:") and len(line.split()) >= 2
+            ),
+            None,
+        )
+        if pointed == branch or (pointed is None and not remote_branches):
+            return
+        default = f"'{pointed}'" if pointed else "a branch that does not exist"
+        self.warnings.append(
+            f"the default branch of {self.remote} (its HEAD) is {default}, not '{branch}': a fresh clone of it "
+            f"checks out nothing of the memory; make them match (in the remote repository: "
+            f"`git symbolic-ref HEAD refs/heads/{branch}`)"
+        )
 
     def _rooted(self, names: Iterable[str]) -> set[str]:
         return {rooted for name in names if (rooted := self.repo.to_root(name)) is not None}
@@ -656,6 +890,7 @@ class Sync:
                 all_received.update(files)
             pushed, upstream_set, rejected = self._push(branch)
             if not rejected:
+                self._check_remote_head(branch)
                 return SyncResult(
                     action,
                     self.remote,
@@ -665,6 +900,7 @@ class Sync:
                     total_pulled,
                     pushed,
                     upstream_set,
+                    warnings=tuple(self.warnings),
                 )
         raise ConflictError(
             f"git push to {self.remote}/{branch} was rejected {SYNC_ATTEMPTS} times because others pushed meanwhile; "

@@ -436,8 +436,9 @@ class Memory:
         with self.files.git_lock():
             return git.undo(repo, git.identity(self.config.git, self.env))
 
-    def sync(self, action: git.SyncAction = "sync") -> git.SyncResult:
-        """Pull with rebase and push the memory's own repository (`mem sync`)."""
+    def sync(self, action: git.SyncAction = "sync", *, allow_secrets: bool = False) -> git.SyncResult:
+        """Pull with rebase and push the memory's own repository (`mem sync`); hand-edited
+        files holding a likely secret are refused unless `allow_secrets`."""
         from . import git
 
         repo = self.files.require_repo()
@@ -448,7 +449,9 @@ class Memory:
             git.identity(self.config.git, self.env),
             self.files.git_lock,
             commit_pending=self.files.commit_repo() is not None,
+            allow_secrets=allow_secrets,
         ).run(action)
+        self.warnings.extend(result.warnings)
         self.refresh_index()  # pulled entries are searchable right away
         return result
 

@@ -146,7 +146,8 @@ def test_autocommit_false_turns_commits_off(mem: Mem, standalone: Path) -> None:
     assert status(standalone) == ["?? a/b/c.md"]
 
 
-def test_a_failed_commit_keeps_the_file_and_warns(mem: Mem, standalone: Path) -> None:
+def test_a_failed_commit_keeps_the_file_and_warns(mem: Mem, standalone: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEM_GIT_TRUST_REPOSITORY", "1")  # the hooks of a trusted repository run
     hook = standalone / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\necho 'blocked by the team hook' >&2\nexit 1\n")
     hook.chmod(0o755)
