@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from .display import clip, shown
 from .errors import InvalidError, MemError, NotFoundError
 from .safeio import read_regular
 from .suggest import did_you_mean
@@ -141,7 +143,13 @@ class LLMConfig:
     model: str | None = None  # a litellm model name: openai/gpt-4o-mini, anthropic/..., ollama_chat/llama3.1
     api_base: str | None = None  # for Ollama or any OpenAI-compatible server
     api_key: str | None = None
-    timeout_seconds: float = 30.0  # per attempt
+    timeout_seconds: float = 30.0  # per attempt, the whole call (connect, wait, read), not per read
+    # The whole model escalation of one recall (llm and agent tiers, retries included): past
+    # it, recall answers from the cheap tiers with a note.
+    recall_deadline_seconds: float = 20.0
+    # An endpoint that refused or could not be reached is skipped (with a note) for this long:
+    # remembered in .mem/llm-unreachable.json, so a model that is away costs nothing twice.
+    unreachable_ttl_seconds: float = 60.0
     max_retries: int = 2  # more attempts after a rate limit (429), a 5xx or a dropped connection
     retry_backoff_seconds: float = 1.0  # first wait; doubles on each retry (a Retry-After header wins, capped)
     max_tokens: int = 1024  # the longest reply asked for
@@ -221,7 +229,103 @@ def _section_types() -> dict[str, type[Any]]:
     return {name: hints[name] for name in _SECTION_NAMES}
 
 
+# Allowed ranges, inclusive. Every number not listed must be finite, >= 0 and <= NUMBER_MAX:
+# a shared, committed config.yaml must not hang (a NaN lock timeout), crash (a zero half
+# life, a 10**30 candidate count) or be formatted into SQL as "nan".
+NUMBER_MAX = 1_000_000_000
+PERCENT = (0.0, 100.0)
+SHARE = (0.0, 1.0)
+_RANGES: dict[str, tuple[float, float]] = {
+    "limits.max_body_bytes": (1, 1 << 30),
+    "limits.lock_timeout_seconds": (0.0, 3600.0),
+    "recall.k": (1, 1000),
+    "recall.candidates": (1, 100_000),
+    "recall.common_term_share": SHARE,
+    "recall.common_term_entries": (1, NUMBER_MAX),
+    "recall.weight_title": (0.0, 1000.0),
+    "recall.weight_keywords": (0.0, 1000.0),
+    "recall.weight_path": (0.0, 1000.0),
+    "recall.weight_summary": (0.0, 1000.0),
+    "recall.weight_body": (0.0, 1000.0),
+    "recall.topic_context": SHARE,
+    "recall.topic_top": (1, 1000),
+    "recall.relevance_sharpness": (0.0, 100.0),
+    "recall.superseded_penalty": SHARE,
+    "recall.keyword_floor": SHARE,
+    "recall.keyword_margin": SHARE,
+    "recall.keyword_minimum": SHARE,
+    "recall.fuzzy_floor": SHARE,
+    "recall.fuzzy_margin": SHARE,
+    "recall.fuzzy_minimum": SHARE,
+    "recall.fuzzy_min_similarity": PERCENT,
+    "lifecycle.importance_bump_on_update": (0, 100),
+    "lifecycle.access_bonus": (0.0, 100.0),
+    "lifecycle.importance_daily_decay": (0.5, 1.0),
+    "lifecycle.importance_daily_decay_slow": (0.5, 1.0),
+    "lifecycle.half_life_days_normal": (0.01, 36_500.0),
+    "lifecycle.half_life_days_slow": (0.01, 36_500.0),
+    "lifecycle.weight_relevance": SHARE,
+    "lifecycle.weight_importance": SHARE,
+    "lifecycle.weight_recency": SHARE,
+    "lifecycle.boost_core": (0.0, 10.0),
+    "lifecycle.boost_validated": (0.0, 10.0),
+    "lifecycle.boost_draft": (0.0, 10.0),
+    "lifecycle.promote_validated_at": PERCENT,
+    "lifecycle.promote_core_at": PERCENT,
+    "lifecycle.demote_core_below": PERCENT,
+    "lifecycle.demote_validated_below": PERCENT,
+    "lifecycle.archive_below": PERCENT,
+    "lifecycle.archive_after_days": (0.0, 36_500.0),
+    "lifecycle.duplicate_min_overlap": SHARE,
+    "lifecycle.duplicate_min_similarity": PERCENT,
+    "lifecycle.duplicate_title_weight": SHARE,
+    "llm.timeout_seconds": (0.1, 3600.0),
+    "llm.recall_deadline_seconds": (0.1, 3600.0),
+    "llm.max_retries": (0, 10),
+    "llm.retry_backoff_seconds": (0.0, 60.0),
+    "llm.unreachable_ttl_seconds": (0.0, 86_400.0),
+    "llm.max_tokens": (1, 1_000_000),
+    "llm.temperature": (0.0, 2.0),
+    "llm.candidate_budget_tokens": (1, 1_000_000),
+    "llm.max_candidates": (1, 100),
+    "llm.agent_max_steps": (1, 100),
+    "llm.agent_max_tokens": (1, 10_000_000),
+    "llm.curate_chunk_tokens": (100, 1_000_000),
+    "llm.curate_max_items": (1, 10_000),
+    "watch.debounce_ms": (0, 60_000),
+    "watch.max_delay_ms": (0, 600_000),
+}
+STRING_MAX = 1000  # characters of a config string (a model name, an author, a URL)
+MAX_LIST = 1000  # items of a config list
+
+
+def _check_range(key: str, value: Any) -> Any:
+    """A coerced value inside its allowed range (see _RANGES), else InvalidError naming the key."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        if len(value) > STRING_MAX:
+            raise InvalidError(f"config key '{key}' is {len(value):,} characters long; at most {STRING_MAX} allowed")
+        return value
+    if isinstance(value, tuple):
+        if len(value) > MAX_LIST or any(len(item) > STRING_MAX for item in value):
+            raise InvalidError(f"config key '{key}' must be a list of at most {MAX_LIST} short strings")
+        return value
+    if isinstance(value, (int, float)):
+        low, high = _RANGES.get(key, (0, NUMBER_MAX))
+        if math.isnan(value) or not low <= value <= high:
+            shown_value = "NaN" if math.isnan(value) else (f"{value:.3g}" if abs(value) > NUMBER_MAX else repr(value))
+            raise InvalidError(f"config key '{key}' must be between {low:g} and {high:g}, not {shown_value}")
+    return value
+
+
 def _coerce(key: str, value: Any, expected: Any) -> Any:
+    """Check a YAML value against a field type and its range; ints are accepted where floats
+    are expected."""
+    return _check_range(key, _coerce_type(key, value, expected))
+
+
+def _coerce_type(key: str, value: Any, expected: Any) -> Any:
     """Check a YAML value against a field type; ints are accepted where floats are expected."""
     allowed = typing.get_args(expected) if isinstance(expected, types.UnionType) else (expected,)
     if value is None and type(None) in allowed:
@@ -246,7 +350,7 @@ def _coerce(key: str, value: Any, expected: Any) -> Any:
         ):
             return tuple(value)
     names = " or ".join("null" if k is type(None) else getattr(k, "__name__", str(k)) for k in allowed)
-    raise InvalidError(f"config key '{key}' must be {names}, not {value!r}")
+    raise InvalidError(f"config key '{key}' must be {names}, not {shown(value)}")
 
 
 def _build_section(name: str, cls: type[Any], values: Any, warnings: list[str]) -> Any:
@@ -310,11 +414,23 @@ def load_config(root: Path) -> Config:
         raise InvalidError(f"cannot read {CONFIG_FILE}: {error.message}") from None
     except UnicodeDecodeError as error:
         raise InvalidError(f"cannot read {path}: not UTF-8 text (invalid byte at offset {error.start})") from None
+    return config_from_mapping(_parse(text, path))
+
+
+CONFIG_MAX_CHARS = 256 * 1024
+
+
+def _parse(text: str, path: Path) -> Any:
+    """config.yaml parsed like every YAML mem reads (`entry.load_yaml`: size, nesting and
+    alias expansion bounded): the file is shared through git and read by every command."""
+    from .entry import load_yaml
+
     try:
-        data = yaml.safe_load(text)
+        return load_yaml(text, what=str(path), max_chars=CONFIG_MAX_CHARS)
     except yaml.YAMLError as error:
-        raise InvalidError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    return config_from_mapping(data)
+        raise InvalidError(f"{path} is not valid YAML: {clip(str(error).splitlines()[0], 200)}") from None
+    except ValueError as error:
+        raise InvalidError(str(error)) from None
 
 
 def config_as_dict(config: Config) -> dict[str, Any]:
@@ -385,6 +501,6 @@ def set_value(root: Path, key: str, raw_value: str) -> Any:
         out = io.StringIO()
         editor.dump(document, out)
         new_text = out.getvalue()
-    config_from_mapping(yaml.safe_load(new_text))  # never write a file we could not read back
+    config_from_mapping(_parse(new_text, path))  # never write a file we could not read back
     atomic_write_text(path, new_text)
     return value

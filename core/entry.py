@@ -244,31 +244,55 @@ def dump_yaml(data: Mapping[str, Any]) -> str:
     )
 
 
-def load_yaml(text: str) -> Any:
-    """Parse frontmatter YAML with a safe loader, refusing sizes and nesting that could crash it.
+def load_yaml(text: str, *, what: str = "frontmatter", max_chars: int = MAX_FRONTMATTER_CHARS) -> Any:
+    """Parse YAML with a safe loader, refusing sizes, nesting and alias expansion that could
+    crash it or whatever uses the value.
 
-    Raises ValueError for those (yaml.YAMLError for bad YAML); every caller that loads YAML
-    from an entry or overview file goes through here.
+    Raises ValueError for those (yaml.YAMLError for bad YAML); every YAML mem reads (entry
+    and overview frontmatter, config.yaml) goes through here. `what` names the text in
+    messages.
     """
-    if len(text) > MAX_FRONTMATTER_CHARS:
-        raise ValueError(f"frontmatter is {len(text):,} characters; at most {MAX_FRONTMATTER_CHARS:,} are allowed")
+    if len(text) > max_chars:
+        raise ValueError(f"{what} is {len(text):,} characters; at most {max_chars:,} are allowed")
     if yaml_nesting_estimate(text) > MAX_YAML_NESTING:
         # The estimate counts brackets inside quoted strings too; before refusing, measure
         # the real depth with the tokenizer (iterative, unlike the composer that crashes).
         depth = yaml_nesting_depth(text)
         if depth > MAX_YAML_NESTING:
-            raise ValueError(f"frontmatter is nested more than {MAX_YAML_NESTING} levels deep (the limit)")
+            raise ValueError(f"{what} is nested more than {MAX_YAML_NESTING} levels deep (the limit)")
     try:
-        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
+        value = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
     except yaml.YAMLError:
         raise
     except RecursionError:  # the pure-Python loader's way to fail on deep nesting
-        raise ValueError("frontmatter is nested too deeply") from None
+        raise ValueError(f"{what} is nested too deeply") from None
     except Exception as error:
         # PyYAML's constructors raise plain Python errors on some values that match a YAML
         # type's pattern (`created: 2026-13-45` -> ValueError, a 5000-digit int -> ValueError):
         # on untrusted text every failure of the parser is a format error, never a crash.
-        raise ValueError(f"frontmatter cannot be read ({clip(str(error), 120)})") from None
+        raise ValueError(f"{what} cannot be read ({clip(str(error), 120)})") from None
+    # Aliases share one object, so loading a "billion laughs" is cheap; walking it (str(),
+    # repr(), a comparison) is not. Without aliases a value holds no more nodes and string
+    # characters than the text has characters, so more than that means expansion: refuse it.
+    if _expanded_size(value, 2 * len(text) + 64) > 2 * len(text) + 64:
+        raise ValueError(f"{what} uses YAML aliases that expand far beyond its size (an alias bomb)")
+    return value
+
+
+def _expanded_size(value: Any, budget: int) -> int:
+    """Nodes plus string characters of a loaded YAML value, counting every alias use again;
+    stops once past `budget`."""
+    stack = [value]
+    size = 0
+    while stack and size <= budget:
+        node = stack.pop()
+        size += 1 + (len(node) if isinstance(node, (str, bytes)) else 0)
+        if isinstance(node, Mapping):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple, set)):
+            stack.extend(node)
+    return size
 
 
 _FLOW = re.compile(r"[\[\]{}]")

@@ -84,4 +84,10 @@ def _overview(memory: Memory, folder: str) -> tuple[str | None, str | None]:
     if not isinstance(meta, dict):
         return None, None
     title, summary = meta.get("title"), meta.get("summary")
-    return (str(title) if title is not None else None, str(summary) if summary is not None else None)
+    # Only text is shown: `_index.md` is unvalidated, and str() of any other YAML value (a
+    # list, a mapping) can be as big as that value expands.
+    scalars = (str, int, float)
+    return (
+        str(title) if isinstance(title, scalars) else None,
+        str(summary) if isinstance(summary, scalars) else None,
+    )
