@@ -40,7 +40,7 @@ from .entry import SUPERSEDED_AT_KEY, SUPERSEDED_BY_KEY, SUPERSEDES_KEY, Entry, 
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
 from .framing import PREAMBLE, PROMPT_TAG_NAMES, TRIMMED, memory_block, neutralize, tag_pattern, trim_to_tokens
 from .llm import LLMClient, LLMError, LLMSettings, Message
-from .paths import ENTRY_MAX_DEPTH, ENTRY_MIN_DEPTH, SLUG_MAX, normalize_entry_path, slugify
+from .paths import ENTRY_MAX_DEPTH, ENTRY_MIN_DEPTH, SLUG_MAX, STATE_DIR, normalize_entry_path, slugify
 from .text import estimate_tokens
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ class Curator:
         self.memory = memory
         self.allow_secrets = False
         self.settings = settings
-        self.client = client or LLMClient(settings)
+        self.client = client or LLMClient(settings, state_dir=memory.root / STATE_DIR)
 
     def curate(
         self,

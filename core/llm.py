@@ -16,20 +16,34 @@ error (5xx) or a dropped connection is retried `max_retries` times with exponent
 backoff (a Retry-After header wins, capped); a timeout is not retried: the time it was
 given is already spent, and a provider that hung once tends to hang again. Anything else
 (a bad key, an unknown model, a bad request) fails at once.
+
+Time is bounded three ways. `timeout_seconds` is the whole of one attempt (connect, wait,
+read), enforced around the call (`asyncio.wait_for`, which also closes the connection), not
+only per read: a server that trickles one byte a second cannot hold a caller. A `deadline`
+(recall's `recall_deadline_seconds`) bounds all attempts and backoffs together. And a model
+that is away costs nothing twice: a refused or failed connection is not retried, and the
+endpoint is remembered in `.mem/llm-unreachable.json` for `unreachable_ttl_seconds`, so the
+next calls skip it at once (before importing litellm) with a note. An `api_base` is probed
+with a plain TCP connect before litellm is imported, so a local server that is down costs
+milliseconds, not the seconds litellm's import takes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import random
 import re
+import socket
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .config import LLMConfig
 from .errors import ExternalError, MemError
@@ -42,6 +56,9 @@ ENV_API_KEY = "MEM_LLM_API_KEY"
 BACKOFF_CAP_SECONDS = 30.0
 CACHE_FILE = "llm-cache.db"
 CACHE_MAX_ROWS = 2000
+UNREACHABLE_FILE = "llm-unreachable.json"
+UNREACHABLE_MAX_BYTES = 64 * 1024
+PROBE_SECONDS = 2.0  # a TCP connect to a local api_base answers in microseconds, or is refused
 
 Message = dict[str, str]
 
@@ -54,6 +71,8 @@ class LLMSettings:
     api_base: str | None = None
     api_key: str | None = field(default=None, repr=False)
     timeout_seconds: float = 30.0
+    recall_deadline_seconds: float = 20.0
+    unreachable_ttl_seconds: float = 60.0
     max_retries: int = 2
     retry_backoff_seconds: float = 1.0
     max_tokens: int = 1024
@@ -80,6 +99,8 @@ def resolve_settings(config: LLMConfig, env: Mapping[str, str]) -> LLMSettings |
         api_base=api_base,
         api_key=api_key,
         timeout_seconds=max(0.1, config.timeout_seconds),
+        recall_deadline_seconds=max(0.1, config.recall_deadline_seconds),
+        unreachable_ttl_seconds=max(0.0, config.unreachable_ttl_seconds),
         max_retries=max(0, config.max_retries),
         retry_backoff_seconds=max(0.0, config.retry_backoff_seconds),
         max_tokens=max(16, config.max_tokens),
@@ -96,9 +117,10 @@ def resolve_settings(config: LLMConfig, env: Mapping[str, str]) -> LLMSettings |
 
 
 class LLMError(ExternalError):
-    """A model call that failed. `failure` names how: timeout, rate_limit, server_error,
-    connection, http, malformed (not JSON), schema (JSON of the wrong shape), not_installed
-    (the `llm` extra is missing), error."""
+    """A model call that failed. `failure` names how: timeout, deadline (the caller's whole
+    budget is spent), unreachable (no connection could be made, or one was made recently and
+    failed: skipped), rate_limit, server_error, connection (dropped), http, malformed (not
+    JSON), schema (JSON of the wrong shape), not_installed (the `llm` extra is missing), error."""
 
     def __init__(self, failure: str, message: str, attempts: int = 1) -> None:
         super().__init__(message)
@@ -191,11 +213,67 @@ def _retry_after(error: BaseException) -> float | None:
 class LLMClient:
     """Chat calls to one model with the retry policy above. `usage` adds up every call."""
 
-    def __init__(self, settings: LLMSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        settings: LLMSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        state_dir: Path | None = None,
+    ) -> None:
         self.settings = settings
         self.usage = Usage()
         self._sleep = sleep
         self._module: Any = None
+        # Where unreachable endpoints are remembered (`.mem/`); None: not remembered.
+        self.endpoints = EndpointMemory(state_dir / UNREACHABLE_FILE) if state_dir is not None else None
+        self.deadline: float | None = None  # time.monotonic() after which no attempt starts
+        self._attempt_seconds = settings.timeout_seconds
+
+    def set_budget(self, seconds: float) -> None:
+        """Bound every later call of this client, attempts and backoffs together."""
+        self.deadline = time.monotonic() + seconds
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def _skip_if_away(self) -> None:
+        """Fail at once, with no connection and no litellm import, for an endpoint that was
+        unreachable a moment ago; probe an api_base with a TCP connect first."""
+        if self.endpoints is not None:
+            since = self.endpoints.unreachable_since(self.where, self.settings.unreachable_ttl_seconds)
+            if since is not None:
+                raise LLMError(
+                    "unreachable",
+                    f"skipped {self.where}: it could not be reached {since:.0f}s ago "
+                    f"(tried again after llm.unreachable_ttl_seconds, {self.settings.unreachable_ttl_seconds:g}s)",
+                    0,
+                )
+        if self._module is None and self.settings.api_base:
+            remaining = self._remaining()
+            limit = PROBE_SECONDS if remaining is None else max(0.05, min(PROBE_SECONDS, remaining))
+            reason = _probe(self.settings.api_base, limit)
+            if reason is not None:
+                self._remember_unreachable()
+                raise LLMError("unreachable", f"cannot connect to {self.where} ({reason})", 1)
+
+    def _remember_unreachable(self) -> None:
+        if self.endpoints is not None and self.settings.unreachable_ttl_seconds > 0:
+            self.endpoints.mark(self.where)
+
+    def _complete(self, kwargs: dict[str, Any], seconds: float) -> Any:
+        """One litellm call that takes at most `seconds` in all: `acompletion` under
+        `asyncio.wait_for`, which cancels the request (and closes its connection) on time."""
+
+        async def bounded() -> Any:
+            return await asyncio.wait_for(self._module.acompletion(**kwargs), seconds)
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(bounded())
+        # Called from inside an event loop (not mem's own callers): run on a thread of its own.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, bounded()).result()
 
     @property
     def where(self) -> str:
@@ -206,8 +284,10 @@ class LLMClient:
         litellm = self._module
         status = getattr(error, "status_code", None)
         text = _short(getattr(error, "message", None) or str(error))
-        if isinstance(error, litellm.Timeout):
-            return "timeout", f"no reply within {self.settings.timeout_seconds:g}s", False
+        if isinstance(error, (TimeoutError, asyncio.TimeoutError, litellm.Timeout)):
+            return "timeout", f"no reply within {self._attempt_seconds:g}s", False
+        if _connect_failed(error):
+            return "unreachable", f"cannot connect to {self.where}", False
         if isinstance(error, litellm.RateLimitError):
             return "rate_limit", "HTTP 429 (rate limited)", True
         if isinstance(status, int) and 400 <= status < 500:
@@ -221,9 +301,13 @@ class LLMClient:
         return "error", f"{type(error).__name__}: {text}", False
 
     def chat(self, messages: Sequence[Message], *, max_tokens: int | None = None, json_reply: bool = True) -> ChatReply:
-        """One completion, retried as the module docstring says; raises LLMError."""
+        """One completion, retried and bounded as the module docstring says; raises LLMError."""
+        self._skip_if_away()
         if self._module is None:
+            importing = time.monotonic()
             self._module = _litellm()
+            if self.deadline is not None:  # the one-off import is not time the endpoint took
+                self.deadline += time.monotonic() - importing
         settings = self.settings
         kwargs: dict[str, Any] = {
             "model": settings.model,
@@ -247,21 +331,35 @@ class LLMClient:
         attempts = 0
         started = time.perf_counter()
         while True:
+            remaining = self._remaining()
+            if remaining is not None and remaining <= 0:
+                raise LLMError("deadline", f"the model's time budget was spent after {attempts} attempt(s)", attempts)
             attempts += 1
+            self._attempt_seconds = (
+                settings.timeout_seconds if remaining is None else min(settings.timeout_seconds, remaining)
+            )
+            kwargs["timeout"] = self._attempt_seconds
             try:
-                response = self._module.completion(**kwargs)
+                response = self._complete(kwargs, self._attempt_seconds)
                 break
             except Exception as error:
                 failure, description, retry = self._classify(error)
-                if not retry or attempts > settings.max_retries:
-                    plural = "s" if attempts != 1 else ""
-                    raise LLMError(failure, f"{description}, {attempts} attempt{plural}", attempts) from None
+                if failure == "unreachable":
+                    self._remember_unreachable()
                 wait = settings.retry_backoff_seconds * 2 ** (attempts - 1)
                 hinted = _retry_after(error)
                 if hinted is not None:
                     wait = max(wait, hinted)
-                self._sleep(min(BACKOFF_CAP_SECONDS, wait * random.uniform(1.0, 1.25)))  # noqa: S311 - jitter
+                wait = min(BACKOFF_CAP_SECONDS, wait * random.uniform(1.0, 1.25))  # noqa: S311 - jitter
+                remaining = self._remaining()
+                out_of_time = remaining is not None and wait >= remaining
+                if not retry or attempts > settings.max_retries or out_of_time:
+                    plural = "s" if attempts != 1 else ""
+                    raise LLMError(failure, f"{description}, {attempts} attempt{plural}", attempts) from None
+                self._sleep(wait)
         ms = round((time.perf_counter() - started) * 1000, 1)
+        if self.endpoints is not None:
+            self.endpoints.clear(self.where)
         try:
             text = response.choices[0].message.content
         except (AttributeError, IndexError, TypeError):
@@ -283,6 +381,92 @@ class LLMClient:
         data = parse_json_object(reply.text)
         validate(data, schema)
         return data, reply
+
+
+def _connect_failed(error: BaseException) -> bool:
+    """Whether no connection could be made at all (refused, no route, unknown host, connect
+    timeout): retrying at once would fail the same way. A connection dropped mid-reply is not
+    this. Looks through the exception's causes (litellm wraps httpx's errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        if type(current).__name__ in {"ConnectError", "ConnectTimeout"}:  # httpx's, without importing it
+            return True
+        current = current.__cause__ or current.__context__
+    text = str(error).lower()
+    return "connection refused" in text or "name or service not known" in text
+
+
+def _probe(api_base: str, seconds: float) -> str | None:
+    """None when a TCP connection to the api_base's host and port can be made; else why not."""
+    try:
+        parts = urlsplit(api_base if "://" in api_base else f"http://{api_base}")
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None  # let litellm say what is wrong with the URL
+    if not host:
+        return None
+    try:
+        with socket.create_connection((host, port), timeout=seconds):
+            return None
+    except TimeoutError:
+        return f"no answer to a connection within {seconds:g}s"
+    except OSError as error:
+        return error.strerror or type(error).__name__
+
+
+class EndpointMemory:
+    """Endpoints that could not be reached, with when: a small JSON file in `.mem/`. A
+    cache like the answer cache: it may be deleted any time, and a failure to read or write
+    it never fails a call."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, float]:
+        from .store import read_bytes_limited
+
+        try:
+            data = json.loads(read_bytes_limited(self.path, UNREACHABLE_MAX_BYTES))
+        except (ExternalError, ValueError, OSError, MemError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(key): float(value) for key, value in data.items() if isinstance(value, (int, float))}
+
+    def _write(self, data: Mapping[str, float]) -> None:
+        from .store import atomic_write_text
+
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            atomic_write_text(self.path, json.dumps(dict(data), sort_keys=True) + "\n")
+        except (MemError, OSError):
+            return
+
+    def unreachable_since(self, where: str, ttl: float) -> float | None:
+        """Seconds since `where` was found unreachable, if within `ttl`."""
+        marked = self._read().get(where)
+        if marked is None:
+            return None
+        age = time.time() - marked
+        return age if 0 <= age < ttl else None
+
+    def mark(self, where: str) -> None:
+        data = self._read()
+        data[where] = time.time()
+        self._write(data)
+
+    def clear(self, where: str) -> None:
+        if not self.path.exists():
+            return
+        data = self._read()
+        if where in data:
+            del data[where]
+            self._write(data)
 
 
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)

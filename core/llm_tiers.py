@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import MemError
 from .framing import PREAMBLE, attribute, memory_block, neutralize, question_block, trim_to_tokens
 from .llm import LLMClient, LLMError, LLMSettings, Message, ReplyCache, parse_json_object, validate
-from .paths import normalize_prefix, under_prefix
+from .paths import STATE_DIR, normalize_prefix, under_prefix
 from .text import estimate_tokens, ms_since
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ class Escalator:
     def __init__(self, memory: Memory, settings: LLMSettings, client: LLMClient | None = None) -> None:
         self.memory = memory
         self.settings = settings
-        self.client = client or LLMClient(settings)
+        self.client = client or LLMClient(settings, state_dir=memory.root / STATE_DIR)
 
     def cache_key(self, query: str, scope: str, last_tier: str, pool: Sequence[Hit], version: str) -> str:
         material = [
@@ -232,6 +232,7 @@ class Escalator:
 
     def run(self, query: str, scope: str, pool: Sequence[Hit], last_tier: Tier, version: str) -> Escalation:
         started = time.perf_counter()
+        self.client.set_budget(self.settings.recall_deadline_seconds)  # the whole escalation
         cache = ReplyCache(self.memory.root) if self.settings.cache else None
         key = self.cache_key(query, scope, last_tier, pool, version)
         if cache is not None and (hit := cache.get(key)) is not None:
