@@ -69,6 +69,8 @@ def memory_tool(
             command = json.loads(sys.stdin.buffer.read().decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise InvalidError(f"stdin is not a JSON command ({error})") from None
+        except RecursionError:
+            raise InvalidError("stdin is not a JSON command (nested too deeply)") from None
         tool = MemoryTool(state.memory(), source=source or TOOL_SOURCE)
         return command, tool.execute(command)
 

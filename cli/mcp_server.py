@@ -41,6 +41,7 @@ from ..core.layers import Layers
 from ..core.llm import ENV_MODEL
 from ..core.memory import Memory
 from ..core.paths import parse_location
+from ..core.recall import MAX_QUERY_CHARS
 from ..core.watch import Watcher
 from .payloads import all_entries, entry_data, shown_data, trees_data
 
@@ -143,7 +144,13 @@ class MemoryServer:
 
     async def recall(
         self,
-        query: Annotated[str, Field(description="What you want to know, in a few keywords or a short question.")],
+        query: Annotated[
+            str,
+            Field(
+                max_length=MAX_QUERY_CHARS,
+                description="What you want to know, in a few keywords or a short question.",
+            ),
+        ],
         k: Annotated[
             int | None, Field(ge=1, le=100, description="How many entries at most (default 10, recall.k in config).")
         ] = None,

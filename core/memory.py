@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import CONFIG_FILE, SOURCE_ENV, Config, load_config
+from .display import shown
 from .entry import (
     ARCHIVED_AT_KEY,
     ARCHIVED_REASON_KEY,
@@ -37,7 +38,7 @@ from .entry import (
     slug_title,
     title_from_text,
 )
-from .errors import ExistsError, InvalidError, MemError, NoEntryError, NotFoundError
+from .errors import ExistsError, InvalidError, MemError, NoEntryError, NotFoundError, RefusedError
 from .files import Clock, EntryFiles, Listing
 from .journal import MoveIntent, clear_intent, write_intent
 from .lifecycle import bumped_importance
@@ -618,7 +619,9 @@ class Memory:
             self.files.after_write("forget", [stored.file, target], normalized)
         return archived
 
-    def edit_text(self, path: str, change: Callable[[str], str], *, allow_secrets: bool = False) -> tuple[Entry, str]:
+    def edit_text(
+        self, path: str, change: Callable[[str], str], *, allow_secrets: bool = False, source: str | None = None
+    ) -> tuple[Entry, str]:
         """Rewrite an entry's file text with `change`, which gets the current text under the lock.
 
         For tools that edit the file as text (Claude's memory tool): the result must still be
@@ -626,6 +629,10 @@ class Memory:
         file is replaced only if nothing changed it meanwhile. Returns the entry and the text
         written (frontmatter in mem's stable form, body as the change left it). A likely
         secret the change brings in is refused like in `update`.
+
+        Provenance is not the editor's to write: `source` stays what it was, whatever the new
+        text says (an edit that changes it is refused), and a file repaired from an unreadable
+        state gets the editor's `source`.
         """
         normalized = normalize_entry_path(path)
         with self.files.lock():
@@ -642,6 +649,13 @@ class Memory:
             except EntryFormatError:
                 old_entry = None  # the edit repairs a broken file: nothing to bump from
             old_importance = old_entry.importance if old_entry is not None else None
+            if old_entry is not None and entry.source != old_entry.source:
+                raise RefusedError(
+                    f"the edit changes `source:` of {normalized} from {shown(old_entry.source)} to "
+                    f"{shown(entry.source)}; provenance is recorded by mem, not edited (nothing was changed)"
+                )
+            if old_entry is None and source is not None:
+                entry = replace(entry, source=source)
             if (
                 old_entry is not None
                 and entry.title == old_entry.title

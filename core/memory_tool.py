@@ -39,6 +39,7 @@ from urllib.parse import unquote
 
 import yaml
 
+from .display import clip
 from .entry import (
     Entry,
     EntryFormatError,
@@ -138,7 +139,19 @@ def _require(command: Mapping[str, Any], key: str, kind: type[_T]) -> _T:
     if not isinstance(value, kind):
         name = {str: "a string", int: "an integer"}.get(kind, kind.__name__)
         raise _fail(f"Error: `{key}` is required and must be {name}", ExitCode.USAGE)
+    if isinstance(value, str):
+        _require_text(key, value)
     return value
+
+
+def _require_text(key: str, value: str) -> None:
+    """Refuse a lone surrogate: valid JSON ("\\ud800"), but not text (it has no UTF-8)."""
+    found = _SURROGATE.search(value)
+    if found is not None:
+        raise _fail(f"Error: `{key}` holds a lone surrogate (U+{ord(found.group()):04X}), which is not text")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class MemoryTool:
@@ -157,10 +170,18 @@ class MemoryTool:
     # --- dispatch -------------------------------------------------------------------------
 
     def run(self, command: Mapping[str, Any]) -> ToolResult:
+        """Never raises on what the model sends: a MemError is the tool's error text, and any
+        other failure (a bug, or input no check foresaw) is a one-line error result too, so an
+        application's tool loop keeps going."""
         try:
             return ToolResult(self.execute(command))
         except MemError as error:
             return ToolResult(error.message, is_error=True)
+        except RecursionError:
+            return ToolResult("Error: the command is nested too deeply", is_error=True)
+        except Exception as error:
+            reason = f"{type(error).__name__}: {clip(str(error), 200)}"
+            return ToolResult(f"Error: the command failed ({reason})", is_error=True)
 
     def execute(self, command: Mapping[str, Any]) -> str:
         if not isinstance(command, Mapping):
@@ -212,6 +233,7 @@ class MemoryTool:
             raise _fail(f"Error: The path is {len(raw):,} characters long; paths are at most {MAX_PATH_CHARS}")
         if _CONTROL.search(raw):
             raise _fail(f"Error: The path {raw!r} contains control characters (NUL, line breaks); it was refused")
+        _require_text("path", raw)
         decoded = raw
         for _ in range(3):  # double encoding (%252e) hides a second layer
             decoded = unquote(decoded)
@@ -428,7 +450,7 @@ class MemoryTool:
             return new
 
         try:
-            _, stored = self.memory.edit_text(path, guarded)
+            _, stored = self.memory.edit_text(path, guarded, source=self.source)
         except EntryFormatError as error:
             problems = "; ".join(error.problems)
             raise _fail(

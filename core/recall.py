@@ -139,6 +139,22 @@ def idf(document_frequency: int, total: int) -> float:
     return math.log(1.0 + (total - document_frequency + 0.5) / (document_frequency + 0.5))
 
 
+# A query is a few keywords or a question. Recall's cost grows faster than linearly with the
+# number of distinct words (fuzzy matching and scoring of each), so a query from an agent or
+# MCP client is bounded: a pasted document is refused, not searched for a minute.
+MAX_QUERY_CHARS = 16 * 1024
+MAX_QUERY_WORDS = 1000
+
+
+def check_query_size(query: str) -> None:
+    """Refuse a query too long to be a question (InvalidError, one line)."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidError(f"the query is {len(query):,} characters; at most {MAX_QUERY_CHARS:,} are searched")
+    words = len(query.split())
+    if words > MAX_QUERY_WORDS:
+        raise InvalidError(f"the query has {words:,} words; at most {MAX_QUERY_WORDS:,} are searched")
+
+
 class Recaller:
     """One recall over one memory: refreshes the index, walks the tiers, ranks the hits."""
 
@@ -164,6 +180,7 @@ class Recaller:
         query = query.strip()
         if not query:
             raise InvalidError("the query is empty")
+        check_query_size(query)
         limit = self.config.recall.k if k is None else k
         if limit < 1:
             raise InvalidError("k must be at least 1")
