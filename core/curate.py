@@ -16,9 +16,13 @@
               archives it once it has gone untouched (it stays readable and in git history)
    NOOP       the memory already says this
    DELETE     archive `target` (`mem forget`); only applied with `yes=True`
+   MERGE, and an UPDATE that keeps less than half of the old text's words, are also applied
+   only with `yes=True`: the model must not cost a person's text without their say.
 3. Every reply is checked (JSON schema, paths, targets among the entries the model was
-   shown) and the whole plan is validated before the first write: if any model call fails
-   or any decision is invalid, nothing is written (ExternalError, exit code 7).
+   shown) and the whole plan is validated before the first write: every entry it writes is
+   built and checked as add/update will (fields, body size, likely secrets). If any model
+   call fails or any decision is invalid, nothing is written (exit code 7 for a model
+   failure, else the failing check's own code).
 4. Each operation is applied through `Memory.add/update/forget`, each an atomic file change
    (temp file + rename, under the tree's write lock). If the process dies mid-apply, the
    operations already applied stay, the current one is either whole or absent, and the
@@ -36,7 +40,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from .entry import SUPERSEDED_AT_KEY, SUPERSEDED_BY_KEY, SUPERSEDES_KEY, Entry, format_time
+from .entry import (
+    SUPERSEDED_AT_KEY,
+    SUPERSEDED_BY_KEY,
+    SUPERSEDES_KEY,
+    Entry,
+    dump_entry,
+    entry_from_metadata,
+    format_time,
+    normalize_body,
+    title_from_text,
+)
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
 from .framing import PREAMBLE, PROMPT_TAG_NAMES, TRIMMED, memory_block, neutralize, tag_pattern, trim_to_tokens
 from .llm import LLMClient, LLMError, LLMSettings, Message
@@ -51,6 +65,7 @@ OPERATIONS: tuple[Op, ...] = ("ADD", "UPDATE", "MERGE", "SUPERSEDE", "NOOP", "DE
 RELATED_K = 5
 SUPERSEDED_IMPORTANCE = 20
 ENTRY_TOKENS = 600  # each related entry's body shown to the decision call
+UPDATE_KEEP_SHARE = 0.5  # an UPDATE keeping less of the old text's words than this waits for --yes
 TREE_FOLDERS = 80  # folders listed for placement
 
 # Curate's own blocks, and those of the model tiers' prompts it shares (framing.PROMPT_TAGS).
@@ -278,7 +293,7 @@ class Curator:
                 for operation in draft.operations
             ]
         operations = draft.operations
-        self._validate(draft)
+        self._validate(draft, source)
         applied = 0
         if not dry_run:
             operations, applied = self._apply(draft, source)
@@ -445,7 +460,12 @@ class Curator:
         if planned:
             if op != "UPDATE":
                 raise LLMError("schema", f"the model chose {op} of {planned[0]!r}, which this plan already writes")
-            _fold_into(draft, draft.written[planned[0]], need_body(), _text(data.get("title")), summary, reason)
+            folded, index = need_body(), draft.written[planned[0]]
+            gate = None if yes or draft.operations[index].op != "UPDATE" else self._replaces_most(planned[0], folded)
+            _fold_into(draft, index, folded, _text(data.get("title")), summary, reason)
+            if gate is not None:
+                draft.operations[index] = replace(draft.operations[index], skipped=gate)
+                del draft.written[planned[0]]
             return
         if op == "DELETE":
             skipped = None if yes else "DELETE is applied only with --yes"
@@ -461,10 +481,32 @@ class Curator:
             draft.operations.append(written(op, path, targets, title))
             return
         kept = targets[0]
-        if op == "MERGE":
-            draft.removed.update(targets[1:])
-        draft.written[kept] = len(draft.operations)
-        draft.operations.append(written(op, kept, targets, _text(data.get("title"))))
+        # The model's word must not cost a person's text without their say: MERGE archives
+        # entries, and an UPDATE that keeps little of the old text replaces it. Both wait for
+        # --yes, as DELETE does (the MCP curate tool has no --yes: they are proposed).
+        gate = None
+        if not yes:
+            if op == "MERGE":
+                gate = f"MERGE archives {len(targets) - 1} other entry(ies): applied only with --yes"
+            else:
+                gate = self._replaces_most(kept, need_body())
+        if gate is None:
+            if op == "MERGE":
+                draft.removed.update(targets[1:])
+            draft.written[kept] = len(draft.operations)
+        draft.operations.append(replace(written(op, kept, targets, _text(data.get("title"))), skipped=gate))
+
+    def _replaces_most(self, path: str, body: str) -> str | None:
+        """Why an UPDATE of `path` to `body` waits for --yes (it keeps less than
+        UPDATE_KEEP_SHARE of the old text's words), or None."""
+        try:
+            old = self.memory.get(path).body
+        except MemError:
+            return None  # checked again before the first write
+        kept = kept_share(old, body)
+        if kept >= UPDATE_KEEP_SHARE:
+            return None
+        return f"UPDATE keeps {kept:.0%} of the text of {path}: applied only with --yes"
 
     def _new_path(self, raw: Any, title: str, draft: _Draft, near: str | None = None) -> str:
         """A free entry path from the model's placement: each segment made a slug, the title's
@@ -486,9 +528,11 @@ class Curator:
 
     # --- validation and application --------------------------------------------------------
 
-    def _validate(self, draft: _Draft) -> None:
+    def _validate(self, draft: _Draft, source: str) -> None:
         """Everything that can be checked before the first write: new paths free, targets
-        present and unchanged since the model saw them."""
+        present and unchanged since the model saw them, and every entry the plan writes built
+        and checked as add/update will (fields, body size, likely secrets). One bad decision
+        stops the whole plan, before anything is written."""
         for operation in draft.operations:
             if operation.skipped or operation.op == "NOOP":
                 continue
@@ -496,6 +540,50 @@ class Curator:
                 raise ExistsError(f"'{operation.path}' was created while curating; nothing was applied")
             for target in operation.targets:
                 self._check_unchanged(target, draft)
+            try:
+                self._check_entry(operation, source)
+            except MemError as error:
+                where = operation.path or operation.targets[0]
+                reason = error.message.removeprefix(f"{where}: ").removesuffix(".")
+                error.message = f"{operation.op} {where}: {reason} (nothing was applied)"
+                error.message = error.message.replace("; nothing was written", "")
+                error.args = (error.message,)
+                raise error from None
+
+    def _check_entry(self, operation: Operation, source: str) -> None:
+        """Build the entry `operation` would write, as Memory.add/update build it, and check it."""
+        memory = self.memory
+        body = normalize_body(operation.body or "")
+        limit = memory.config.limits.max_body_bytes
+        if len(body.encode("utf-8")) > limit:
+            raise InvalidError(f"the body is over the {limit:,}-byte limit (limits.max_body_bytes)")
+        if operation.op in ("ADD", "SUPERSEDE"):
+            path = operation.path or ""
+            title = operation.title
+            if title is None:
+                title, body = title_from_text(body, path)
+            meta: dict[str, Any] = {
+                "title": title,
+                "summary": operation.summary or "",
+                "tags": list(operation.tags),
+                "keywords": list(operation.keywords),
+                "source": source,
+            }
+            previous = ""
+        else:
+            path = operation.targets[0]
+            current = memory.get(path)
+            meta = current.metadata()
+            meta.update(
+                title=operation.title or current.title,
+                summary=current.summary if operation.summary is None else operation.summary,
+                tags=list(_union(current.tags, operation.tags)),
+                keywords=list(_union(current.keywords, operation.keywords)),
+                source=source,
+            )
+            previous = dump_entry(current)
+        entry = entry_from_metadata(path, meta, body)
+        memory.check_text(dump_entry(entry), allow_secrets=self.allow_secrets, previous=previous)
 
     def _check_unchanged(self, path: str, draft: _Draft) -> None:
         try:
@@ -617,3 +705,15 @@ def _words(values: Iterable[Any]) -> tuple[str, ...]:
 
 def _union(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*first, *second]))
+
+
+_WORD = re.compile(r"\w{3,}")
+
+
+def kept_share(old: str, new: str) -> float:
+    """The share of the old text's distinct words (3+ letters) that the new text still has."""
+    before = {word.lower() for word in _WORD.findall(old)}
+    if not before:
+        return 1.0
+    after = {word.lower() for word in _WORD.findall(new)}
+    return len(before & after) / len(before)

@@ -195,7 +195,7 @@ def test_an_entry_changed_while_curating_applies_nothing(tree: Path, fake: FakeL
     fake.reply(items(("Deploys", "Deploys need two approvals.")))
     fake.default = decide
     with pytest.raises(Exception, match="changed while curating; nothing was applied"):
-        Memory(tree).curate("Deploys need two approvals.")
+        Memory(tree).curate("Deploys need two approvals.", yes=True)
     assert "Edited by a person meanwhile." in Memory(tree).get(DEPLOY).body
     assert "Rewritten by the model." not in Memory(tree).get(DEPLOY).body
 
@@ -205,7 +205,7 @@ def test_update_merge_and_delete(tree: Path, fake: FakeLLM) -> None:
     memory.add("gotchas/sms/twilio-a", "We send SMS with Twilio.", title="Twilio for SMS")
     memory.add("gotchas/sms/twilio-b", "Twilio sends our text messages.", title="SMS go through Twilio")
     memory.add("gotchas/sms/old-provider", "We use Nexmo for SMS.", title="Nexmo for SMS")
-    fake.reply(
+    replies = (
         items(
             ("Twilio", "SMS are sent through Twilio with a messaging service SID."),
             ("Nexmo gone", "Nexmo is no longer used."),
@@ -225,9 +225,25 @@ def test_update_merge_and_delete(tree: Path, fake: FakeLLM) -> None:
             "- Twilio retries webhooks 3 times.\n",
         },
     )
-    plan = Memory(tree).curate("notes about sms", origin="notes.md")
+    # Without --yes nothing destructive happens: MERGE and DELETE are proposed, not applied.
+    fake.reply(
+        items(
+            ("Twilio", "SMS are sent through Twilio with a messaging service SID."),
+            ("Nexmo gone", "Nexmo is no longer used."),
+        ),
+        *replies[1:3],
+    )
+    before = {path: Memory(tree).get(path) for path in ("gotchas/sms/twilio-a", "gotchas/sms/twilio-b")}
+    proposed = Memory(tree).curate("notes about sms", origin="notes.md")
+    assert [op.op for op in proposed.operations] == ["MERGE", "DELETE"]
+    assert all(op.skipped for op in proposed.operations) and proposed.applied == 0
+    assert "--yes" in (proposed.operations[0].skipped or "")
+    assert {path: Memory(tree).get(path) for path in before} == before
+    fake.requests.clear()
+    fake.reply(*replies)
+    plan = Memory(tree).curate("notes about sms", origin="notes.md", yes=True)
     assert [op.op for op in plan.operations] == ["MERGE", "DELETE"]
-    assert plan.operations[1].skipped and plan.applied == 1
+    assert plan.applied == 2
     memory = Memory(tree)
     merged = memory.get("gotchas/sms/twilio-a")
     assert merged.title == "SMS are sent through Twilio" and "retries webhooks 3 times" in merged.body
@@ -236,7 +252,7 @@ def test_update_merge_and_delete(tree: Path, fake: FakeLLM) -> None:
     assert memory.get("gotchas/sms/twilio-b", archived=True).extra["archived_reason"] == (
         "merged into gotchas/sms/twilio-a by mem curate"
     )
-    assert memory.exists("gotchas/sms/old-provider")  # DELETE needs --yes
+    assert not memory.exists("gotchas/sms/old-provider")  # applied with --yes
     # The third decision was shown the planned version of the merged entry.
     third = fake.requests[3].messages[-1]["content"]
     assert 'note="planned in this run"' in third and "messaging service SID" in third
@@ -358,3 +374,58 @@ def test_text_with_a_secret_is_refused_before_the_model_sees_it(
     allowed = mem("curate", leaky, "--allow-secrets", "--json")
     assert allowed.code == 0, allowed.stdout
     assert "ghp_" in Memory(tree).get("runbooks/deploys/ci-token").body
+
+
+# --- the model gets no more power than the user (issue 18) ----------------------------------
+
+
+def test_a_bad_field_late_in_the_plan_stops_it_before_the_first_write(
+    tree: Path, fake: FakeLLM, mem: Callable[..., CliResult]
+) -> None:
+    before = snapshot(tree)
+    fake.reply(
+        items(("Queues", "The worker queue is RabbitMQ."), ("Deploys", "Deploys need two approvals.")),
+        {"operation": "ADD", "path": "architecture/queues/broker", "body": "The worker queue is RabbitMQ."},
+        {"operation": "UPDATE", "target": DEPLOY, "title": "T" * 400, "body": Memory(tree).get(DEPLOY).body + "\nTwo."},
+    )
+    result = mem("curate", "Queues and deploys", "--yes")
+    assert result.code == 5, result.stderr
+    assert "nothing was applied" in result.stderr and "applied before it" not in result.stderr
+    assert snapshot(tree) == before
+
+
+def test_a_secret_the_model_writes_stops_the_plan_before_the_first_write(
+    tree: Path, fake: FakeLLM, mem: Callable[..., CliResult]
+) -> None:
+    before = snapshot(tree)
+    fake.reply(
+        items(("Queues", "The worker queue is RabbitMQ."), ("Storage", "Backups go to S3.")),
+        {"operation": "ADD", "path": "architecture/queues/broker", "body": "The worker queue is RabbitMQ."},
+        {
+            "operation": "ADD",
+            "path": "runbooks/backups/s3",
+            "body": "Backups go to S3 with aws_secret_access_key = Zq8vN2mL4pR7sT1uW3xY5zA9bC0dE6fG8hJ2kL4m",
+        },
+    )
+    result = mem("curate", "Queues and backups")
+    assert result.code == 8, result.stderr
+    assert "ADD runbooks/backups/s3" in result.stderr and "applied before it" not in result.stderr
+    assert snapshot(tree) == before
+
+
+def test_an_update_that_replaces_most_of_an_entry_waits_for_yes(tree: Path, fake: FakeLLM) -> None:
+    old = Memory(tree).get(DEPLOY).body
+    fake.reply(
+        items(("Deploys", "Deploys are described in the wiki.")),
+        {"operation": "UPDATE", "target": DEPLOY, "body": "See the wiki."},
+    )
+    plan = Memory(tree).curate("Deploys are described in the wiki.")
+    assert plan.applied == 0 and "--yes" in (plan.operations[0].skipped or "")
+    assert Memory(tree).get(DEPLOY).body == old
+    # An update that keeps the text and adds to it needs no --yes.
+    fake.reply(
+        items(("Deploys", "Deploys need two approvals.")),
+        {"operation": "UPDATE", "target": DEPLOY, "body": old + "\n\nDeploys need two approvals.\n"},
+    )
+    plan = Memory(tree).curate("Deploys need two approvals.")
+    assert plan.applied == 1 and "two approvals" in Memory(tree).get(DEPLOY).body
