@@ -61,7 +61,7 @@ class InjectionSignal:
     """Text that reads as an instruction to an agent: kind, 1-based line, short reason, and a
     printable excerpt of the line."""
 
-    kind: str  # instruction-override | tool-call-syntax | role-markup | hidden-unicode
+    kind: str  # instruction-override | tool-call-syntax | role-markup | exfiltration-url | hidden-unicode
     line: int
     reason: str
     excerpt: str = ""
@@ -211,8 +211,81 @@ def _jwt(match: re.Match[str], secret: str) -> bool:
     return isinstance(decoded, dict) and "alg" in decoded
 
 
+# Hosts of a developer's own machine or of a compose/CI service network: a password that
+# only works there (postgres:postgres@localhost, guest:guest@rabbit) is a default, not a secret.
+_LOCAL_HOST = re.compile(
+    r"(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|[a-z][a-z0-9_-]{0,30})\Z"
+)
+_DEV_DEFAULTS = frozenset(
+    {
+        "pass",
+        "password",
+        "secret",
+        "guest",
+        "postgres",
+        "root",
+        "admin",
+        "test",
+        "dev",
+        "user",
+        "mysql",
+        "app",
+        "example",
+        "changeme",
+        "default",
+        "local",
+        "docker",
+        "rabbitmq",
+        "redis",
+        "mongo",
+        "sa",
+        "oracle",
+    }
+)
+
+
+def _dev_default(user: str, secret: str, host: str) -> bool:
+    """A credential that only a local or compose host accepts and that says nothing secret:
+    the password repeats the user name, or is a well-known default."""
+    if not _LOCAL_HOST.match(host.lower().split(":")[0].rstrip(".")):
+        return False
+    return secret.lower() == user.lower() or secret.lower() in _DEV_DEFAULTS
+
+
 def _url_password(match: re.Match[str], secret: str) -> bool:
-    return not _placeholder(secret)
+    host = match.group("host") or ""
+    return not _placeholder(secret) and not _dev_default(match.group("user") or "", secret, host)
+
+
+def _netrc(match: re.Match[str], secret: str) -> bool:
+    return not _placeholder(secret) and not _dev_default(match.group("user") or "", secret, match.group("host"))
+
+
+def _pgpass(match: re.Match[str], secret: str) -> bool:
+    """host:port:db:user:password. Times and addresses share the shape: the host and user
+    must hold a letter (or be `*`) and the password must not be a number."""
+    host, user = match.group("host"), match.group("user")
+    if not (host == "*" or re.search(r"[A-Za-z]", host)) or not re.search(r"[A-Za-z*]", user):
+        return False
+    if secret.isdigit() or len(secret) < 4:
+        return False
+    return not _placeholder(secret) and not _dev_default(user, secret, host)
+
+
+def _command_password(match: re.Match[str], secret: str) -> bool:
+    """`mysql -pX`, `sshpass -p X`, `curl -u user:X`, `docker login -p X`: a literal, not a
+    variable or a prompt."""
+    return not _placeholder(secret) and len(secret) >= 4
+
+
+def _prose_password(match: re.Match[str], secret: str) -> bool:
+    """ "the admin password for staging is Xy7..." : a token-shaped word, not prose."""
+    value = secret.rstrip(".,;:)")
+    return not _placeholder(value) and _token_shaped(value, 8)
+
+
+def _twilio(match: re.Match[str], secret: str) -> bool:
+    return re.search(r"[a-f]", secret) is not None and re.search(r"[0-9]", secret) is not None
 
 
 def _token_shaped(value: str, minimum: int) -> bool:
@@ -247,6 +320,12 @@ def _assignment(match: re.Match[str], secret: str) -> bool:
         return _token_shaped(secret, 16)
     if key.endswith("pass") and not (key == "pass" or key[-5] in "_-."):
         return False  # bypass, compass: words that merely end in "pass"
+    if key == "pass" and not quoted:
+        # `pass: test_login passed`: a test report, not a credential. A bare `pass` key counts
+        # only for a value that is the whole rest of its line and not a test's name.
+        rest = text[match.end() : text.find("\n", match.end()) if "\n" in text[match.end() :] else len(text)]
+        if rest.strip() or secret.lower().startswith(("test", "tests/")) or "::" in secret:
+            return False
     passwordish = key.endswith(_PASSWORD_KEYS)
     if quoted:
         if re.search(r"\s", secret) and not passwordish:
@@ -264,12 +343,16 @@ _BOUNDARY = r"(?<![A-Za-z0-9_])"
 _KEY_CHARS = re.compile(r"[A-Za-z0-9_.-]{0,40}\Z")
 _WORD = re.compile(r"[A-Za-z_-]+")
 
+_LINE_BREAK = r"(?:\r?\n|\\(?:r\\)?n)"
+_QUOTE_PREFIX = r"[ \t>*+-]*"  # a key pasted indented, in a list, in a `> ` quote or a YAML block
+
 _SECRET_RULES: tuple[_SecretRule, ...] = (
     _SecretRule(
         "private-key",
         r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:[ \t]*(?:\r?\n|\\(?:r\\)?n))+(?:[A-Za-z-]{1,30}:[^\n\\]{0,200}(?:\r?\n|\\(?:r\\)?n)+)*"
-        r"(?P<secret>[A-Za-z0-9+/=]{20,})[ \t]*(?:\r?\n|\\(?:r\\)?n|\Z)",
+        r"(?:[ \t]*" + _LINE_BREAK + _QUOTE_PREFIX + r")+"
+        r"(?:[A-Za-z-]{1,30}:[^\n\\]{0,200}(?:" + _LINE_BREAK + _QUOTE_PREFIX + r")+)*"
+        r"(?P<secret>[A-Za-z0-9+/=]{20,})[ \t]*(?:" + _LINE_BREAK + r"|\Z)",
         ("PRIVATE KEY",),
     ),
     _SecretRule(
@@ -292,11 +375,16 @@ _SECRET_RULES: tuple[_SecretRule, ...] = (
         r"|github_pat_(?P<secret2>[A-Za-z0-9_]{82}))(?![A-Za-z0-9_])",
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     ),
-    _SecretRule("gitlab-token", _BOUNDARY + r"glpat-(?P<secret>[A-Za-z0-9_-]{20,})", ("glpat-",)),
+    _SecretRule(
+        "gitlab-token",
+        _BOUNDARY + r"(?:glpat|glrt|glptt|gldt|glft|gloas|glsoat|glcbt|glimt|glagent)-(?P<secret>[A-Za-z0-9_-]{20,})",
+        ("glpat-", "glrt-", "glptt-", "gldt-", "glft-", "gloas-", "glsoat-", "glcbt-", "glimt-", "glagent-"),
+    ),
     _SecretRule(
         "slack-token",
-        r"(?<![A-Za-z0-9])xox[abposre]-(?P<secret>[0-9]{6,}-[A-Za-z0-9-]{8,})",
-        ("xox",),
+        r"(?<![A-Za-z0-9])(?:xox[abposre]-(?P<secret>[0-9]{6,}-[A-Za-z0-9-]{8,})"
+        r"|(?:xoxe\.xox[bp]|xoxe|xapp)-(?P<secret2>[0-9]{1,3}-[A-Za-z0-9-]{20,}))",
+        ("xox", "xapp-"),
     ),
     _SecretRule(
         "slack-webhook",
@@ -327,7 +415,27 @@ _SECRET_RULES: tuple[_SecretRule, ...] = (
     ),
     _SecretRule("npm-token", _BOUNDARY + r"npm_(?P<secret>[A-Za-z0-9]{36})(?![A-Za-z0-9])", ("npm_",)),
     _SecretRule("pypi-token", r"pypi-AgEIcHlwaS5vcmc(?P<secret>[A-Za-z0-9_-]{50,})", ("pypi-AgEI",)),
-    _SecretRule("huggingface-token", _BOUNDARY + r"hf_(?P<secret>[A-Za-z]{34})(?![A-Za-z0-9])", ("hf_",)),
+    _SecretRule("huggingface-token", _BOUNDARY + r"hf_(?P<secret>[A-Za-z0-9]{34})(?![A-Za-z0-9])", ("hf_",)),
+    _SecretRule("digitalocean-token", _BOUNDARY + r"do[opr]_v1_(?P<secret>[a-f0-9]{64})(?![a-f0-9])", ("do", "_v1_")),
+    _SecretRule(
+        "telegram-bot-token", r"(?<![0-9])[0-9]{8,10}:(?P<secret>AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])", (":AA",)
+    ),
+    _SecretRule(
+        "age-secret-key", r"AGE-SECRET-KEY-1(?P<secret>[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})", ("AGE-SECRET-KEY-1",)
+    ),
+    _SecretRule("firebase-server-key", r"AAAA[A-Za-z0-9_-]{7}:(?P<secret>APA91b[A-Za-z0-9_-]{100,})", ("APA91b",)),
+    _SecretRule(
+        "twilio-auth-token",
+        r"auth[_ -]?token[\"']?[ \t]{0,5}(?:[:=][ \t]{0,5})?[\"']?(?P<secret>[0-9a-f]{32})(?![0-9a-zA-Z])",
+        ("auth",),
+        re.IGNORECASE,
+        _twilio,
+    ),
+    _SecretRule(
+        "azure-sas-token",
+        r"[?&]sig=(?P<secret>[A-Za-z0-9%+/=]{30,})",
+        ("sig=",),
+    ),
     _SecretRule(
         "sendgrid-key",
         _BOUNDARY + r"SG\.(?P<secret>[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})",
@@ -343,10 +451,48 @@ _SECRET_RULES: tuple[_SecretRule, ...] = (
     _SecretRule(
         "url-credentials",
         # Anchored on '://' (the scheme is not needed): a pattern that starts with the scheme
-        # would be tried at every letter of the text.
-        r"://[^\s:/@'\"<>`]{0,64}:(?P<secret>[^\s:/@'\"<>`]{1,128})@(?=[A-Za-z0-9\[])",
+        # would be tried at every letter of the text. The password runs to the last '@'
+        # before the host, so one that holds '@' (p@ss) is taken whole.
+        r"://(?P<user>[^\s:/@'\"<>`]{0,64}):(?P<secret>[^\s/'\"<>`]{1,128})@"
+        r"(?=(?P<host>[A-Za-z0-9\[][^\s/:?#@'\"<>`]{0,253}))",
         ("://",),
         valid=_url_password,
+    ),
+    _SecretRule(
+        "netrc-password",
+        r"\bmachine[ \t]+(?P<host>[^\s]{1,253})\s+(?:login[ \t]+(?P<user>[^\s]{1,128})\s+)?"
+        r"password[ \t]+(?P<secret>[^\s'\"`]{1,200})",
+        ("machine",),
+        0,
+        _netrc,
+    ),
+    _SecretRule(
+        "pgpass-password",
+        r"(?:^|(?<=[\s`'\"]))(?P<host>[A-Za-z0-9.*_\[\]-]{1,253}):(?:[0-9]{1,5}|\*):[^:\s]{1,63}:"
+        r"(?P<user>[^:\s]{1,63}):(?P<secret>[^:\s`'\"]{1,200})[ \t]*$",
+        (":",),
+        re.MULTILINE,
+        _pgpass,
+    ),
+    _SecretRule(
+        "command-line-password",
+        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n]{0,200}?[ \t]-p"
+        r"(?P<secret>[^\s'\"-][^\s'\"]{2,199})"
+        r"|\bsshpass[ \t]+-p[ \t]*['\"]?(?P<secret2>[^\s'\"]{1,200})"
+        r"|\b(?:curl|wget|http)\b[^\n]{0,200}?[ \t](?:-u|--user)[ \t=]*['\"]?[^\s:'\"]{1,64}:"
+        r"(?P<secret5>[^\s'\"@]{1,200})"
+        r"|\bdocker[ \t]+login\b[^\n]{0,200}?[ \t](?:-p|--password)[ \t=]+['\"]?(?P<secret3>[^\s'\"]{1,200})"
+        r"|[ \t]--password[ \t=]+['\"]?(?P<secret4>[^\s'\"$]{1,200})",
+        ("mysql", "mariadb", "sshpass", "curl", "wget", "http", "docker", "--password"),
+        0,
+        _command_password,
+    ),
+    _SecretRule(
+        "password-in-prose",
+        r"\bpassword\b[^\n.:=]{0,60}?\b(?:is|was|=)[ \t]+['\"`]?(?P<secret>[^\s'\"`]{8,80})",
+        ("password",),
+        re.IGNORECASE,
+        _prose_password,
     ),
     _SecretRule(
         "authorization-header",
@@ -376,7 +522,7 @@ def _compiled_secret_rules() -> tuple[tuple[_SecretRule, _Compiled], ...]:
 
 
 def _secret_span(match: re.Match[str]) -> tuple[int, int] | None:
-    for name in ("secret", "secret2", "bare"):
+    for name in ("secret", "secret2", "secret3", "secret4", "secret5", "bare"):
         if name in match.re.groupindex and match.group(name) is not None:
             return match.span(name)
     return None
@@ -655,7 +801,159 @@ _INJECTION_RULES: tuple[_InjectionRule, ...] = (
         ("Human", "Assistant", "SYSTEM"),
         re.MULTILINE,
     ),
+    _InjectionRule(
+        "role-markup",
+        "starts a line as a system or instruction turn",
+        # `System: Ubuntu 22.04` is a fact; `System: ... always pass --force` speaks to the model.
+        r"^[ \t#>*-]*(?:system|developer)[ \t]*:[^\n]{0,200}?\b(?:you|your|always|never|must|ignore|agents?|"
+        r"assistant|model|obey|follow|do\s+not|don't|from\s+now|elevated|override)\b"
+        r"|^[ \t]*#{2,}[ \t]*(?:instruction|response|input|system)s?[ \t]*:?[ \t]*#*[ \t]*$"
+        r"|\bsystem\s+prompt\s+(?:override|update|injection|change)|\boverride\s+(?:the\s+|your\s+)?system\s+prompt",
+        ("system", "developer", "###", "## "),
+        re.IGNORECASE | re.MULTILINE,
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "asks to ignore earlier instructions",
+        r"\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+)?(?:text\s+)?above\b"
+        r"|\bset\s+aside\s+(?:what|everything|all)\b[^.\n]{0,40}\b(?:told|instructed|said)\b"
+        r"|\b(?:supersedes?|overrides?|replaces?|take\s+precedence\s+over|takes\s+precedence\s+over)\s+"
+        r"(?:all\s+|any\s+)?(?:prior|previous|earlier|other|your|existing)\s+(?:ones|instructions|rules|guidelines|prompts?)"
+        r"|\b(?:higher|greater|top)\s+priority\s+than\s+(?:the\s+|your\s+|any\s+)?(?:system|developer|user|previous|other)"
+        r"|\bignore\s+(?:the\s+)?(?:user|human)(?:'s)?\s+(?:request|instructions?|question|wishes|message)"
+        r"|\b(?:do\s+not|don't|stop)\s+(?:follow(?:ing)?|obey(?:ing)?)\s+(?:your|the|any)\s+"
+        r"(?:guidelines|rules|instructions|system\s+prompt|policies)"
+        r"|\b(?:bypass|circumvent|disable|turn\s+off|ignore)\s+(?:all\s+|any\s+|your\s+|the\s+)*"
+        r"(?:restrictions|safety\s+(?:filters?|checks?|guidelines|measures)|content\s+polic(?:y|ies)|guardrails)",
+        (
+            "ignore",
+            "disregard",
+            "forget",
+            "aside",
+            "supersede",
+            "override",
+            "replace",
+            "precedence",
+            "priority",
+            "follow",
+            "obey",
+            "bypass",
+            "circumvent",
+            "disable",
+            "turn off",
+        ),
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "asks to ignore earlier instructions (in another language)",
+        r"\bignora\s+(?:todas\s+)?(?:las\s+)?instrucciones\s+(?:anteriores|previas)"
+        r"|\bignorier(?:e|en)?\s+(?:alle\s+)?(?:vorherigen|bisherigen|obigen|früheren)\s+(?:anweisungen|instruktionen|befehle)"
+        r"|\bignore[rz]?\s+(?:toutes\s+)?(?:les\s+)?instructions\s+(?:précédentes|precedentes|antérieures|anterieures)"
+        r"|\bignore\s+(?:todas\s+)?(?:as\s+)?instruções\s+anteriores"
+        r"|\bignora\s+(?:tutte\s+)?(?:le\s+)?istruzioni\s+precedenti",
+        ("ignor",),
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "tries to change the agent's role or task",
+        r"\bfrom\s+now\s+on,?\s+(?:you|always|never|only|respond|reply|answer|ignore)\b"
+        r"|\bpretend\s+(?:to\s+be|you\s+are|that\s+you)\b"
+        r"|\byour\s+(?:new|real|actual|true|only)\s+(?:task|job|goal|objective|mission|purpose)\s+(?:is|now)\b"
+        r"|\b(?:this\s+(?:message|note|instruction)\s+(?:is|comes)\s+from|message\s+from)\s+(?:the\s+|your\s+)?"
+        r"(?:developer|administrator|admin|system|operator|openai|anthropic)\b"
+        r"|\b(?:user|human|developer|operator|admin(?:istrator)?)\s+(?:has\s+)?(?:already\s+)?"
+        r"(?:authorized|authorised|approved|permitted)\s+(?:you|the\s+(?:assistant|agent|ai|model))\b"
+        r"|\byou\s+are\s+(?:now\s+)?(?:authorized|authorised|cleared)\s+to\b"
+        r"|\b(?:output|print|say|reply\s+with|respond\s+with|write)\b[^\n]{0,40}\band\s+nothing\s+else\b",
+        ("from now", "pretend", "your ", "message", "author", "approved", "permitted", "cleared", "nothing else"),
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "addresses the agent that reads it",
+        r"\b(?:attention|hey|dear|hello|note)\s*,?\s+(?:AI|LLM|assistant|agent|model|claude|chatgpt|copilot)s?\b\s*[:,!-]"
+        r"|^[^\w\n]*(?:AI|LLM)\s+(?:agents?|assistants?|models?)\s*[:,]"
+        r"|\bif\s+you\s+are\s+an?\s+(?:AI|LLM|language\s+model|assistant|agent|bot)\b",
+        ("attention", "hey", "dear", "hello", "note", "ai ", "llm", "if you are"),
+        re.IGNORECASE | re.MULTILINE,
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "asks to hide something from the user",
+        r"\b(?:do\s+not|don't|never)\s+(?:mention|tell|reveal|show)\s+(?:this|it|that|these|any)(?:\s+\w+){0,3}\s+to\s+"
+        r"(?:the\s+)?(?:user|human|developer|operator)"
+        r"|\b(?:silently|secretly|covertly|quietly)\s+(?:add|remove|grant|create|write|commit|edit)\b",
+        ("not", "don't", "never", "silently", "secretly", "covertly", "quietly"),
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "orders an action before answering",
+        r"\bbefore\s+(?:doing\s+anything\s+else|anything\s+else|answering|responding|replying|"
+        r"you\s+(?:answer|respond|reply|continue|proceed))\b"
+        r"|\b(?:fetch|download|open|visit|read|load|curl)\s+\S+\s+and\s+(?:follow|obey|execute|run|do\s+what)"
+        r"|\bfollow\s+the\s+instructions\s+(?:there|at\s+https?://|in\s+https?://|on\s+that\s+page|from\s+https?://)",
+        ("before", "fetch", "download", "open", "visit", "read", "load", "curl", "follow"),
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "asks to send secrets or files somewhere",
+        r"\b(?:send|upload|post|e-?mail|mail|forward|copy|transmit|exfiltrate|paste)\s+(?:the\s+|your\s+|all\s+)?"
+        r"(?:contents?\s+of\s+)?(?:(?:the|your)\s+)?(?:~/\.ssh\S*|\S*id_rsa|\S*id_ed25519|\.env\b|~/\.aws\S*|"
+        r"credentials|secrets?|passwords?|api\s+keys?|tokens?|private\s+keys?|cookies?|repo(?:sitory)?)"
+        r"(?:\s+\w+){0,3}\s+to\s+(?:https?://|\S+@\S+\.|[\w-]+\.(?:com|net|io|org|example|ru|xyz)\b)",
+        ("send", "upload", "post", "mail", "forward", "copy", "transmit", "exfiltrate", "paste"),
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "asks to install something that persists",
+        r"\b(?:add|append|write|insert|put)\b[^\n]{0,80}(?:curl|wget|\|\s*(?:ba|z)?sh\b|eval|base64\s+-d|\bnc\b)"
+        r"[^\n]{0,80}\bto\s+(?:your\s+|the\s+)?~?/?\.(?:bashrc|zshrc|profile|bash_profile)\b",
+        ("bashrc", "zshrc", "profile"),
+    ),
+    _InjectionRule(
+        "exfiltration-url",
+        "loads a remote image or link whose URL carries data (exfiltration)",
+        r"!\[[^\]\n]{0,200}\]\(\s*<?https?://[^)\s]{0,300}?[?&](?:d|data|q|c|cookie|token|secret|key|env|content|"
+        r"msg|m|payload|exfil|leak|info|log|text|chat|conversation|history|context)=[^)\s]*\)"
+        r"|<img\b[^>]{0,200}\bsrc\s*=\s*[\"']?https?://[^\s\"'>]{0,300}?[?&][\w-]{1,20}="
+        r"|(?:!\[[^\]\n]{0,200}\]|\])\(\s*<?https?://[^)\s]{0,300}?[?&][\w-]{1,20}="
+        r"(?:[^)&\s]*(?:\{[^}]*\}|\$\w|<[^>]*>|\b[A-Z][A-Z0-9]*_[A-Z0-9_]{2,}\b))"
+        r"|^\[[^\]\n]{1,40}\]:\s*https?://\S{0,300}?[?&](?:d|data|q|c|cookie|token|secret|key|env|content|payload)="
+        r"(?:\{[^}]*\}|\$\w|[A-Z][A-Z0-9]*_[A-Z0-9_]{2,})",
+        ("http",),
+        re.MULTILINE,
+    ),
+    _InjectionRule(
+        "instruction-override",
+        "hides instructions in an HTML comment",
+        r"<!--(?:(?!-->).){0,400}?(?:\b(?:AI|LLM|agents?|assistants?|claude|copilot|gpt)\b|"
+        r"\bbefore\s+(?:answering|responding|replying)|\|\s*(?:ba|z)?sh\b)",
+        ("<!--",),
+        re.IGNORECASE | re.DOTALL,
+    ),
+    _InjectionRule(
+        "tool-call-syntax",
+        "contains a JSON tool call",
+        r"\{\s*\"tool\"\s*:\s*\"[\w.:/-]{1,80}\"\s*,\s*\"(?:command|cmd|code|script|query)\"\s*:"
+        r"|\"(?:approved_by_user|user_approved|confirmed_by_user|user_confirmed)\"\s*:\s*true",
+        ('"tool"', "approved", "confirmed"),
+        0,
+    ),
 )
+
+# Look-alike characters folded to ASCII before the rules run a second time: fullwidth forms,
+# the Cyrillic and Greek letters that look Latin, and the digits of "1gn0re". One character
+# for one character, so offsets (and line numbers) stay those of the original text.
+_FOLD = str.maketrans(
+    {
+        **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},
+        "\u3000": " ",
+        **dict(zip("аеорсухіјѕԁӏАЕОРСУХІЈЅВНКМТ", "aeopcyxijsdlAEOPCYXIJSBHKMT", strict=True)),
+        **dict(zip("οαειντρκΟΑΕΙΝΤΡΚΒΜΗΖΧ", "oaeivtpkOAEINTPKBMHZX", strict=True)),
+        **dict(zip("013457@$", "oieastas", strict=True)),
+    }
+)
+_BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,4096}={0,2}(?![A-Za-z0-9+/=])")
+MAX_BASE64_RUNS = 20
 
 # Characters that change what a model reads without changing what a person sees.
 # Characters that change what a model reads without changing what a person sees. One
@@ -721,22 +1019,58 @@ def _signal_excerpt(lines: _Lines, line: int, offset: int) -> str:
     return ("…" if begin > start else "") + clip(text, EXCERPT_MAX)
 
 
-def find_injection(text: str) -> tuple[InjectionSignal, ...]:
-    """Signals that `text` is written to steer an agent rather than to inform it.
-
-    At most one signal per (kind, reason, line) and `MAX_SIGNALS` in all, in line order.
-    Cheap enough to run on every entry when the index is built.
-    """
-    hits: list[tuple[int, str, str]] = []  # (offset, kind, reason)
+def _rule_hits(text: str, note: str) -> list[tuple[int, str, str]]:
+    """(offset, kind, reason + note) of every injection rule match in `text`."""
+    hits: list[tuple[int, str, str]] = []
     lowered, aligned = _same_length_lower(text)
     for rule, compiled in _compiled_injection_rules():
         haystack = lowered if rule.flags & re.IGNORECASE else text
         if not any(needle in haystack for needle in rule.needles):
             continue
         for match in _finditer(compiled, text, aligned):
-            hits.append((match.start(), rule.kind, rule.reason))
+            hits.append((match.start(), rule.kind, rule.reason + note))
             if len(hits) > MAX_SIGNALS * 4:
-                break
+                return hits
+    return hits
+
+
+def _base64_hits(text: str) -> list[tuple[int, str, str]]:
+    """Instructions hidden in base64: runs that decode to printable text the rules flag."""
+    hits: list[tuple[int, str, str]] = []
+    for count, match in enumerate(_BASE64_RUN.finditer(text)):
+        if count >= MAX_BASE64_RUNS:
+            break
+        run = match.group()
+        try:
+            decoded = base64.b64decode(run + "=" * (-len(run) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        if not decoded.isprintable() or not any(char == " " for char in decoded):
+            continue
+        inner = _rule_hits(decoded, "")
+        if inner:
+            _, kind, reason = inner[0]
+            hits.append((match.start(), kind, reason + " (hidden in base64)"))
+    return hits
+
+
+def find_injection(text: str) -> tuple[InjectionSignal, ...]:
+    """Signals that `text` is written to steer an agent rather than to inform it.
+
+    At most one signal per (kind, reason, line) and `MAX_SIGNALS` in all, in line order.
+    Cheap enough to run on every entry when the index is built.
+    """
+    hits = _rule_hits(text, "")
+    folded = text.translate(_FOLD)
+    if folded != text:
+        # Only what the folded text adds: a rule that already fired on the line is not repeated.
+        plain = {(kind, offset) for offset, kind, _ in hits}
+        hits += [
+            hit
+            for hit in _rule_hits(folded, " (disguised with look-alike characters)")
+            if (hit[1], hit[0]) not in plain
+        ]
+    hits += _base64_hits(text)
     for match in (_CONTROLS if text.isascii() else _HIDDEN).finditer(text):
         reason = _hidden(text, match.start(), match.group())
         if reason is not None:

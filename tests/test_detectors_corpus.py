@@ -15,11 +15,16 @@ from contextree.core.safety import find_injection, find_secrets
 
 DATA = Path(__file__).parent / "data" / "detectors"
 
-# Measured on the corpora below (see docs/security.md, "Detectors: measured").
-SECRET_RECALL_FLOOR = 0.74
-INJECTION_RECALL_FLOOR = 0.40
-BENIGN_SECRET_FALSE_POSITIVES_CEILING = 9
+# Measured on the corpora below (see docs/security.md, "Detectors: measured"). Before the
+# issue-18 rules: secrets 62/83, injections 27/66, 9 secret findings on the benign corpus.
+SECRET_RECALL_FLOOR = 1.0  # 83/83
+INJECTION_RECALL_FLOOR = 1.0  # 66/66
+BENIGN_SECRET_FALSE_POSITIVES_CEILING = 0
 BENIGN_INJECTION_FALSE_POSITIVES_CEILING = 0
+# The held-out files were written after those rules and run once, never tuned against: the
+# out-of-sample figures. What they miss is listed in docs/security.md.
+HOLDOUT_SECRET_RECALL_FLOOR = 16 / 20
+HOLDOUT_INJECTION_RECALL_FLOOR = 18 / 20
 
 
 def cases(name: str) -> list[tuple[str, str]]:
@@ -71,3 +76,19 @@ def test_benign_prose_raises_nothing() -> None:
     report("benign flagged as injection", injection_hits)
     assert len(secret_hits) <= BENIGN_SECRET_FALSE_POSITIVES_CEILING, secret_hits
     assert len(injection_hits) <= BENIGN_INJECTION_FALSE_POSITIVES_CEILING, injection_hits
+
+
+def test_holdout_figures() -> None:
+    secrets, injections, benign = (
+        cases("holdout-secrets.txt"),
+        cases("holdout-injections.txt"),
+        cases("holdout-benign.txt"),
+    )
+    missed_secrets = [kind for kind, text in secrets if not find_secrets(text)]
+    missed_injections = [kind for kind, text in injections if not find_injection(text)]
+    flagged = [kind for kind, text in benign if find_secrets(text) or find_injection(text)]
+    report("held-out secrets missed", missed_secrets)
+    report("held-out injections missed", missed_injections)
+    assert 1 - len(missed_secrets) / len(secrets) >= HOLDOUT_SECRET_RECALL_FLOOR, missed_secrets
+    assert 1 - len(missed_injections) / len(injections) >= HOLDOUT_INJECTION_RECALL_FLOOR, missed_injections
+    assert flagged == []
