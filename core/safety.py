@@ -517,8 +517,10 @@ _SECRET_RULES: tuple[_SecretRule, ...] = (
 
 
 @functools.cache
-def _compiled_secret_rules() -> tuple[tuple[_SecretRule, _Compiled], ...]:
-    return tuple((rule, _compile(rule.pattern, rule.flags)) for rule in _SECRET_RULES)
+def _compiled_rule(pattern: str, flags: int) -> _Compiled:
+    """A rule's regexes, compiled the first time its needles are found: most texts wake a
+    few rules, and each process (`mem add`) then pays only for those."""
+    return _compile(pattern, flags)
 
 
 def _secret_span(match: re.Match[str]) -> tuple[int, int] | None:
@@ -551,10 +553,11 @@ def _raw_secrets(text: str) -> list[tuple[str, int, int, int]]:
     taken_starts: list[int] = []  # spans already reported, sorted and disjoint
     taken_ends: list[int] = []
     lowered, aligned = _same_length_lower(text)
-    for rule, compiled in _compiled_secret_rules():
+    for rule in _SECRET_RULES:
         haystack = lowered if rule.flags & re.IGNORECASE else text
         if not any(needle in haystack for needle in rule.needles):
             continue
+        compiled = _compiled_rule(rule.pattern, rule.flags)
         count = 0
         for match in _finditer(compiled, text, aligned):
             span = _secret_span(match)
@@ -1007,11 +1010,6 @@ def _hidden_reason(chars: str) -> str:
     return f"invisible character U+{first:04X}"
 
 
-@functools.cache
-def _compiled_injection_rules() -> tuple[tuple[_InjectionRule, _Compiled], ...]:
-    return tuple((rule, _compile(rule.pattern, rule.flags)) for rule in _INJECTION_RULES)
-
-
 def _signal_excerpt(lines: _Lines, line: int, offset: int) -> str:
     start, end = lines.bounds(line)
     begin = max(start, offset - 20)
@@ -1023,10 +1021,11 @@ def _rule_hits(text: str, note: str) -> list[tuple[int, str, str]]:
     """(offset, kind, reason + note) of every injection rule match in `text`."""
     hits: list[tuple[int, str, str]] = []
     lowered, aligned = _same_length_lower(text)
-    for rule, compiled in _compiled_injection_rules():
+    for rule in _INJECTION_RULES:
         haystack = lowered if rule.flags & re.IGNORECASE else text
         if not any(needle in haystack for needle in rule.needles):
             continue
+        compiled = _compiled_rule(rule.pattern, rule.flags)
         for match in _finditer(compiled, text, aligned):
             hits.append((match.start(), rule.kind, rule.reason + note))
             if len(hits) > MAX_SIGNALS * 4:
