@@ -30,20 +30,16 @@ milliseconds, not the seconds litellm's import takes.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import os
 import random
 import re
-import socket
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .config import LLMConfig
 from .errors import ExternalError, MemError
@@ -263,6 +259,8 @@ class LLMClient:
     def _complete(self, kwargs: dict[str, Any], seconds: float) -> Any:
         """One litellm call that takes at most `seconds` in all: `acompletion` under
         `asyncio.wait_for`, which cancels the request (and closes its connection) on time."""
+        import asyncio  # here, not at the top: recall imports this module on every escalation check
+        import concurrent.futures
 
         async def bounded() -> Any:
             return await asyncio.wait_for(self._module.acompletion(**kwargs), seconds)
@@ -284,7 +282,7 @@ class LLMClient:
         litellm = self._module
         status = getattr(error, "status_code", None)
         text = _short(getattr(error, "message", None) or str(error))
-        if isinstance(error, (TimeoutError, asyncio.TimeoutError, litellm.Timeout)):
+        if isinstance(error, (TimeoutError, litellm.Timeout)):  # asyncio's TimeoutError is the builtin
             return "timeout", f"no reply within {self._attempt_seconds:g}s", False
         if _connect_failed(error):
             return "unreachable", f"cannot connect to {self.where}", False
@@ -391,9 +389,9 @@ def _connect_failed(error: BaseException) -> bool:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (ConnectionRefusedError, socket.gaierror)):
+        if isinstance(current, ConnectionRefusedError):
             return True
-        if type(current).__name__ in {"ConnectError", "ConnectTimeout"}:  # httpx's, without importing it
+        if type(current).__name__ in {"ConnectError", "ConnectTimeout", "gaierror"}:  # httpx's, socket's
             return True
         current = current.__cause__ or current.__context__
     text = str(error).lower()
@@ -402,6 +400,9 @@ def _connect_failed(error: BaseException) -> bool:
 
 def _probe(api_base: str, seconds: float) -> str | None:
     """None when a TCP connection to the api_base's host and port can be made; else why not."""
+    import socket
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(api_base if "://" in api_base else f"http://{api_base}")
         host = parts.hostname
