@@ -23,6 +23,7 @@ from .display import clip, shown
 from .errors import InvalidError, MemError, NotFoundError
 from .safeio import read_regular
 from .suggest import did_you_mean
+from .yamlsafe import load_yaml
 
 CONFIG_FILE = "config.yaml"
 # Provenance of a write when neither --source nor `source:` is given (before write.default_source);
@@ -421,10 +422,8 @@ CONFIG_MAX_CHARS = 256 * 1024
 
 
 def _parse(text: str, path: Path) -> Any:
-    """config.yaml parsed like every YAML mem reads (`entry.load_yaml`: size, nesting and
+    """config.yaml parsed like every YAML mem reads (`yamlsafe.load_yaml`: size, nesting and
     alias expansion bounded): the file is shared through git and read by every command."""
-    from .entry import load_yaml
-
     try:
         return load_yaml(text, what=str(path), max_chars=CONFIG_MAX_CHARS)
     except yaml.YAMLError as error:

@@ -27,7 +27,7 @@ CLI = PACKAGE / "cli"
 # Each core module's layer (docs/architecture.md). A new module gets a line here.
 LAYERS: dict[str, int] = {
     # 0 foundation: errors, paths, byte-level file primitives, configuration
-    **dict.fromkeys(("errors", "display", "text", "paths", "safeio", "store", "config", "suggest"), 0),
+    **dict.fromkeys(("errors", "display", "text", "paths", "safeio", "store", "yamlsafe", "config", "suggest"), 0),
     # 1 the file format and pure rules
     **dict.fromkeys(
         ("entry", "jsonable", "lifecycle", "safety", "duplicates", "framing", "transcript", "selection", "lexicon"), 1

@@ -352,6 +352,7 @@ def test_git_commands(mem: Mem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         "pushed",
         "upstream_set",
         "aborted",
+        "warnings",
     }
     data = ok_data(mem("--root", str(root), "undo", "--json"), "undo")
     assert set(data) == {"undone", "commit", "files"} and set(data["undone"]) == COMMIT

@@ -16,7 +16,7 @@ from contextree.core.curate import chunk_text
 from .conftest import EXAMPLE, CliResult
 from .fakellm import FakeLLM, Reply, Request
 
-CONFIG = "llm:\n  timeout_seconds: 2\n  max_retries: 2\n  retry_backoff_seconds: 0.05\n"
+CONFIG = "llm:\n  timeout_seconds: 15\n  max_retries: 2\n  retry_backoff_seconds: 0.05\n"
 DEPLOY = "runbooks/deploys/production-deploy"
 
 
