@@ -300,6 +300,8 @@ class LLMClient:
 
     def chat(self, messages: Sequence[Message], *, max_tokens: int | None = None, json_reply: bool = True) -> ChatReply:
         """One completion, retried and bounded as the module docstring says; raises LLMError."""
+        if self._module is None:
+            require_llm_extra()  # a missing extra is said first: no endpoint would help
         self._skip_if_away()
         if self._module is None:
             importing = time.monotonic()
