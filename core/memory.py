@@ -630,9 +630,10 @@ class Memory:
         written (frontmatter in mem's stable form, body as the change left it). A likely
         secret the change brings in is refused like in `update`.
 
-        Provenance is not the editor's to write: `source` stays what it was, whatever the new
-        text says (an edit that changes it is refused), and a file repaired from an unreadable
-        state gets the editor's `source`.
+        With `source` (a tool editing on someone's behalf, e.g. Claude's memory tool),
+        provenance is not the editor's to write: an edit that changes `source:` is refused, and
+        a file repaired from an unreadable state gets the editor's `source`. Without it (a
+        person in their editor, `mem edit`) the text is theirs, `source:` included.
         """
         normalized = normalize_entry_path(path)
         with self.files.lock():
@@ -649,7 +650,7 @@ class Memory:
             except EntryFormatError:
                 old_entry = None  # the edit repairs a broken file: nothing to bump from
             old_importance = old_entry.importance if old_entry is not None else None
-            if old_entry is not None and entry.source != old_entry.source:
+            if source is not None and old_entry is not None and entry.source != old_entry.source:
                 raise RefusedError(
                     f"the edit changes `source:` of {normalized} from {shown(old_entry.source)} to "
                     f"{shown(entry.source)}; provenance is recorded by mem, not edited (nothing was changed)"
