@@ -281,9 +281,11 @@ def test_prompt_hook_returns_within_its_deadline_when_the_index_is_locked(projec
 def test_prompt_hook_returns_within_its_deadline_when_the_model_hangs(project: Path, fake: FakeLLM) -> None:
     # The model tier is allowed, and the model never answers in time (it would after 10 min).
     # The deadline leaves room to import litellm on a loaded machine (10+ s seen), so that
-    # the request really reaches the hanging model.
+    # the request really reaches the hanging model. recall's own escalation deadline is set
+    # past the hook's, so that it is the hook's deadline this test sees at work.
     assert run_mem("reindex", cwd=project).returncode == 0
-    write_config(project, "hooks:\n  deadline_ms: 30000\n  prompt_max_tier: llm\nllm:\n  timeout_seconds: 600\n")
+    llm = "llm:\n  timeout_seconds: 600\n  recall_deadline_seconds: 600\n"
+    write_config(project, "hooks:\n  deadline_ms: 30000\n  prompt_max_tier: llm\n" + llm)
     fake.default = lambda request: Reply({"paths": []}, delay=600)
     started = time.monotonic()
     # An in-domain prompt the cheap tiers do not resolve: recall asks the model.
