@@ -480,21 +480,25 @@ class Curator:
             draft.written[path] = len(draft.operations)
             draft.operations.append(written(op, path, targets, title))
             return
-        kept = targets[0]
-        # The model's word must not cost a person's text without their say: MERGE archives
-        # entries, and an UPDATE that keeps little of the old text replaces it. Both wait for
-        # --yes, as DELETE does (the MCP curate tool has no --yes: they are proposed).
+        self._plan_rewrite(draft, written(op, targets[0], targets, _text(data.get("title"))), yes)
+
+    def _plan_rewrite(self, draft: _Draft, operation: Operation, yes: bool) -> None:
+        """An UPDATE or MERGE that rewrites `operation.targets[0]`. The model's word must not
+        cost a person's text without their say: MERGE archives entries, and an UPDATE that
+        keeps little of the old text replaces it. Both wait for --yes, as DELETE does (the MCP
+        curate tool has no --yes: they are proposed)."""
+        kept, targets = operation.targets[0], operation.targets
         gate = None
         if not yes:
-            if op == "MERGE":
+            if operation.op == "MERGE":
                 gate = f"MERGE archives {len(targets) - 1} other entry(ies): applied only with --yes"
             else:
-                gate = self._replaces_most(kept, need_body())
+                gate = self._replaces_most(kept, operation.body or "")
         if gate is None:
-            if op == "MERGE":
+            if operation.op == "MERGE":
                 draft.removed.update(targets[1:])
             draft.written[kept] = len(draft.operations)
-        draft.operations.append(replace(written(op, kept, targets, _text(data.get("title"))), skipped=gate))
+        draft.operations.append(replace(operation, skipped=gate))
 
     def _replaces_most(self, path: str, body: str) -> str | None:
         """Why an UPDATE of `path` to `body` waits for --yes (it keeps less than

@@ -28,19 +28,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Config
+from .display import shown
 from .entry import (
     ARCHIVED_AT_KEY,
     ARCHIVED_REASON_KEY,
     Entry,
     EntryFormatError,
     body_size_problem,
+    derive_title,
     dump_entry,
     entry_from_metadata,
+    is_derived,
+    parse_entry,
     parse_entry_bytes,
 )
-from .errors import ConflictError, ExistsError, InvalidError, MemError, NoEntryError, NotFoundError
+from .errors import ConflictError, ExistsError, InvalidError, MemError, NoEntryError, NotFoundError, RefusedError
 from .journal import MoveIntent, clear_intent, journal_file, read_intent, set_journal_aside
 from .keepers import keepers_of
+from .lifecycle import bumped_importance
 from .paths import (
     ARCHIVE_DIR,
     ENTRY_MAX_DEPTH,
@@ -177,6 +182,34 @@ class EntryFiles:
         if problem is not None:
             raise InvalidError(f"{problem} (limits.max_body_bytes)")
         return entry_from_metadata(entry.path, entry.metadata(), entry.body)
+
+    def edited(self, path: str, old_text: str, new_text: str, *, source: str | None) -> Entry:
+        """The entry a text edit of `path` makes (Memory.edit_text): valid, `updated` now,
+        importance bumped unless the edit set it, a derived title following the body. With
+        `source` (a tool editing on someone's behalf) the edit may not change `source:`, and
+        a file repaired from an unreadable state gets that source."""
+        entry = parse_entry(path, new_text)
+        try:
+            old: Entry | None = parse_entry(path, old_text)
+        except EntryFormatError:
+            old = None  # the edit repairs a broken file: nothing to bump from
+        if source is not None and old is not None and entry.source != old.source:
+            raise RefusedError(
+                f"the edit changes `source:` of {path} from {shown(old.source)} to "
+                f"{shown(entry.source)}; provenance is recorded by mem, not edited (nothing was changed)"
+            )
+        if old is None and source is not None:
+            entry = replace(entry, source=source)
+        if (
+            old is not None
+            and entry.title == old.title
+            and entry.body != old.body
+            and is_derived(old.title, old.body, path)
+        ):
+            entry = replace(entry, title=derive_title(entry.body, path))  # a title nobody set
+        if old is not None and entry.importance == old.importance:
+            entry = replace(entry, importance=bumped_importance(old.importance, self.config.lifecycle))
+        return self.validated(replace(entry, updated=self.now()))
 
     def _before_write(self) -> None:
         """Called under the write lock before every change."""

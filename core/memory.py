@@ -21,24 +21,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import CONFIG_FILE, SOURCE_ENV, Config, load_config
-from .display import shown
 from .entry import (
     ARCHIVED_AT_KEY,
     ARCHIVED_REASON_KEY,
     Decay,
     Entry,
-    EntryFormatError,
     Maturity,
     derive_title,
     dump_entry,
     is_derived,
     line_namer,
     normalize_body,
-    parse_entry,
     slug_title,
     title_from_text,
 )
-from .errors import ExistsError, InvalidError, MemError, NoEntryError, NotFoundError, RefusedError
+from .errors import ExistsError, InvalidError, MemError, NoEntryError, NotFoundError
 from .files import Clock, EntryFiles, Listing
 from .journal import MoveIntent, clear_intent, write_intent
 from .lifecycle import bumped_importance
@@ -643,30 +640,7 @@ class Memory:
             except NotFoundError:
                 raise NoEntryError(f"no entry '{normalized}'", normalized) from None
             old_text = decode_text(raw, normalized)
-            new_text = change(old_text)
-            entry = parse_entry(normalized, new_text)
-            try:
-                old_entry: Entry | None = parse_entry(normalized, old_text)
-            except EntryFormatError:
-                old_entry = None  # the edit repairs a broken file: nothing to bump from
-            old_importance = old_entry.importance if old_entry is not None else None
-            if source is not None and old_entry is not None and entry.source != old_entry.source:
-                raise RefusedError(
-                    f"the edit changes `source:` of {normalized} from {shown(old_entry.source)} to "
-                    f"{shown(entry.source)}; provenance is recorded by mem, not edited (nothing was changed)"
-                )
-            if old_entry is None and source is not None:
-                entry = replace(entry, source=source)
-            if (
-                old_entry is not None
-                and entry.title == old_entry.title
-                and entry.body != old_entry.body
-                and is_derived(old_entry.title, old_entry.body, normalized)
-            ):
-                entry = replace(entry, title=derive_title(entry.body, normalized))  # a title nobody set
-            if old_importance is not None and entry.importance == old_importance:
-                entry = replace(entry, importance=bumped_importance(old_importance, self.config.lifecycle))
-            entry = self.files.validated(replace(entry, updated=self.files.now()))
+            entry = self.files.edited(normalized, old_text, change(old_text), source=source)
             text = dump_entry(entry)
             self.check_text(text, allow_secrets=allow_secrets, previous=old_text)
             replace_if_unchanged(file, raw, text)
