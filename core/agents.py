@@ -294,17 +294,8 @@ def _hook_group(agent: str, event: str, command: str) -> dict[str, Any]:
 def _load_hooks_config(text: str | None, where: str) -> dict[str, Any]:
     if not text or not text.strip():
         return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidError(
-            f"{where} is not valid JSON ({error.msg} at line {error.lineno}); fix it and run again"
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidError(f"{where} must hold a JSON object")
+    data = _json_object(text, where, "hooks")
     hooks = data.get("hooks")
-    if hooks is not None and not isinstance(hooks, dict):
-        raise InvalidError(f"{where}: 'hooks' must be a JSON object")
     for name, groups in (hooks or {}).items():
         if not isinstance(groups, list):
             raise InvalidError(f"{where}: hooks.{name} must be a JSON array")
@@ -374,6 +365,12 @@ _INDENT = re.compile(r"^([ \t]+)\S", re.MULTILINE)
 
 
 def _load_config(text: str, where: str) -> dict[str, Any]:
+    return _json_object(text, where, "mcpServers")
+
+
+def _json_object(text: str, where: str, member: str) -> dict[str, Any]:
+    """An agent's JSON settings file as an object whose `member`, when present, is an object
+    too (mem merges into it); anything else is a one-line error naming the file."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -382,9 +379,9 @@ def _load_config(text: str, where: str) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise InvalidError(f"{where} must hold a JSON object")
-    servers = data.get("mcpServers")
-    if servers is not None and not isinstance(servers, dict):
-        raise InvalidError(f"{where}: 'mcpServers' must be a JSON object")
+    value = data.get(member)
+    if value is not None and not isinstance(value, dict):
+        raise InvalidError(f"{where}: '{member}' must be a JSON object")
     return data
 
 
