@@ -265,7 +265,6 @@ _RANGES: dict[str, tuple[float, float]] = {
     "lifecycle.importance_daily_decay_slow": (0.5, 1.0),
     "lifecycle.half_life_days_normal": (0.01, 36_500.0),
     "lifecycle.half_life_days_slow": (0.01, 36_500.0),
-    "lifecycle.weight_relevance": SHARE,
     "lifecycle.weight_importance": SHARE,
     "lifecycle.weight_recency": SHARE,
     "lifecycle.boost_core": (0.0, 10.0),

@@ -128,11 +128,12 @@ def atomic_write_text(target: Path, text: str) -> None:
     _fsync_dir(target.parent)
 
 
-def create_exclusive(target: Path, text: str) -> None:
-    """Create `target` with `text`; ExistsError if anything is already at that name."""
+def create_exclusive(target: Path, text: str, *, durable: bool = True) -> None:
+    """Create `target` with `text`; ExistsError if anything is already at that name.
+    `durable=False` skips the fsyncs (BatchWriter makes a whole batch durable at once)."""
     make_parent(target)
     try:
-        temp = _write_temp(target, text.encode("utf-8"))
+        temp = _write_temp(target, text.encode("utf-8"), durable=durable)
     except OSError as error:
         raise _io_error("write", target, error) from None
     try:
@@ -140,7 +141,8 @@ def create_exclusive(target: Path, text: str) -> None:
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
-    _fsync_dir(target.parent)
+    if durable:
+        _fsync_dir(target.parent)
 
 
 class BatchWriter:
@@ -157,16 +159,7 @@ class BatchWriter:
 
     def create(self, target: Path, text: str) -> None:
         """Create `target`; ExistsError if anything is already at that name."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            temp = _write_temp(target, text.encode("utf-8"), durable=False)
-        except OSError as error:
-            raise _io_error("write", target, error) from None
-        try:
-            link_exclusive(temp, target)
-        finally:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+        create_exclusive(target, text, durable=False)
         self.written.append(target)
 
     def replace(self, target: Path, expected: bytes, text: str) -> None:
