@@ -256,27 +256,47 @@ class Index:
         if not writable:
             return self._open_read_only()
         try:
-            owndb.claim(self.db_path, INDEX_APP_ID, _is_ours)
-            conn = self._connect()
-            if self._version(conn) == SCHEMA_VERSION:
-                return self._adopt(conn), False
-            conn.close()
+            if check_database_files(self.db_path) and database_id(self.db_path) == INDEX_APP_ID:
+                # The common case, without the lock: mem's index, of this schema.
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    conn = self._connect()
+                    if self._version(conn) == SCHEMA_VERSION:
+                        return self._adopt(conn), False
+                    conn.close()
+            # Everything else - no file yet, a new empty one, an older schema, damage - is
+            # settled under the build lock, so that two threads or processes opening a new
+            # memory at once cannot remove a database the other has open (SQLite then loses
+            # its journal by name: "disk I/O error").
+            with self._build_lock():
+                return self._open_or_build()
         except StorageError as error:
             if error.read_only:
                 return self._open_read_only()
             raise
+
+    def _open_or_build(self) -> tuple[sqlite3.Connection, bool]:
+        """Under the build lock: open the index, initialise a new one where it is, or rebuild
+        one that is damaged or of another schema."""
+        owndb.claim(self.db_path, INDEX_APP_ID, _is_ours)
+        try:
+            conn = self._connect()
+            version = self._version(conn)
+            if version == SCHEMA_VERSION:
+                return self._adopt(conn), False
+            if version is None and not _tables(conn):
+                # A new file: initialised where it is, since removing it could remove a file
+                # that another connection has open.
+                try:
+                    self._initialise(conn)
+                finally:
+                    conn.close()
+                return self._adopt(self._connect()), True
+            conn.close()
         except sqlite3.DatabaseError as error:
             if not is_damage(error):
                 raise database_error(self.db_path, error) from None
             # not a database, or damaged beyond opening: rebuilt below
-        with self._build_lock():
-            # Another process may have built it while we waited for the lock.
-            with contextlib.suppress(sqlite3.DatabaseError):
-                conn = self._connect()
-                if self._version(conn) == SCHEMA_VERSION:
-                    return self._adopt(conn), False
-                conn.close()
-            self._create()
+        self._create()
         return self._adopt(self._connect()), True
 
     def _open_read_only(self) -> tuple[sqlite3.Connection, bool]:
@@ -298,12 +318,17 @@ class Index:
         return conn
 
     def _initialise(self, conn: sqlite3.Connection) -> None:
-        conn.executescript(_SCHEMA)
-        conn.execute(
-            "INSERT INTO meta VALUES ('schema', ?), ('fingerprint', ''), ('version', ?), ('walk_problems', '[]')",
-            (SCHEMA_VERSION, uuid.uuid4().hex),
-        )
-        owndb.stamp(conn, INDEX_APP_ID)
+        # One transaction, stamped last: a reader that sees mem's application id in the
+        # header sees the tables too.
+        with _immediate(conn):
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO meta VALUES ('schema', ?), ('fingerprint', ''), ('version', ?), ('walk_problems', '[]')",
+                (SCHEMA_VERSION, uuid.uuid4().hex),
+            )
+            owndb.stamp(conn, INDEX_APP_ID)
 
     def _create(self) -> None:
         """A fresh, empty database in place of whatever was there (called under the build lock).
@@ -974,6 +999,10 @@ def _superseded_by(entry: Entry) -> str | None:
 
 class _NeedsWalk(Exception):
     """A path refresh met something only a walk handles (a symlink, a special file)."""
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 @contextlib.contextmanager

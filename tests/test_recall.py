@@ -279,6 +279,34 @@ def test_concurrent_recalls_and_writes_in_several_processes(tree: Path) -> None:
     assert len(result.results) == 60
 
 
+def test_threads_opening_a_new_memory_at_once_share_one_index(tmp_path: Path) -> None:
+    """The first uses of a memory (a server's watcher thread and its first recall, say) race
+    to create the index: none may remove a database another has open (SQLite then loses its
+    journal by name and reports "disk I/O error")."""
+    import threading
+
+    failures: list[str] = []
+    for trial in range(30):
+        root = tmp_path / f"new-{trial}"
+        write_file(root, "notes/misc/first", "---\ntitle: First\n---\nquokka burrows\n")
+        start = threading.Barrier(4)
+
+        def first_use(root: Path = root, start: threading.Barrier = start) -> None:
+            memory = Memory(root)
+            start.wait()
+            try:
+                assert paths(memory.recall("quokka")) == ["notes/misc/first"]
+            except BaseException as error:  # collected: an exception in a thread is not a failure
+                failures.append(f"trial {trial}: {error!r}")
+
+        threads = [threading.Thread(target=first_use) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+
+
 def test_recall_never_touches_markdown(example: Memory, tree: Path) -> None:
     before = {p: p.read_bytes() for p in tree.rglob("*.md")}
     for query in ("pgbouncer", "kubernets", "capital of Peru", "architecture/auth/session"):
