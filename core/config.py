@@ -190,7 +190,7 @@ class HooksConfig:
     prompt_max_entries: int = 3  # confident entries injected before one prompt, at most
     prompt_lines_per_entry: int = 6  # lines of each entry's body shown (the rest: `mem show PATH`)
     prompt_max_tier: str = "fuzzy"  # the last recall tier the prompt hook walks (llm: also the model)
-    prompt_extra_floor: float = 0.05  # an injected hit clears its tier's recall floor by this much
+    prompt_extra_floor: float = 0.0  # an injected hit clears its tier's recall floor by this much more
     session_budget_tokens: int = 800  # the session-start briefing, at most
     session_deadline_ms: int = 5000  # the session-start hook gives up after this long
     capture: bool = True  # pre-compact, session-end and stop capture the new turns of the transcript

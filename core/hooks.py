@@ -194,21 +194,27 @@ CONVERSATIONAL = frozenset(
     perfect again try more keep going stop wait hmm agreed correct exactly now then also
     """.split()
 )
-UNRESOLVED_EXTRA_FLOOR = 0.05  # ... and by this much more when its tier did not resolve the prompt
-MIN_COVERED_TERMS = 2  # a keyword or fuzzy hit must contain at least this many of the prompt's words
+# An entry injected unasked must be about the prompt's subject: this many of the prompt's words
+# (as written, or in a plural or tense form) among the words the entry says it is about.
+MIN_ABOUT_WORDS = 2
 
 
 def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     """The confident hits for a prompt as a framed block, or None (nothing to inject).
 
-    A hit is confident when its match clears its tier's floor (`recall.keyword_floor`, ...)
-    by `hooks.prompt_extra_floor`: a prompt is not a query someone chose to ask, so the bar is
-    a little higher than recall's (bench/hooks.py: 0.05 keeps every out-of-domain prompt out
-    at 10k entries). Recall's gate also asks the best hit to lead the runner-up by a margin;
-    when two entries both cover the prompt (near-equal hits, no resolution) each must clear
-    the bar by UNRESOLVED_EXTRA_FLOOR more instead. A keyword or fuzzy hit must also contain
-    two of the prompt's words: one shared rare word is how an unrelated entry scores high on
-    a short prompt. Out of domain recall returns no hit at all.
+    A hit is injected when recall's own gate would trust it (its match reaches its tier's
+    floor, `recall.keyword_floor`, ..., plus `hooks.prompt_extra_floor`, 0 by default) and,
+    for the keyword and fuzzy tiers, when two of the prompt's words are among the words the
+    entry says it is about: its title, aliases, keywords, tags and path, as written or as a
+    plural or tense form (one word for a one-word prompt). A prompt is not a query someone
+    chose to ask: a coding session's requests are made of the words of the trade (run, fix,
+    build, test, linter, retry, error, version), each of which some entry of a project's
+    memory also uses, in another sense ("run the linter" and the keyword
+    `django-migration-linter`; "tell me what breaks" and the title "... pooling breaks
+    prepared statements"). One shared word, however rare in English, does not tell which
+    sense is meant; a second one of the entry's subject does. Words found only in a body do
+    not count: a body has hundreds of words, and two common ones meet there by chance.
+    bench/hooks.py measures it on two prompt sets, one of them held out.
     """
     from .context import build_context
     from .layers import Layers
@@ -225,12 +231,11 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     result = layers.recall(query, k=cfg.prompt_max_entries, max_tier=cfg.prompt_max_tier)
     recall_cfg = memory.config.recall
     floors = {"path": 1.0, "keyword": recall_cfg.keyword_floor, "fuzzy": recall_cfg.fuzzy_floor}
-    extra = cfg.prompt_extra_floor + (0.0 if result.resolved else UNRESOLVED_EXTRA_FLOOR)
-    hits = [hit for hit in result.results if hit.match >= floors.get(hit.tier, 0.0) + extra]
+    hits = [hit for hit in result.results if hit.match >= floors.get(hit.tier, 0.0) + cfg.prompt_extra_floor]
     hits = [
         hit
         for hit in hits
-        if hit.tier not in ("keyword", "fuzzy") or _covers(layers.memory(hit.memory), hit.path, terms)
+        if hit.tier not in ("keyword", "fuzzy") or _is_about(layers.memory(hit.memory), hit.path, terms)
     ]
     hits = hits[: cfg.prompt_max_entries]
     if not hits:
@@ -254,11 +259,16 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     return build_context(framed, excerpts, max(50, cfg.prompt_budget_tokens))
 
 
-def _covers(memory: Memory, path: str, terms: list[str]) -> bool:
+def _is_about(memory: Memory, path: str, terms: list[str]) -> bool:
+    """Whether enough of the prompt's words are among the entry's subject words (see
+    prompt_context), as written or in a plural or tense form (`lexicon.light_key`)."""
+    from .lexicon import light_key
+
     index = memory.index()
-    ids = set(index.find_path(path, ""))
-    documents = index.term_documents(terms, "")
-    return sum(1 for term in terms if ids & documents.get(term, set())) >= min(MIN_COVERED_TERMS, len(terms))
+    about = set().union(*index.about_words(index.find_path(path, "")).values())
+    keys = about | {light_key(word) for word in about}
+    named = sum(1 for term in terms if term in keys or light_key(term) in keys)
+    return named >= min(MIN_ABOUT_WORDS, len(terms))
 
 
 # --- session start -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 from contextree import Memory
-from contextree.core.hooks import NATIVE_EVENTS
+from contextree.core.hooks import NATIVE_EVENTS, prompt_context
 from contextree.core.transcript import read_turns
 
 from .conftest import EXAMPLE, run_mem
@@ -198,6 +198,30 @@ def test_prompt_hook_injects_the_right_entry_and_nothing_out_of_domain(agent: st
     for prompt in OUT_OF_DOMAIN:
         quiet = hook(agent, "prompt", payload(agent, "prompt", project, prompt=prompt), project)
         assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", ""), prompt
+
+
+# Requests of a coding session whose one shared word an entry of the example uses in another
+# sense: recall answers them with that entry (a query someone asks), the prompt hook must not.
+TRADE_WORDS = {
+    "run the linter and fix what it reports": "conventions/migrations/zero-downtime",  # django-migration-linter
+    "run the build and tell me what breaks": "gotchas/database/pgbouncer-prepared-statements",  # "... breaks prepared"
+    "add a retry to this HTTP call": "gotchas/celery/retry-countdown-visibility-timeout",  # "Celery retries ..."
+}
+
+
+def test_one_word_of_the_trade_shared_with_an_entry_injects_nothing(project: Path) -> None:
+    memory = Memory(project / ".memory")
+    for prompt, entry in TRADE_WORDS.items():
+        recalled = memory.recall(prompt, k=3)
+        assert entry in [hit.path for hit in recalled.results], prompt  # recall itself finds the entry
+        assert next(hit.match for hit in recalled.results if hit.path == entry) >= memory.config.recall.keyword_floor
+        assert prompt_context(memory, prompt) is None, prompt
+    # Two words of what the entry is about (title, keywords, tags, path), or a one-word prompt
+    # naming it, are enough.
+    probe = prompt_context(memory, "add a liveness probe to the api deployment")
+    assert probe is not None and probe.included == ("gotchas/kubernetes/liveness-readiness-probes",)
+    crashloop = prompt_context(memory, "CrashLoopBackOff")
+    assert crashloop is not None and crashloop.included == ("runbooks/kubernetes/crashloop-triage",)
 
 
 def test_prompt_hook_injects_from_the_personal_memory_too(project: Path) -> None:
