@@ -20,7 +20,8 @@ Both are idempotent (a second run changes nothing) and `--remove` undoes them ex
 block is inserted with one line break before it and one after, and removal takes exactly
 those away, so a file that had text before (and gained text after) the block comes back
 byte for byte, CRLF line endings included. A file left empty by removal was created by us
-and is deleted. JSON files keep their indentation and key order.
+and is deleted. JSON files are edited in their text (core/jsonedit.py): only our members are
+added and taken out, so a file we merged into comes back byte for byte, whatever its formatting.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from . import jsonedit
 from .config import SOURCE_ENV
 from .errors import InvalidError, NotFoundError
 from .safeio import read_regular
@@ -305,63 +307,77 @@ def _load_hooks_config(text: str | None, where: str) -> dict[str, Any]:
 def set_hooks(text: str | None, agent: str, commands: Mapping[str, str], *, where: str = "the file") -> str:
     """The hook configuration with exactly our `commands` (our event -> command) for `agent`:
     an entry of ours already there is replaced in place, one no longer wanted is dropped,
-    a new one is appended after the user's own hooks of that event."""
+    a new one is appended after the user's own hooks of that event. An existing file is
+    edited in its text (core/jsonedit.py): every byte we do not own stays as it was."""
     from .hooks import NATIVE_EVENTS
 
     data = _load_hooks_config(text, where)
-    created = not data
-    if agent == "cursor" and created:
-        data["version"] = 1
-    hooks = data.setdefault("hooks", {})
+    if text is None or not text.strip():
+        fresh: dict[str, Any] = {"version": 1} if agent == "cursor" else {}
+        fresh["hooks"] = _our_hooks(agent, commands)
+        return _dump_config(fresh)
+    if not isinstance(data.get("hooks"), dict):
+        ours = _our_hooks(agent, commands)
+        if not ours:
+            return text
+        if "hooks" in data:  # "hooks": null
+            return jsonedit.replace(text, ["hooks"], ours)
+        return jsonedit.add(text, [], ours, key="hooks")
     for event, native in NATIVE_EVENTS[agent].items():
-        groups = hooks.get(native)
+        groups = _load_hooks_config(text, where)["hooks"].get(native)
         wanted = commands.get(event)
         if groups is None:
             if wanted is not None:
-                hooks[native] = [_hook_group(agent, event, wanted)]
+                text = jsonedit.add(text, ["hooks"], [_hook_group(agent, event, wanted)], key=native)
             continue
-        new_groups: list[Any] = []
-        placed = False
-        for group in groups:
-            if not _group_is_ours(group, agent):
-                new_groups.append(group)
-            elif wanted is not None and not placed:
-                new_groups.append(_hook_group(agent, event, wanted))
-                placed = True
-        if wanted is not None and not placed:
-            new_groups.append(_hook_group(agent, event, wanted))
-        if new_groups != groups:
-            if new_groups:
-                hooks[native] = new_groups
-            else:
-                del hooks[native]
-    if text and _load_hooks_config(text, where) == data:
-        return text
-    return _dump_config(data, text)
+        positions = [number for number, group in enumerate(groups) if _group_is_ours(group, agent)]
+        if wanted is not None:
+            group = _hook_group(agent, event, wanted)
+            if not positions:
+                text = jsonedit.add(text, ["hooks", native], group)
+            elif groups[positions[0]] != group:
+                text = jsonedit.replace(text, ["hooks", native, positions[0]], group)
+            positions = positions[1:]
+        if positions and len(positions) == len(groups):
+            text = jsonedit.delete(text, ["hooks", native])
+        else:
+            for number in reversed(positions):
+                text = jsonedit.delete(text, ["hooks", native, number])
+    return text
+
+
+def _our_hooks(agent: str, commands: Mapping[str, str]) -> dict[str, Any]:
+    from .hooks import NATIVE_EVENTS
+
+    return {
+        native: [_hook_group(agent, event, commands[event])]
+        for event, native in NATIVE_EVENTS[agent].items()
+        if event in commands
+    }
 
 
 def drop_hooks(text: str, agent: str, *, where: str = "the file") -> str | None:
-    """The configuration without our hooks; '' when nothing else is left; None if none was there."""
+    """The configuration without our hooks; '' when the file was ours alone; None if none was
+    there. The text is edited (core/jsonedit.py): a file we merged into comes back byte for
+    byte, and what a person added in between stays."""
     data = _load_hooks_config(text, where)
     hooks = data.get("hooks")
     if not isinstance(hooks, dict) or not any(
         _group_is_ours(group, agent) for groups in hooks.values() for group in groups
     ):
         return None
-    for native in list(hooks):
-        kept = [group for group in hooks[native] if not _group_is_ours(group, agent)]
-        if kept:
-            hooks[native] = kept
-        else:
-            del hooks[native]  # the event held only ours: it was ours to add
-    if not hooks:
-        del data["hooks"]
-    if not data or (agent == "cursor" and data == {"version": 1}):
-        return ""
-    return _dump_config(data, text)
-
-
-_INDENT = re.compile(r"^([ \t]+)\S", re.MULTILINE)
+    if all(_group_is_ours(group, agent) for groups in hooks.values() for group in groups):
+        text = jsonedit.delete(text, ["hooks"])  # it held only ours: it was ours to add
+    else:
+        for native, groups in hooks.items():
+            positions = [number for number, group in enumerate(groups) if _group_is_ours(group, agent)]
+            if positions and len(positions) == len(groups):
+                text = jsonedit.delete(text, ["hooks", native])  # the event held only ours
+            else:
+                for number in reversed(positions):
+                    text = jsonedit.delete(text, ["hooks", native, number])
+    fresh = set_hooks(None, agent, {"stop": "mem hook stop --agent " + agent})
+    return "" if text == jsonedit.delete(fresh, ["hooks"]) else text  # what is left of a file we created
 
 
 def _load_config(text: str, where: str) -> dict[str, Any]:
@@ -385,43 +401,38 @@ def _json_object(text: str, where: str, member: str) -> dict[str, Any]:
     return data
 
 
-def _dump_config(data: dict[str, Any], like: str | None) -> str:
-    """JSON in the style of the file it replaces: same indentation, line breaks, final newline."""
-    indent: str | int = 2
-    newline, final = "\n", "\n"
-    if like:
-        match = _INDENT.search(like)
-        if match:
-            indent = match.group(1)
-        newline = newline_of(like)
-        final = newline if like.endswith(("\n", "\r\n")) else ""
-    if like and "\n" not in like.strip():  # a one-line file stays on one line
-        compact = ": " in like or ", " in like
-        return json.dumps(data, ensure_ascii=False, separators=None if compact else (",", ":")) + final
-    text = json.dumps(data, indent=indent, ensure_ascii=False)
-    return text.replace("\n", newline) + final
+def _dump_config(data: dict[str, Any]) -> str:
+    """A settings file we create: JSON indented by 2 spaces. (An existing file is edited in
+    its text instead, core/jsonedit.py.)"""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def set_server(text: str | None, name: str, entry: Mapping[str, Any], *, where: str = "the file") -> str:
-    """The config with our server set (other servers and keys kept in their order)."""
-    data = _load_config(text, where) if text and text.strip() else {}
-    servers = data.setdefault("mcpServers", {})
-    if servers.get(name) == entry and text:
+    """The config with our server set (other servers and keys kept, byte for byte)."""
+    if text is None or not text.strip():
+        return _dump_config({"mcpServers": {name: dict(entry)}})
+    data = _load_config(text, where)
+    servers = data.get("mcpServers")
+    if "mcpServers" not in data:
+        return jsonedit.add(text, [], {name: dict(entry)}, key="mcpServers")
+    if servers is None:  # "mcpServers": null
+        return jsonedit.replace(text, ["mcpServers"], {name: dict(entry)})
+    if name not in servers:
+        return jsonedit.add(text, ["mcpServers"], dict(entry), key=name)
+    if servers[name] == entry:
         return text
-    servers[name] = dict(entry)
-    return _dump_config(data, text)
+    return jsonedit.replace(text, ["mcpServers", name], dict(entry))
 
 
 def drop_server(text: str, name: str, *, where: str = "the file") -> str | None:
-    """The config without our server; '' when nothing else is left; None if it was not there."""
-    data = _load_config(text, where) if text.strip() else {}
-    servers = data.get("mcpServers")
+    """The config without our server; '' when the file was ours alone; None if it was not there."""
+    servers = (_load_config(text, where) if text.strip() else {}).get("mcpServers")
     if not servers or name not in servers:
         return None
-    del servers[name]
-    if data == {"mcpServers": {}}:
-        return ""
-    return _dump_config(data, text)
+    # A member that held only ours was ours to add.
+    text = jsonedit.delete(text, ["mcpServers"] if len(servers) == 1 else ["mcpServers", name])
+    fresh = set_server(None, name, {})
+    return "" if text == jsonedit.delete(fresh, ["mcpServers"]) else text  # what is left of a file we created
 
 
 # --- files ----------------------------------------------------------------------------

@@ -30,7 +30,19 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("errors", "display", "text", "paths", "safeio", "store", "yamlsafe", "config", "suggest"), 0),
     # 1 the file format and pure rules
     **dict.fromkeys(
-        ("entry", "jsonable", "lifecycle", "safety", "duplicates", "framing", "transcript", "selection", "lexicon"), 1
+        (
+            "entry",
+            "jsonable",
+            "lifecycle",
+            "safety",
+            "duplicates",
+            "framing",
+            "transcript",
+            "selection",
+            "lexicon",
+            "jsonedit",
+        ),
+        1,
     ),
     # 2 services: the walk, the write service, the index, usage state, git, the model client
     **dict.fromkeys(

@@ -4,6 +4,7 @@ already there, idempotent, and `--remove` gives the file back byte for byte."""
 from __future__ import annotations
 
 import json
+import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import MEM_BIN, CliResult
+from .test_jsonedit import hand_formatted
 
 Mem = Callable[..., CliResult]
 VENV_BIN = str(Path(MEM_BIN).parent)
@@ -69,6 +71,11 @@ STYLES = {
     "two-spaces": lambda data: json.dumps(data, indent=2, ensure_ascii=False) + "\n",
     "four-spaces-crlf": lambda data: (json.dumps(data, indent=4) + "\n").replace("\n", "\r\n"),
     "tabs-no-final-newline": lambda data: json.dumps(data, indent="\t"),
+    "compact-one-line": lambda data: json.dumps(data, separators=(",", ":")),
+    "sorted-keys-escapes-odd-spacing": lambda data: (
+        json.dumps({**data, "note": "caf\u00e9 \u2014 ok"}, indent=3, sort_keys=True, separators=(" ,", " : ")) + "\n"
+    ),
+    "by-hand": lambda data: hand_formatted(data, random.Random(11)),  # any whitespace between tokens
 }
 
 
@@ -79,6 +86,7 @@ def test_install_merges_is_idempotent_and_remove_is_byte_exact(mem: Mem, project
     file.parent.mkdir(parents=True)
     original = STYLES[style](EXISTING[agent]).encode()
     file.write_bytes(original)
+    existing = json.loads(original)
 
     first = mem("init", "--agent", agent, "--hooks", "--json")
     assert first.code == 0, first.stderr
@@ -92,9 +100,9 @@ def test_install_merges_is_idempotent_and_remove_is_byte_exact(mem: Mem, project
     assert set(ours) == expected
     assert all(commands == [f"mem hook {c.split(' hook ')[1]}"] for commands in ours.values() for c in commands)
     # The user's hooks are all still there, first, unchanged.
-    for event, groups in EXISTING[agent]["hooks"].items():
+    for event, groups in existing["hooks"].items():
         assert merged["hooks"][event][: len(groups)] == groups
-    for key, value in EXISTING[agent].items():
+    for key, value in existing.items():
         if key != "hooks":
             assert merged[key] == value
     if agent in ("claude", "codex"):
@@ -114,6 +122,53 @@ def test_install_merges_is_idempotent_and_remove_is_byte_exact(mem: Mem, project
     # --hooks --remove took out the hooks alone: the rules block stays.
     rules = {"claude": "CLAUDE.md", "codex": "AGENTS.md", "cursor": ".cursor/rules/contextree.mdc"}[agent]
     assert "contextree:begin" in (project / rules).read_text()
+
+
+MCP_SERVERS = {"mcpServers": {"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"]}}}
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+@pytest.mark.parametrize("agent", ["claude", "cursor"])
+def test_whole_install_and_remove_give_back_hand_formatted_settings(
+    mem: Mem, project: Path, agent: str, style: str
+) -> None:
+    """`mem init --agent X --hooks`, then `--remove`: the MCP config and the hook file, both
+    hand-formatted, come back byte for byte."""
+    hooks_file = project / HOOK_FILES[agent]
+    mcp_file = project / {"claude": ".mcp.json", "cursor": ".cursor/mcp.json"}[agent]
+    hooks_file.parent.mkdir(parents=True, exist_ok=True)
+    mcp_file.parent.mkdir(parents=True, exist_ok=True)
+    originals = {hooks_file: STYLES[style](EXISTING[agent]).encode(), mcp_file: STYLES[style](MCP_SERVERS).encode()}
+    for file, data in originals.items():
+        file.write_bytes(data)
+    assert mem("init", "--agent", agent, "--hooks").code == 0
+    assert "contextree" in json.loads(mcp_file.read_text())["mcpServers"]
+    assert our_commands(json.loads(hooks_file.read_text()))
+    assert mem("init", "--agent", agent, "--remove").code == 0
+    for file, data in originals.items():
+        assert file.read_bytes() == data, file.name
+
+
+def test_a_persons_edits_between_install_and_remove_are_kept(mem: Mem, project: Path) -> None:
+    settings = project / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(STYLES["by-hand"](CLAUDE_SETTINGS))
+    assert mem("init", "--agent", "claude", "--hooks").code == 0
+    edited = json.loads(settings.read_text())
+    edited["model"] = "claude-opus-4-1"
+    edited["hooks"]["Stop"] = [{"hooks": [{"type": "command", "command": "./notify.sh"}]}]
+    edited["hooks"]["SessionStart"].insert(
+        0, {"matcher": "resume", "hooks": [{"type": "command", "command": "./r.sh"}]}
+    )
+    settings.write_text(json.dumps(edited, indent=4))  # their editor reformats the file
+    assert mem("init", "--agent", "claude", "--hooks", "--remove").code == 0
+    left = json.loads(settings.read_text())
+    assert our_commands(left) == {}
+    assert left["model"] == "claude-opus-4-1" and left["permissions"] == CLAUDE_SETTINGS["permissions"]
+    assert left["hooks"]["Stop"] == [{"hooks": [{"type": "command", "command": "./notify.sh"}]}]
+    assert left["hooks"]["SessionStart"] == [{"matcher": "resume", "hooks": [{"type": "command", "command": "./r.sh"}]}]
+    assert left["hooks"]["UserPromptSubmit"] == CLAUDE_SETTINGS["hooks"]["UserPromptSubmit"]
+    assert settings.read_text().startswith('{\n    "permissions": {')  # their formatting, not ours
 
 
 @pytest.mark.parametrize("agent", ["claude", "codex", "cursor"])
