@@ -72,6 +72,12 @@ class RecallConfig:
     # An entry gains this share of the relevance of the entries it is explicitly linked with
     # (`related`, supersedes): docs/recall.md, "Links".
     link_share: float = 0.3
+    # A list-like question ("which books has Ana read"): each place a folder already has
+    # multiplies its next entry's score by `diversity_penalty` against entries of other
+    # folders whose coverage is at least `diversity_comparable` x its own (docs/recall.md,
+    # "Diversity"); a penalty of 1 turns it off.
+    diversity_penalty: float = 0.8
+    diversity_comparable: float = 0.9
     superseded_penalty: float = 0.5  # score factor for entries marked `superseded_by` a newer one
     # Gates (docs/recall.md). A tier is confident - the query is resolved - when its best
     # hit's coverage (0-1, the share of the query's informative content it accounts
@@ -250,6 +256,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "recall.weight_body": (0.0, 1000.0),
     "recall.topic_context": SHARE,
     "recall.topic_top": (1, 1000),
+    "recall.diversity_penalty": SHARE,
+    "recall.diversity_comparable": SHARE,
     "recall.relevance_sharpness": (0.0, 100.0),
     "recall.superseded_penalty": SHARE,
     "recall.keyword_floor": SHARE,

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, get_args
 
 from .config import Config
+from .diversity import is_list_question, spread_over_folders
 from .entry import format_time, split_frontmatter
 from .errors import InvalidError, MemError
 from .index import DocRow, Index, RefreshReport
@@ -196,7 +197,8 @@ class Recaller:
         )
         # In domain or not: some tier must have had a hit reaching that tier's minimum. Then
         # the candidates of every tier walked are ranked together.
-        hits = self._hits(list(found.values()), terms, limit) if in_domain else []
+        spread = is_list_question(query)  # list-like: answers spread over folders (core/diversity.py)
+        hits = self._hits(list(found.values()), terms, limit, spread=spread) if in_domain else []
         notes: list[str] = []
         model: Escalation | None = None
         if TIERS.index(last_tier) >= TIERS.index("llm") and (resolved_by is None or escalate):
@@ -590,8 +592,9 @@ class Recaller:
 
     # --- ranking -------------------------------------------------------------------------
 
-    def _hits(self, candidates: list[_Candidate], terms: list[str], limit: int) -> list[Hit]:
-        """Rank candidates with the lifecycle formula; snippets only for the `limit` kept."""
+    def _hits(self, candidates: list[_Candidate], terms: list[str], limit: int, *, spread: bool = False) -> list[Hit]:
+        """Rank candidates with the lifecycle formula; snippets only for the `limit` kept.
+        With `spread` (a list-like question), no folder takes every place (core/diversity.py)."""
         rows = self.index.docs(c.doc_id for c in candidates)
         signals = self.state.signals(row.path for row in rows.values())
         now = self.memory.clock().timestamp()
@@ -610,6 +613,17 @@ class Recaller:
                 score *= self.config.recall.superseded_penalty
             ranked.append((score, candidate, row, importance, fresh))
         ranked.sort(key=lambda item: (-item[0], item[2].path))
+        cfg = self.config.recall
+        if spread and cfg.diversity_penalty < 1 and limit:
+            ranked = spread_over_folders(
+                ranked,
+                lambda item: item[0],
+                lambda item: item[2].path.rsplit("/", 1)[0],
+                lambda item: item[1].match,
+                penalty=cfg.diversity_penalty,
+                comparable=cfg.diversity_comparable,
+                places=limit,
+            )
         keep = ranked[:limit] if limit else ranked
         hits = []
         for score, candidate, row, importance, fresh in keep:
