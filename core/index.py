@@ -39,13 +39,14 @@ import stat
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from . import owndb
 from .barrier import request_current
+from .dates import Span, entry_days
 from .entry import SUPERSEDED_BY_KEY, SUPERSEDES_KEY, Entry, EntryFormatError, parse_entry_bytes
 from .errors import MemError
 from .keepers import keepers_of
@@ -65,7 +66,7 @@ from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, words
 from .tree import FolderFiles, Problem, walk_entry_folders
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's index
@@ -102,6 +103,11 @@ CREATE INDEX docs_folder ON docs(folder);
 CREATE TABLE links(src INTEGER NOT NULL, dst TEXT NOT NULL);
 CREATE INDEX links_src ON links(src);
 CREATE INDEX links_dst ON links(dst);
+-- The days an entry was written (frontmatter created/updated: written = 1) and the dates its
+-- body speaks of (written = 0), as proleptic ordinals, both ends included (core/dates.py).
+CREATE TABLE dates(doc INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL, written INTEGER NOT NULL);
+CREATE INDEX dates_doc ON dates(doc);
+CREATE INDEX dates_last ON dates(last);
 CREATE TABLE problems(
     file TEXT PRIMARY KEY, folder TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, message TEXT NOT NULL
 );
@@ -763,6 +769,10 @@ class Index:
         )
         for target in links_of(entry):
             conn.execute("INSERT INTO links (src, dst) VALUES (?, ?)", (rowid, target))
+        conn.executemany(
+            "INSERT INTO dates (doc, first, last, written) VALUES (?, ?, ?, ?)",
+            [(rowid, first, last, written) for first, last, written in entry_days(entry)],
+        )
         text = f"{entry.title}\n{entry.summary}\n{keywords}\n{entry.body}"
         if needs_trigrams(text):
             conn.execute("INSERT INTO trigram (rowid, text) VALUES (?, ?)", (rowid, fold(text)))
@@ -771,6 +781,7 @@ class Index:
         for table in ("fts", "fuzzy", "trigram"):
             conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (doc_id,))
         conn.execute("DELETE FROM links WHERE src = ?", (doc_id,))
+        conn.execute("DELETE FROM dates WHERE doc = ?", (doc_id,))
         conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
 
     def snapshot(self) -> dict[str, str] | None:
@@ -875,17 +886,39 @@ class Index:
         ).fetchall()
         return [row[0] for row in rows]
 
-    def bm25(self, terms: list[str], weights: tuple[float, ...], scope: str, limit: int) -> list[tuple[int, float]]:
-        """Top documents for any of the terms by weighted BM25 (higher is better)."""
+    def bm25(
+        self, terms: list[str], weights: tuple[float, ...], scope: str, limit: int, spans: Sequence[Span] = ()
+    ) -> list[tuple[int, float]]:
+        """Top documents for any of the terms by weighted BM25 (higher is better); with
+        `spans`, among the documents with a date in one of them (core/dates.py)."""
         if not terms:
             return []
         conn, _ = self.connection()
         weight_args = ", ".join(f"{float(w):.6f}" for w in weights)
         sql, args = self._scoped("fts", f"fts.rowid, bm25(fts, {weight_args}) AS rank", scope)
+        dated: list[object] = []
+        if spans:
+            condition, dated = _days_condition(spans)
+            sql = sql.replace(
+                " WHERE ",
+                f" JOIN (SELECT DISTINCT doc FROM dates WHERE {condition}) AS dated ON dated.doc = fts.rowid WHERE ",
+                1,
+            )
         rows = conn.execute(
-            sql + " ORDER BY rank LIMIT ?", [" OR ".join(fts_quote(term) for term in terms), *args, limit]
+            sql + " ORDER BY rank LIMIT ?", [*dated, " OR ".join(fts_quote(term) for term in terms), *args, limit]
         ).fetchall()
         return [(row[0], -row[1]) for row in rows]
+
+    def has_dates(self, spans: Sequence[Span], scope: str) -> bool:
+        """Whether any entry in scope was written in, or speaks of, one of these spans."""
+        conn, _ = self.connection()
+        condition, args = _days_condition(spans)
+        scoped, scope_args = self._scope_condition(scope)
+        row = conn.execute(
+            f"SELECT 1 FROM dates JOIN docs ON docs.id = dates.doc WHERE ({condition}){scoped} LIMIT 1",
+            [*args, *scope_args],
+        ).fetchone()
+        return row is not None
 
     def words_starting(self, prefix: str) -> list[str]:
         """The indexed words (any field) that begin with `prefix`, sorted."""
@@ -915,6 +948,19 @@ class Index:
             for doc_id, other in conn.execute(sql, [wanted, *args]):
                 if other != doc_id:
                     found.setdefault(doc_id, set()).add(other)
+        return found
+
+    def dates(self, ids: Iterable[int]) -> dict[int, list[tuple[int, int, bool]]]:
+        """For each document, its days as (first, last, written) ordinals: written for the
+        frontmatter's created/updated, not for a date its body speaks of."""
+        conn, _ = self.connection()
+        found: dict[int, list[tuple[int, int, bool]]] = {}
+        rows = conn.execute(
+            "SELECT doc, first, last, written FROM dates WHERE doc IN (SELECT value FROM json_each(?))",
+            (_json_list(ids),),
+        )
+        for doc_id, first, last, written in rows:
+            found.setdefault(doc_id, []).append((first, last, bool(written)))
         return found
 
     def term_documents(self, terms: list[str], scope: str) -> dict[str, set[int]]:
@@ -1049,6 +1095,29 @@ def _file_identity(file: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return info.st_dev, info.st_ino
+
+
+# A day's ordinal (core/dates.py) plus this is its Julian day: SQLite's date functions read it.
+_ORDINAL_TO_JULIAN = 1721424.5
+
+
+def _days_condition(spans: Sequence[Span]) -> tuple[str, list[object]]:
+    """SQL over the `dates` table: a row overlaps one of the spans. A yearly span ("in June")
+    compares month and day; a row of a year or more overlaps it in any case."""
+    parts: list[str] = []
+    args: list[object] = []
+    for span in spans:
+        if span.yearly:
+            low, high = f"{span.first:%m-%d}", f"{span.last:%m-%d}"
+            parts.append(
+                f"(last - first >= 365 OR strftime('%m-%d', first + {_ORDINAL_TO_JULIAN}) BETWEEN ? AND ?"
+                f" OR strftime('%m-%d', last + {_ORDINAL_TO_JULIAN}) BETWEEN ? AND ?)"
+            )
+            args.extend((low, high, low, high))
+        else:
+            parts.append("(first <= ? AND last >= ?)")
+            args.extend((span.last.toordinal(), span.first.toordinal()))
+    return " OR ".join(parts) or "0", args
 
 
 def _json_list(values: Iterable[object]) -> str:

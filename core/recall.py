@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, get_args
 
 from .config import Config
+from .dates import DateQuery, local_day, read_query, rerank
 from .diversity import is_list_question, spread_over_folders
 from .entry import format_time, split_frontmatter
 from .errors import InvalidError, MemError
@@ -46,7 +47,7 @@ from .lexicon import (
 from .lifecycle import Signals, effective_importance, rank_score, recency
 from .paths import normalize_prefix
 from .state import StateStore
-from .text import has_unspaced_script, ms_since, query_terms, snippet, split_unspaced
+from .text import STOPWORDS, has_unspaced_script, ms_since, query_terms, snippet, split_unspaced
 
 if TYPE_CHECKING:
     from .llm_tiers import Escalation, LLMInfo
@@ -166,6 +167,8 @@ class Recaller:
         self.state = state
         self._term_cache: dict[tuple[str, str], set[int]] = {}
         self._forms_cache: dict[str, dict[str, float]] | None = None  # the index's, per content version
+        self._when: DateQuery | None = None  # what the question says about time (core/dates.py)
+        self._undated = ""  # the time the question restricts to, when no entry is dated then
 
     def recall(
         self,
@@ -190,7 +193,7 @@ class Recaller:
 
         report = self.index.ensure_current()  # a scan, unless a watcher here keeps the index current
         timings: dict[str, float] = {"refresh": report.ms}
-        terms = query_terms(query)
+        terms = self._read_dates(query, prefix)
         traces: list[TierTrace] = []
         found, resolved_by, in_domain = self._cheap_tiers(
             query, terms, prefix, last_tier, timings, traces if explain else None, escalate=escalate
@@ -266,7 +269,10 @@ class Recaller:
                 break
             tier_started = time.perf_counter()
             candidates = self._run_tier(tier, query, terms, prefix)
-            confident, reason = self._gate(tier, candidates)
+            competing, unmet = self._by_date(tier, candidates)
+            confident, reason = self._gate(tier, competing)
+            if confident and unmet:
+                confident, reason = False, unmet
             timings[tier] = ms_since(tier_started)
             in_domain = in_domain or any(c.match >= self._minimum(tier) for c in candidates)
             for candidate in candidates:
@@ -280,6 +286,41 @@ class Recaller:
             if confident and not escalate:
                 break
         return found, resolved_by, in_domain
+
+    # --- dates in the question (core/dates.py) -------------------------------------------
+
+    def _read_dates(self, query: str, scope: str) -> list[str]:
+        """The query's content words, without its date expressions when it has some: "October"
+        and "2023" say when, and an entry dated then must not have to contain them. A time no
+        entry in scope is dated in is not read as a date: its words stay words ("last weekend"
+        in a memory of last year's conversations), and no tier is confident."""
+        terms = query_terms(query)
+        when = read_query(query, local_day(self.memory.clock()))
+        if when is not None and when.spans and not self.index.has_dates(when.spans, scope):
+            self._undated = f"no entry is dated {when.describe()}"
+            when = when.without_spans()
+        self._when = when
+        if when is None:
+            return terms
+        rest = query_terms(when.rest)
+        return rest if any(term not in STOPWORDS for term in rest) else terms
+
+    def _by_date(self, tier: Tier, candidates: list[_Candidate]) -> tuple[list[_Candidate], str]:
+        """Reorder a tier's candidates by the question's dates (in place). Returns the
+        candidates the confidence gate compares (those of the asked time, when the best
+        match is one of them) and why the tier cannot be confident because of the dates
+        (its best match is not of the asked time), else ""."""
+        when = self._when
+        if tier == "path" or not candidates:
+            return candidates, ""
+        if when is None:
+            return candidates, self._undated
+        days = self.index.dates(c.doc_id for c in candidates)
+        change = rerank(when, days, {c.doc_id: c.match for c in candidates}, self._minimum(tier))
+        for candidate in candidates:
+            candidate.relevance *= change.factors[candidate.doc_id]
+        _normalized(candidates, 1.0)
+        return [c for c in candidates if c.doc_id in change.competing], change.unmet or self._undated
 
     # --- escalation to the model tiers (the llm and agent tiers live in core/llm_tiers.py) ----
 
@@ -487,6 +528,8 @@ class Recaller:
         common = max(cfg.common_term_share * total, cfg.common_term_entries)
         selective = [term for term in all_terms if len(term_docs[term]) <= common] or all_terms
         scored = dict(self.index.bm25(selective, weights, scope, cfg.candidates))
+        if self._when is not None and self._when.spans:  # and the best among the entries of the asked time
+            scored.update(self.index.bm25(selective, weights, scope, cfg.candidates, self._when.spans))
         for _, scores in preset.values():
             for doc_id, score in scores.items():
                 scored[doc_id] = scored.get(doc_id, 0.0) + score

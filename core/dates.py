@@ -1,0 +1,530 @@
+"""Dates in a recall question and in entries: what time a question asks about, and when an
+entry was written or what dates it speaks of (docs/recall.md, "Dates in the question").
+
+- `read_query(query, today)` finds the date expressions of a question - absolute ("in
+  October 2023", "7 Jan 2024", "on 8 May, 2023", "in 2022", "summer 2021"), relative to
+  `today` ("yesterday", "last week", "last month", "two weeks ago", "in the past 3 days"),
+  anchored ("the week before August 3, 2023") - and the words that ask for the newest
+  ("latest", "most recent", "recently"). It returns the days they cover, whether the newest
+  is wanted, and the question without those words (so "October" and "2023" are not content
+  words an entry must contain when the entry's date is only in its frontmatter).
+- `dates_in_text(body)` finds the full dates written in a text ("8 May, 2023", "May 8 2023",
+  "2023-05-08", and "May 2023" as the whole month): an imported conversation says when each
+  turn was said, a note when something happened.
+
+Written here rather than taken from a library: `dateparser` imports in 85-110 ms and its
+`search_dates` takes 1.2 s on its first call and reads "did" and "do" as dates;
+`dateutil.parser` imports in 15-29 ms and parses one date string, not the expressions inside
+a question, nor "last week". Recall's start-up must stay light (tests/test_imports.py); this
+module is regular expressions from the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from .entry import Entry
+
+_MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
+_FULL_MONTHS = [name for name in _MONTHS if len(name) > 4 or name in ("may", "june", "july")]
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_FULL_MONTH = r"(?P<month>" + "|".join(sorted(_FULL_MONTHS, key=len, reverse=True)) + r")"
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "couple of": 2,
+    "a couple of": 2,
+    "three": 3,
+    "few": 3,
+    "a few": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+_COUNT = r"(?P<count>\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
+_UNIT = r"(?P<unit>day|week|month|year)s?"
+_SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# A part of a period: "early 2023", "the end of May 2023", "the first half of September 2022".
+_PART = r"(?:(?P<part>early|mid|late|(?:the\s+)?(?:beginning|start|middle|end|first\s+half|second\s+half)\s+of)\s+)?"
+
+# Absolute dates, most specific first. A month name alone is a date only when it cannot be an
+# ordinary word: next to a day or a year, or a full name after "in"/"during" ("in June").
+_ABSOLUTE = (
+    ("day", r"\b(?P<year>(?:19|20)\d\d)-(?P<month>[01]?\d)-(?P<day>[0-3]?\d)\b"),
+    ("day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"),
+    ("day", rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"),
+    ("month", rf"\b{_PART}{_MONTH},?\s+(?:of\s+)?{_YEAR}\b"),
+    ("season", rf"\b{_PART}(?P<season>spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b"),
+    ("yearly day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w|,?\s*\d)"),
+    ("yearly day", rf"\b{_MONTH}\s+{_DAY}\b(?!,?\s*\d)"),
+    ("yearly month", rf"\b(?:in|during|since|until|before|after)\s+{_PART}{_FULL_MONTH}\b"),
+    ("year", rf"\b(?:(?:in|during|since|until|before|after|of|year)\s+){_PART}{_YEAR}\b"),
+)
+# In a text (an entry's body) only full dates count: a bare "2049" may be a port.
+IN_TEXT = 4
+
+_RELATIVE = (
+    r"\b(?:"
+    r"(?P<today>today|tonight|this\s+morning|this\s+afternoon|this\s+evening)"
+    r"|(?P<yesterday>(?:the\s+day\s+before\s+)?yesterday)"
+    r"|(?P<this>this|last|past|previous)\s+(?P<period>week(?:end)?|month|year|spring|summer|autumn|fall|winter"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    rf"|(?:in\s+)?(?:the\s+)?(?:last|past)\s+{_COUNT}\s+{_UNIT}"
+    rf"|{_COUNT.replace('count', 'ago_count')}\s+{_UNIT.replace('unit', 'ago_unit')}\s+ago"
+    r")\b"
+)
+# "two weeks before August 11, 2023", "the week before ...", "a day after ...": a shift of an
+# absolute date found right after it.
+_SHIFT = (
+    rf"\b(?:(?:the|a|an|last)\s+(?P<unit1>day|week|weekend|month|year)|{_COUNT}\s+{_UNIT})\s+(?P<dir>before|after)\s+$"
+)
+_OPEN = r"\b(?P<dir>before|until|till|by|after|since)\s+$"
+_LATEST = (
+    r"\b(?:(?:the\s+)?(?:most\s+recent(?:ly)?|latest|newest|last\s+time)|recent(?:ly)?|lately|nowadays|these\s+days)\b"
+)
+# A question is read for dates only when it has a digit or one of these words: compiling the
+# expressions above costs a few milliseconds, which a question without a date never pays.
+_TRIGGER_WORDS = "today tonight yesterday this last past previous ago recent recently latest newest lately nowadays"
+_TRIGGERS = frozenset((*_MONTHS, *_SEASONS, *_WEEKDAYS, *_TRIGGER_WORDS.split()))
+_WORDS = re.compile(r"[a-z]+|\d")
+
+
+class _Grammar(NamedTuple):
+    absolute: tuple[tuple[str, re.Pattern[str]], ...]
+    relative: re.Pattern[str]
+    shift: re.Pattern[str]
+    open_end: re.Pattern[str]
+    latest: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> _Grammar:
+    flags = re.IGNORECASE
+    return _Grammar(
+        tuple((kind, re.compile(pattern, flags)) for kind, pattern in _ABSOLUTE),
+        re.compile(_RELATIVE, flags),
+        re.compile(_SHIFT, flags),
+        re.compile(_OPEN, flags),
+        re.compile(_LATEST, flags),
+    )
+
+
+def _may_have_dates(text: str) -> bool:
+    return any(word.isdigit() or word in _TRIGGERS for word in _WORDS.findall(text.lower()))
+
+
+@dataclass(frozen=True)
+class Span:
+    """Consecutive days, both ends included. `yearly`: the same days of any year (the year
+    of `first` and `last` is then meaningless): "in June", "on 8 May"."""
+
+    first: date
+    last: date
+    yearly: bool = False
+
+    def overlaps(self, other: Span) -> bool:
+        if self.yearly or other.yearly:
+            return _yearly_overlap(self, other)
+        return self.first <= other.last and other.first <= self.last
+
+    def __str__(self) -> str:
+        if self.yearly:
+            return f"{self.first:%m-%d} to {self.last:%m-%d} of any year"
+        return str(self.first) if self.first == self.last else f"{self.first} to {self.last}"
+
+
+@dataclass(frozen=True)
+class DateQuery:
+    """What a question says about time."""
+
+    spans: tuple[Span, ...]  # the days it restricts to (any of them); empty when it does not
+    latest: bool  # it asks for the newest ("latest", "most recent", "recently")
+    expressions: tuple[str, ...]  # the date expressions as written
+    rest: str  # the question without them
+    words_rest: str = ""  # the question without only its words asking for the newest
+
+    def matches(self, spans: list[Span]) -> bool:
+        """Whether an entry with these dates is in the time the question asks about."""
+        return any(asked.overlaps(span) for asked in self.spans for span in spans)
+
+    def without_spans(self) -> DateQuery | None:
+        """The question as if it had only its words asking for the newest, if any: the rest
+        of its date expressions are words again."""
+        if not self.latest:
+            return None
+        newest = tuple(expression for expression in self.expressions if _grammar().latest.fullmatch(expression))
+        return DateQuery((), True, newest, self.words_rest, self.words_rest)
+
+    def describe(self) -> str:
+        parts = [str(span) for span in self.spans]
+        if self.latest:
+            parts.append("the newest")
+        return ", ".join(parts)
+
+
+def read_query(query: str, today: date) -> DateQuery | None:
+    """The date expressions of a question, or None when it has none."""
+    if not _may_have_dates(query):
+        return None
+    grammar = _grammar()
+    spans: list[Span] = []
+    found: list[tuple[int, int]] = []  # character ranges taken by date expressions
+    text = query
+    for kind, pattern in grammar.absolute:
+        for match in pattern.finditer(text):
+            span = _absolute(kind, match)
+            if span is None:
+                continue
+            start = match.start()
+            if kind in {"yearly month", "year"}:
+                start = (
+                    match.start("part") if match.group("part") else match.start("month" if "month" in kind else "year")
+                )
+            span, start = _anchored(text, start, span, today)
+            spans.append(span)
+            found.append((start, match.end()))
+            text = _blank(text, start, match.end())
+    for match in grammar.relative.finditer(text):
+        span = _relative(match, today)
+        if span is not None:
+            spans.append(span)
+            found.append(match.span())
+            text = _blank(text, *match.span())
+    latest = False
+    words = query
+    for match in grammar.latest.finditer(text):
+        latest = True
+        found.append(match.span())
+        text = _blank(text, *match.span())
+        words = _blank(words, *match.span())
+    if not found:
+        return None
+    found.sort()
+    expressions = tuple(query[start:end].strip() for start, end in found)
+    return DateQuery(tuple(spans), latest, expressions, " ".join(text.split()), " ".join(words.split()))
+
+
+def dates_in_text(text: str) -> list[Span]:
+    """The full dates written in a text (days, and months with their year)."""
+    spans: list[Span] = []
+    if not any(character.isdigit() for character in text):
+        return spans
+    for kind, pattern in _grammar().absolute[:IN_TEXT]:
+        for match in pattern.finditer(text):
+            span = _absolute(kind, match)
+            if span is not None:
+                spans.append(span)
+                text = _blank(text, *match.span())
+    return spans
+
+
+def day_span(day: date) -> Span:
+    return Span(day, day)
+
+
+# At most this many dates of one body are kept: a long log has a date on every line, and
+# recall needs to know which times it speaks of, not every line.
+MAX_BODY_DATES = 64
+
+
+def entry_days(entry: Entry) -> list[tuple[int, int, bool]]:
+    """What the index stores of an entry's dates: (first, last, written) day ordinals, for
+    the days it was created and updated (written) and the dates its body speaks of."""
+    days: dict[tuple[int, int], bool] = {}
+    for moment in (entry.created, entry.updated):
+        if moment is not None:
+            day = local_day(moment).toordinal()
+            days[(day, day)] = True
+    for span in dates_in_text(entry.body)[:MAX_BODY_DATES]:
+        days.setdefault((span.first.toordinal(), span.last.toordinal()), False)
+    return [(first, last, written) for (first, last), written in days.items()]
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day of a moment where mem runs (what "today" and "yesterday" mean to
+    the person asking)."""
+    return moment.astimezone().date() if moment.tzinfo else moment.date()
+
+
+# How a question's dates change the ranking (docs/recall.md, "Dates in the question").
+# An entry outside the time a question restricts to keeps this share of its relevance: the
+# entries of that time come first, the others after them in their own order.
+OUTSIDE = 0.2
+# Asked for the newest: among the entries that match the words, the newest gains up to this
+# share of its relevance, the oldest nothing (a reordering of comparable matches).
+NEWEST_GAIN = 0.3
+
+
+class Reranking(NamedTuple):
+    """What a question's dates do to one tier's candidates."""
+
+    factors: dict[int, float]  # doc id -> what its relevance is multiplied by
+    competing: frozenset[int]  # the candidates the confidence gate compares: those of the asked time
+    unmet: str  # why the tier cannot be confident because of the dates, or ""
+
+
+def rerank(
+    when: DateQuery, days: dict[int, list[tuple[int, int, bool]]], matches: dict[int, float], minimum: float
+) -> Reranking:
+    """How a question's dates reorder the candidates of a tier.
+
+    A date is evidence about *when*, not *what*: it never changes how well an entry matches
+    the question's words (its coverage, what the gates look at), only the order, and it
+    never makes an entry a candidate that does not contain a word of the question.
+    - A question that restricts time ("in October 2023", "last week") puts the candidates
+      dated in that time first (the others keep OUTSIDE of their relevance, so they follow
+      in their own order). A tier is confident only if its best match is one of them, and
+      then by its lead over the others of that time: the question ruled out the rest.
+    - A question that asks for the newest ("latest", "recently") lifts newer matches over
+      older ones among the candidates that match its words (coverage >= the tier's
+      minimum), by up to NEWEST_GAIN: by the date the body speaks of when it has one, else
+      by when the entry was last written.
+    """
+    factors = dict.fromkeys(matches, 1.0)
+    unmet = ""
+    competing = frozenset(matches)
+    pool = [doc_id for doc_id, match in matches.items() if match >= minimum]
+    if when.spans:
+        inside = {doc_id for doc_id in matches if when.matches(_spans(days.get(doc_id, [])))}
+        for doc_id in matches.keys() - inside:
+            factors[doc_id] = OUTSIDE
+        if max((matches[doc_id] for doc_id in inside), default=-1.0) < max(matches.values()):
+            unmet = f"the best match is not dated {when.describe()}"
+        else:
+            competing = frozenset(inside)
+        pool = [doc_id for doc_id in pool if doc_id in inside]
+    if when.latest:
+        newest = {doc_id: _newest(days.get(doc_id, [])) for doc_id in pool}
+        known = [day for day in newest.values() if day is not None]
+        if known and max(known) > min(known):
+            low, high = min(known), max(known)
+            for doc_id, day in newest.items():
+                if day is not None:
+                    factors[doc_id] *= 1 + NEWEST_GAIN * (day - low) / (high - low)
+    return Reranking(factors, competing, unmet)
+
+
+def _spans(rows: list[tuple[int, int, bool]]) -> list[Span]:
+    return [Span(date.fromordinal(first), date.fromordinal(last)) for first, last, _ in rows]
+
+
+def _newest(rows: list[tuple[int, int, bool]]) -> int | None:
+    """The day an entry is about: the latest date its body speaks of, else when it was written."""
+    spoken = [last for _, last, written in rows if not written]
+    written = [last for _, last, is_written in rows if is_written]
+    return max(spoken or written) if spoken or written else None
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """The text with a found expression replaced by spaces (positions stay the same)."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _absolute(kind: str, match: re.Match[str]) -> Span | None:
+    groups = match.groupdict()
+    try:
+        if kind == "day":
+            month = _month_number(groups["month"])
+            day = date(int(groups["year"]), month, int(groups["day"]))
+            return Span(day, day)
+        if kind.startswith("yearly") and groups["month"] in ("may", "march", "mar"):
+            return None  # "it may 3 times", "march 2 steps": a word, unless written as a name
+        if kind == "yearly day":
+            day = date(2000, _month_number(groups["month"]), int(groups["day"]))  # 2000: a leap year
+            return Span(day, day, yearly=True)
+        if kind == "month":
+            return _part(_month(int(groups["year"]), _month_number(groups["month"])), groups.get("part"))
+        if kind == "yearly month":
+            whole = _part(_month(2000, _month_number(groups["month"])), groups.get("part"))
+            return Span(whole.first, whole.last, yearly=True)
+        if kind == "season":
+            year = int(groups["year"])
+            first, last = _SEASONS[groups["season"].lower()]
+            end_year = year + 1 if last < first else year
+            season = Span(_month(year, first).first, _month(end_year, last).last)
+            return _part(season, groups.get("part"))
+        if kind == "year":
+            year = int(groups["year"])
+            return _part(Span(date(year, 1, 1), date(year, 12, 31)), groups.get("part"))
+    except ValueError:  # "31 February 2023", month 13
+        return None
+    return None
+
+
+def _month_number(name: str) -> int:
+    if name.isdigit():
+        return int(name)
+    return _MONTHS[name.lower().rstrip(".")]
+
+
+def _month(year: int, month: int) -> Span:
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return Span(date(year, month, 1), following - timedelta(days=1))
+
+
+def _part(span: Span, part: str | None) -> Span:
+    """Early, mid or late in a period (its first, middle or last third), or a half of it."""
+    if not part:
+        return span
+    words = part.lower().split()
+    length = (span.last - span.first).days + 1
+    third = max(1, length // 3)
+    if words[0] in ("early", "beginning", "start") or "beginning" in words or "start" in words:
+        return Span(span.first, span.first + timedelta(days=third - 1), span.yearly)
+    if words[0] in ("late", "end") or "end" in words:
+        return Span(span.last - timedelta(days=third - 1), span.last, span.yearly)
+    if "first" in words:
+        return Span(span.first, span.first + timedelta(days=length // 2 - 1), span.yearly)
+    if "second" in words:
+        return Span(span.first + timedelta(days=length // 2), span.last, span.yearly)
+    return Span(span.first + timedelta(days=third), span.last - timedelta(days=third), span.yearly)  # mid
+
+
+def _anchored(text: str, start: int, span: Span, today: date) -> tuple[Span, int]:
+    """A shift or an open end written just before an absolute date: "two weeks before
+    August 11, 2023" is the two weeks up to it, "since March 2023" from it to today."""
+    before = text[:start]
+    shift = _grammar().shift.search(before)
+    if shift is not None and not span.yearly:
+        count = _count(shift.group("count")) if shift.group("count") else 1
+        unit = (shift.group("unit1") or shift.group("unit")).lower()
+        days = _days(count, "week" if unit == "weekend" else unit)
+        if shift.group("dir").lower() == "before":
+            return Span(span.first - timedelta(days=days), span.last), shift.start()
+        return Span(span.first, span.last + timedelta(days=days)), shift.start()
+    open_end = _grammar().open_end.search(before)
+    if open_end is not None and not span.yearly:
+        if open_end.group("dir").lower() in ("before", "until", "till", "by"):
+            return Span(date.min, span.last), open_end.start()
+        return Span(span.first, max(today, span.last)), open_end.start()
+    return span, start
+
+
+def _count(word: str) -> int:
+    word = " ".join(word.lower().split())
+    return int(word) if word.isdigit() else _NUMBERS[word]
+
+
+def _days(count: int, unit: str) -> int:
+    return count * {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
+
+
+def _relative(match: re.Match[str], today: date) -> Span | None:
+    groups = match.groupdict()
+    if groups["today"]:
+        return day_span(today)
+    if groups["yesterday"]:
+        back = 2 if groups["yesterday"].lower().startswith("the") else 1
+        return day_span(today - timedelta(days=back))
+    if groups["period"]:
+        return _named_period(groups["this"].lower(), groups["period"].lower(), today)
+    if groups["ago_count"]:
+        # "two weeks ago": around that day, give or take half the unit.
+        unit = groups["ago_unit"].lower()
+        days = _days(_count(groups["ago_count"]), unit)
+        center = today - timedelta(days=days)
+        slack = timedelta(days=max(1, _days(1, unit) // 2))
+        return Span(center - slack, min(today, center + slack))
+    days = _days(_count(groups["count"]), groups["unit"].lower())
+    return Span(today - timedelta(days=days), today)  # "in the past 3 days"
+
+
+def _named_period(which: str, period: str, today: date) -> Span | None:
+    """This week, last month, last summer, last Friday; "past" and "previous" as "last"."""
+    this = which == "this"
+    if period in _WEEKDAYS:
+        back = (today.weekday() - _WEEKDAYS.index(period)) % 7 or (0 if this else 7)
+        return day_span(today - timedelta(days=back))
+    if period == "week":
+        monday = today - timedelta(days=today.weekday())
+        if this:
+            return Span(monday, today)
+        if which == "past":  # "the past week": the last seven days
+            return Span(today - timedelta(days=7), today)
+        return Span(monday - timedelta(days=7), monday - timedelta(days=1))
+    if period == "weekend":
+        saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+        if not this and saturday + timedelta(days=1) >= today:
+            saturday -= timedelta(days=7)  # during a weekend, "last weekend" is the one before
+        return Span(saturday, saturday + timedelta(days=1))
+    if period == "month":
+        if this:
+            return Span(today.replace(day=1), today)
+        if which == "past":
+            return Span(today - timedelta(days=30), today)
+        previous = today.replace(day=1) - timedelta(days=1)
+        return _month(previous.year, previous.month)
+    if period == "year":
+        if this:
+            return Span(date(today.year, 1, 1), today)
+        if which == "past":
+            return Span(today - timedelta(days=365), today)
+        return Span(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
+    first, last = _SEASONS[period]
+    year = today.year if this else today.year - 1
+    if this and _month(year, first).first > today:
+        year -= 1
+    end_year = year + 1 if last < first else year
+    return Span(_month(year, first).first, _month(end_year, last).last)
+
+
+def _yearly_overlap(one: Span, other: Span) -> bool:
+    """Overlap of days of the year, when one of the spans stands for any year."""
+    if not one.yearly:
+        one, other = other, one
+    if not other.yearly and (other.last - other.first).days >= 365:
+        return True
+    asked = (one.first.month, one.first.day), (one.last.month, one.last.day)
+    if other.yearly:
+        seen = (other.first.month, other.first.day), (other.last.month, other.last.day)
+        return asked[0] <= seen[1] and seen[0] <= asked[1]
+    day = other.first
+    while day <= other.last:  # at most a year of days
+        if asked[0] <= (day.month, day.day) <= asked[1]:
+            return True
+        day += timedelta(days=1)
+    return False

@@ -1,0 +1,252 @@
+"""Dates in a recall question (issue 13, "Dates and recency in the question"): absolute and
+relative expressions become days, entries are dated by their frontmatter and by the dates
+their bodies speak of, and the dates reorder matches without making a weak one confident."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from contextree import Memory
+from contextree.core.dates import Span, dates_in_text, read_query
+from contextree.core.recall import NO_MEMORY
+
+from .conftest import CliResult
+from .lifecycleutil import FakeClock
+
+TODAY = date(2026, 3, 11)  # a Wednesday
+NOW = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
+
+
+def days(query: str) -> list[tuple[str, str]]:
+    found = read_query(query, TODAY)
+    assert found is not None, query
+    return [(str(span.first), str(span.last)) for span in found.spans]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("What setback did Melanie face in October 2023?", [("2023-10-01", "2023-10-31")]),
+        ("deploys on 7 Jan 2024", [("2024-01-07", "2024-01-07")]),
+        ("what happened on 8 May, 2023", [("2023-05-08", "2023-05-08")]),
+        ("painting shown on October 13, 2023", [("2023-10-13", "2023-10-13")]),
+        ("release of 2024-02-29", [("2024-02-29", "2024-02-29")]),
+        ("outages in 2022", [("2022-01-01", "2022-12-31")]),
+        ("trip in summer 2021", [("2021-06-01", "2021-08-31")]),
+        ("the tournament in the beginning of November 2022", [("2022-11-01", "2022-11-10")]),
+        ("what did we decide yesterday", [("2026-03-10", "2026-03-10")]),
+        ("what did we decide today", [("2026-03-11", "2026-03-11")]),
+        ("incidents last week", [("2026-03-02", "2026-03-08")]),  # the calendar week before this one
+        ("incidents this week", [("2026-03-09", "2026-03-11")]),
+        ("the past week", [("2026-03-04", "2026-03-11")]),
+        ("last month's release", [("2026-02-01", "2026-02-28")]),
+        ("last year", [("2025-01-01", "2025-12-31")]),
+        ("two weeks ago", [("2026-02-22", "2026-02-28")]),  # that day, give or take half a week
+        ("3 days ago", [("2026-03-07", "2026-03-09")]),
+        ("in the last 10 days", [("2026-03-01", "2026-03-11")]),
+        ("last Friday", [("2026-03-06", "2026-03-06")]),
+        ("last weekend", [("2026-03-07", "2026-03-08")]),
+        ("the week before August 3, 2023", [("2023-07-27", "2023-08-03")]),
+        ("the puppy she got two weeks before August 11, 2023", [("2023-07-28", "2023-08-11")]),
+        ("changes since March 2025", [("2025-03-01", "2026-03-11")]),
+    ],
+)
+def test_date_expressions_become_days(query: str, expected: list[tuple[str, str]]) -> None:
+    assert days(query) == expected
+
+
+def test_a_month_or_day_without_a_year_is_that_time_of_any_year() -> None:
+    found = read_query("When did Melanie go camping in June?", TODAY)
+    assert found is not None and found.spans[0].yearly
+    assert found.matches([Span(date(2019, 6, 20), date(2019, 6, 20))])
+    assert not found.matches([Span(date(2019, 7, 2), date(2019, 7, 2))])
+    assert read_query("the party on 8 May", TODAY) is not None
+
+
+@pytest.mark.parametrize("query", ["latest postgres decision", "the most recent deploy", "what changed recently"])
+def test_words_asking_for_the_newest(query: str) -> None:
+    found = read_query(query, TODAY)
+    assert found is not None and found.latest and not found.spans
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "how do I deploy to production?",
+        "What is the name of John's one-year-old child?",
+        "which port, 2049 or 111?",
+        "it may 3 times fail",  # "may" is a word unless written as the month's name
+        "how long ago was the migration",
+        "march 2 steps forward",
+    ],
+)
+def test_no_date_where_there_is_none(query: str) -> None:
+    assert read_query(query, TODAY) is None
+
+
+def test_the_date_words_leave_the_question() -> None:
+    found = read_query("What setback did Melanie face in October 2023?", TODAY)
+    assert found is not None
+    assert found.expressions == ("October 2023",)
+    assert "October" not in found.rest and "2023" not in found.rest and "setback" in found.rest
+
+
+def test_dates_written_in_a_body() -> None:
+    body = "Caroline: I went to the support group.\n\n(session 3, 1:56 pm on 8 May, 2023)\n"
+    assert dates_in_text(body) == [Span(date(2023, 5, 8), date(2023, 5, 8))]
+    other = "Shipped 2023-05-08; planned for May 2023; port 2049; on June 3 2024."
+    assert dates_in_text(other) == [
+        Span(date(2023, 5, 8), date(2023, 5, 8)),
+        Span(date(2024, 6, 3), date(2024, 6, 3)),
+        Span(date(2023, 5, 1), date(2023, 5, 31)),
+    ]
+
+
+# --- through Memory.recall ----------------------------------------------------------------
+
+
+def write(root: Path, path: str, title: str, body: str, created: str | None = None) -> None:
+    """An entry file as a person or another tool writes it."""
+    file = root / f"{path}.md"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    meta = f"title: {title}\n" + (f"created: {created}\n" if created else "")
+    file.write_text(f"---\n{meta}---\n{body}\n", encoding="utf-8")
+
+
+@pytest.fixture
+def releases(root: Path) -> Path:
+    """Three releases told apart only by their frontmatter dates."""
+    write(root, "ops/releases/r42", "Release 4.2 rolled back", "Release 4.2 was rolled back.", "2023-10-12T10:00:00Z")
+    write(root, "ops/releases/r43", "Release 4.3 shipped", "Release 4.3 shipped the checkout.", "2024-01-07T10:00:00Z")
+    write(root, "ops/releases/r44", "Release 4.4 shipped", "Release 4.4 shipped faster search.", "2024-03-02T10:00:00Z")
+    return root
+
+
+def paths(memory: Memory, query: str) -> list[str]:
+    return [hit.path for hit in memory.recall(query, max_tier="fuzzy").results]
+
+
+def test_an_absolute_date_picks_the_entry_written_then(releases: Path) -> None:
+    memory = Memory(releases)
+    assert paths(memory, "which release was in October 2023")[0] == "ops/releases/r42"
+    assert paths(memory, "the release on 7 Jan 2024")[0] == "ops/releases/r43"
+    assert paths(memory, "releases in March 2024")[0] == "ops/releases/r44"
+    # the others follow, below it: a date reorders, it does not hide
+    assert len(paths(memory, "the release on 7 Jan 2024")) == 3
+
+
+def test_date_words_are_not_content_words_an_entry_must_contain(releases: Path) -> None:
+    """An entry dated only in its frontmatter covers the question as well as without the date."""
+    memory = Memory(releases)
+    plain = memory.recall("release rolled back", max_tier="fuzzy").results[0]
+    dated = memory.recall("release rolled back in October 2023", max_tier="fuzzy")
+    assert dated.results[0].path == plain.path == "ops/releases/r42"
+    assert dated.results[0].match == plain.match
+    assert dated.resolved
+
+
+def test_a_date_no_entry_has_leaves_the_words_as_words(releases: Path) -> None:
+    """Nothing is dated 2022: "2022" is then an ordinary word the entries lack, and nothing
+    is confidently the answer."""
+    result = Memory(releases).recall("release rolled back in 2022", max_tier="fuzzy")
+    assert not result.resolved
+    assert result.results[0].match < 1.0
+
+
+def test_the_best_match_outside_the_asked_time_is_not_confident(releases: Path) -> None:
+    """The rolled-back release is the best match for the words, but it is not of January
+    2024: it is not confidently the answer (the date reorders the other two, it does not
+    bury a much better match of the words)."""
+    result = Memory(releases).recall("release rolled back on 7 Jan 2024", max_tier="fuzzy", explain=True)
+    assert not result.resolved
+    order = [hit.path for hit in result.results]
+    assert order.index("ops/releases/r43") < order.index("ops/releases/r44")
+    keyword = next(trace for trace in result.explain if trace.tier == "keyword")
+    assert "not dated 2024-01-07" in keyword.reason
+
+
+def test_a_date_alone_never_answers_an_unrelated_question(releases: Path) -> None:
+    result = Memory(releases).recall("who won the world cup in October 2023", max_tier="fuzzy")
+    assert result.results == () and result.message == NO_MEMORY
+
+
+def test_dates_written_in_the_body_date_an_entry(root: Path) -> None:
+    """Imported conversations (LoCoMo's shape): the same words in two sessions, told apart
+    by the session date at the end of each turn."""
+    for session, when in ((3, "1:56 pm on 8 May, 2023"), (7, "7:37 pm on 15 April, 2022")):
+        write(
+            root,
+            f"conv/session-{session}/turn",
+            f"Turn {session}",
+            f"Nate: I went to the pottery class.\n\n(session {session}, {when})",
+        )
+    memory = Memory(root)
+    assert paths(memory, "what class did Nate go to on 8 May, 2023")[0] == "conv/session-3/turn"
+    assert paths(memory, "what class did Nate go to in April 2022")[0] == "conv/session-7/turn"
+
+
+def test_an_edited_body_date_is_seen_by_the_next_recall(root: Path) -> None:
+    write(root, "notes/team/offsite", "Offsite", "The offsite is on 3 June 2025 in Lisbon.")
+    write(root, "notes/team/kickoff", "Kickoff", "The kickoff is in Lisbon on 9 September 2025.")
+    memory = Memory(root)
+    assert paths(memory, "what is in Lisbon in June 2025")[0] == "notes/team/offsite"
+    write(root, "notes/team/offsite", "Offsite", "The offsite is on 3 October 2025 in Lisbon.")
+    write(root, "notes/team/kickoff", "Kickoff", "The kickoff is in Lisbon on 9 June 2025.")
+    assert paths(memory, "what is in Lisbon in June 2025")[0] == "notes/team/kickoff"
+
+
+def test_relative_dates_count_from_today(root: Path) -> None:
+    """Yesterday and last week are relative to the memory's clock (today, for a live
+    memory)."""
+    clock = FakeClock(NOW)
+    memory = Memory(root, clock=clock)
+    for days_ago, name in ((1, "yesterday"), (8, "last-week"), (40, "last-month")):
+        clock.at(NOW - timedelta(days=days_ago))
+        memory.add(f"decisions/api/{name}", "We decided to version the public API in the URL.", title="API versioning")
+    clock.at(NOW)
+    assert paths(memory, "what did we decide about API versioning yesterday")[0] == "decisions/api/yesterday"
+    assert paths(memory, "what did we decide about API versioning last week")[0] == "decisions/api/last-week"
+    assert paths(memory, "what did we decide about API versioning last month")[0] == "decisions/api/last-month"
+    assert paths(memory, "API versioning decided two weeks ago")[0] in {"decisions/api/last-week"}
+
+
+def test_latest_prefers_the_newest_of_equal_matches(root: Path) -> None:
+    clock = FakeClock(NOW - timedelta(days=300))
+    memory = Memory(root, clock=clock)
+    for name in ("first", "second", "third"):
+        memory.add(
+            f"ops/postgres/upgrade-{name}", "Postgres upgrade: pg_upgrade with the link mode.", title="Postgres upgrade"
+        )
+        clock.advance(days=100)
+    for query in ("latest postgres upgrade", "the most recent postgres upgrade", "postgres upgrade recently"):
+        assert paths(memory, query)[0] == "ops/postgres/upgrade-third", query
+
+
+def test_latest_never_lifts_a_clearly_weaker_match(root: Path) -> None:
+    clock = FakeClock(NOW - timedelta(days=400))
+    memory = Memory(root, clock=clock)
+    memory.add(
+        "ops/postgres/upgrade", "Postgres major upgrade: pg_upgrade with the link mode.", title="Postgres upgrade"
+    )
+    clock.at(NOW)
+    memory.add("ops/redis/upgrade", "Redis upgrade: restart the replicas first.", title="Redis upgrade")
+    assert paths(memory, "latest postgres upgrade")[0] == "ops/postgres/upgrade"
+
+
+def test_cli_json_carries_the_dated_answer(releases: Path, mem: Callable[..., CliResult]) -> None:
+    data = mem("recall", "the release on 7 Jan 2024", "--json").data
+    assert data["results"][0]["path"] == "ops/releases/r43"
+    assert data["resolved"] is True
+
+
+def test_cli_json_relative_to_today(root: Path, mem: Callable[..., CliResult]) -> None:
+    """The CLI's "today" is the real one: an entry written yesterday is yesterday's."""
+    yesterday = datetime.now(UTC).astimezone() - timedelta(days=1)
+    old = yesterday - timedelta(days=90)
+    write(root, "decisions/cache/ttl-new", "Cache TTL", "The cache TTL is 10 minutes.", yesterday.isoformat())
+    write(root, "decisions/cache/ttl-old", "Cache TTL", "The cache TTL is 10 minutes.", old.isoformat())
+    data = mem("recall", "what cache TTL did we decide yesterday", "--json").data
+    assert data["results"][0]["path"] == "decisions/cache/ttl-new"
