@@ -52,6 +52,11 @@ def days(query: str) -> list[tuple[str, str]]:
         ("the week before August 3, 2023", [("2023-07-27", "2023-08-03")]),
         ("the puppy she got two weeks before August 11, 2023", [("2023-07-28", "2023-08-11")]),
         ("changes since March 2025", [("2025-03-01", "2026-03-11")]),
+        ("what broke before 2023", [("0001-01-01", "2023-12-31")]),
+        ("by July 10, 2022", [("0001-01-01", "2022-07-10")]),
+        ("in early 2023", [("2023-01-01", "2023-05-01")]),
+        ("a few months ago", [("2025-11-26", "2025-12-26")]),
+        ("in the past 3 months", [("2025-12-11", "2026-03-11")]),
     ],
 )
 def test_date_expressions_become_days(query: str, expected: list[tuple[str, str]]) -> None:
@@ -66,7 +71,9 @@ def test_a_month_or_day_without_a_year_is_that_time_of_any_year() -> None:
     assert read_query("the party on 8 May", TODAY) is not None
 
 
-@pytest.mark.parametrize("query", ["latest postgres decision", "the most recent deploy", "what changed recently"])
+@pytest.mark.parametrize(
+    "query", ["latest postgres decision", "the most recent deploy", "what changed recently", "the last time we deployed"]
+)
 def test_words_asking_for_the_newest(query: str) -> None:
     found = read_query(query, TODAY)
     assert found is not None and found.latest and not found.spans
