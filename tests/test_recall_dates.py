@@ -72,7 +72,8 @@ def test_a_month_or_day_without_a_year_is_that_time_of_any_year() -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["latest postgres decision", "the most recent deploy", "what changed recently", "the last time we deployed"]
+    "query",
+    ["latest postgres decision", "the most recent deploy", "what changed recently", "the last time we deployed"],
 )
 def test_words_asking_for_the_newest(query: str) -> None:
     found = read_query(query, TODAY)
