@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
             "transcript",
             "selection",
             "lexicon",
+            "dates",
             "jsonedit",
         ),
         1,
