@@ -32,7 +32,6 @@ import contextlib
 import errno
 import hashlib
 import json
-import marshal
 import os
 import sqlite3
 import stat
@@ -64,7 +63,7 @@ from .safeio import (
 )
 from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, words
-from .tree import FolderFiles, Problem, walk_entry_folders
+from .tree import EntryWalk, Problem, walk_entry_folders
 
 SCHEMA_VERSION = "9"
 INDEX_FILE = "index.db"
@@ -433,42 +432,36 @@ class Index:
     def _refresh(self, started: float, progress: Progress | None) -> RefreshReport:
         conn, created = self.connection()
         data_version = conn.execute("PRAGMA data_version").fetchone()[0]
-        by_folder, walk_problems = walk_entry_folders(self.root)
-        folder_prints, fingerprint = _fingerprints(by_folder)
-        scanned = sum(len(records) for records in by_folder.values())
+        # The highest document id: at least the number of entries indexed, and close to it.
+        # It tells the walk whether the tree is large enough to share with a helper process.
+        size_hint = conn.execute("SELECT max(id) FROM docs").fetchone()[0] or 0
+        walk = walk_entry_folders(self.root, expected_files=size_hint)
         stored = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
-        if stored and stored[0] == fingerprint and not created:
-            self._store_walk_problems(conn, walk_problems)
-            self.walk_problems = walk_problems
-            problems = walk_problems + self._stored_problems(conn)
-            return RefreshReport(scanned, 0, 0, 0, False, problems, ms_since(started))
+        if stored and stored[0] == walk.fingerprint() and not created:
+            self._store_walk_problems(conn, walk.problems)
+            self.walk_problems = walk.problems
+            problems = walk.problems + self._stored_problems(conn)
+            return RefreshReport(walk.files, 0, 0, 0, False, problems, ms_since(started))
 
         with _immediate(conn):
             if conn.execute("PRAGMA data_version").fetchone()[0] != data_version:
                 # Another connection committed between our walk and our lock - a watcher that
                 # applied a change it saw after we walked: walk again, or we would undo it
                 # from an older view of the files.
-                by_folder, walk_problems = walk_entry_folders(self.root)
-                folder_prints, fingerprint = _fingerprints(by_folder)
-                scanned = sum(len(records) for records in by_folder.values())
-            counts = self._refresh_folders(conn, by_folder, folder_prints, progress)
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (fingerprint,))
-            self._store_walk_problems(conn, walk_problems)
+                walk = walk_entry_folders(self.root, expected_files=size_hint)
+            counts = self._refresh_folders(conn, walk, progress)
+            # After the refresh: the folders it listed again may have changed meanwhile.
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (walk.fingerprint(),))
+            self._store_walk_problems(conn, walk.problems)
             if counts["added"] or counts["updated"] or counts["removed"] or created:
                 _new_version(conn)
-        self.walk_problems = walk_problems
-        problems = walk_problems + self._stored_problems(conn)
+        self.walk_problems = walk.problems
+        problems = walk.problems + self._stored_problems(conn)
         return RefreshReport(
-            scanned, counts["added"], counts["updated"], counts["removed"], created, problems, ms_since(started)
+            walk.files, counts["added"], counts["updated"], counts["removed"], created, problems, ms_since(started)
         )
 
-    def _refresh_folders(
-        self,
-        conn: sqlite3.Connection,
-        by_folder: FolderFiles,
-        folder_prints: dict[str, str],
-        progress: Progress | None,
-    ) -> Counter[str]:
+    def _refresh_folders(self, conn: sqlite3.Connection, walk: EntryWalk, progress: Progress | None) -> Counter[str]:
         """Inside the write transaction: re-index the files of the folders whose fingerprint
         changed and drop what vanished. Returns the outcomes of _index_file (added, updated,
         removed, touched)."""
@@ -476,8 +469,8 @@ class Index:
         # Only folders whose files changed are compared file by file: one edited entry in
         # a 100k-entry tree costs a lookup of its folder, not of every row.
         stored_folders = dict(conn.execute("SELECT folder, fingerprint FROM folders").fetchall())
-        changed = [folder for folder, value in folder_prints.items() if stored_folders.get(folder) != value]
-        vanished = [folder for folder in stored_folders if folder not in folder_prints]
+        changed = [folder for folder, value in walk.prints.items() if stored_folders.get(folder) != value]
+        vanished = [folder for folder in stored_folders if folder not in walk.prints]
         examined = _json_list(changed + vanished)
         known = {
             path: (doc_id, mtime, size, digest)
@@ -493,7 +486,7 @@ class Index:
                 (examined,),
             )
         }
-        to_check = [record for folder in changed for record in by_folder[folder]]
+        to_check = [record for folder in changed for record in walk.records(folder)]
         seen: set[str] = set()
         total = len(to_check)
         for done, (path, mtime_ns, size) in enumerate(to_check, 1):
@@ -514,10 +507,11 @@ class Index:
         for file in failed:
             if file[: -len(ENTRY_SUFFIX)] not in seen:
                 conn.execute("DELETE FROM problems WHERE file = ?", (file,))
-        conn.executemany(
-            "INSERT OR REPLACE INTO folders VALUES (?, ?)", [(folder, folder_prints[folder]) for folder in changed]
-        )
-        conn.executemany("DELETE FROM folders WHERE folder = ?", [(folder,) for folder in vanished])
+        # A changed folder listed again (EntryWalk.records) may have emptied in between.
+        kept = [(folder, walk.prints[folder]) for folder in changed if folder in walk.prints]
+        emptied = [folder for folder in changed if folder not in walk.prints]
+        conn.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?)", kept)
+        conn.executemany("DELETE FROM folders WHERE folder = ?", [(folder,) for folder in vanished + emptied])
         return counts
 
     def refresh_paths(self, paths: Iterable[str]) -> RefreshReport:
@@ -1068,21 +1062,6 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
 def _new_version(conn: sqlite3.Connection) -> None:
     """Mark the content changed: readers drop what they cached from it (the vocabulary)."""
     conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
-
-
-def _fingerprints(by_folder: FolderFiles) -> tuple[dict[str, str], str]:
-    """A fingerprint of each folder's (path, mtime, size) records, and one of the whole tree.
-
-    marshal serialises the tuples in C, twice as fast as formatting them: this runs at every
-    recall over every file. Its format may change between Python versions; then the
-    fingerprints simply differ once and the files are compared one by one.
-    """
-    prints = {
-        folder: hashlib.blake2b(marshal.dumps(records), digest_size=16).hexdigest()
-        for folder, records in by_folder.items()
-    }
-    whole = hashlib.blake2b(marshal.dumps(sorted(prints.items())), digest_size=16).hexdigest()
-    return prints, whole
 
 
 def _folder(path: str) -> str:

@@ -9,8 +9,14 @@ Root-level files (`config.yaml`, a README) are not entries and are ignored.
 from __future__ import annotations
 
 import contextlib
+import gc
+import hashlib
+import marshal
 import os
+import signal
 import stat
+import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,107 +96,321 @@ def find_root(explicit: str | os.PathLike[str] | None, env: Mapping[str, str], c
 def scan_tree(root: Path, prefix: str = "", *, archived: bool = False) -> Scan:
     """Every entry file under `prefix` (a normalized folder or entry path, '' for all)."""
     base = root / ARCHIVE_DIR if archived else root
-    files, overviews, problems = _walk(root, base, prefix, shown_base=f"{ARCHIVE_DIR}/" if archived else "")
-    records = [FileRecord(path, base / (path + ENTRY_SUFFIX), mtime_ns, size) for path, mtime_ns, size in files]
-    records.sort(key=lambda record: record.path)
-    return Scan(tuple(records), tuple(sorted(overviews)), tuple(sorted(problems, key=lambda p: p.file)))
-
-
-FolderFiles = dict[str, list[tuple[str, int, int]]]
-
-
-def walk_entry_folders(root: Path) -> tuple[FolderFiles, tuple[Problem, ...]]:
-    """Every live entry file as (path, mtime_ns, size), grouped by folder in walk order, and
-    the problems found.
-
-    The index calls this at the start of every recall, so it avoids per-file objects: at
-    100k entries the `stat` calls are most of its cost.
-    """
-    folders: FolderFiles = {}
-    _, _, problems = _walk(root, root, "", shown_base="", folders=folders)
-    return folders, tuple(sorted(problems, key=lambda p: p.file))
-
-
-def _walk(
-    root: Path, base: Path, prefix: str, *, shown_base: str, folders: FolderFiles | None = None
-) -> tuple[list[tuple[str, int, int]], list[str], list[Problem]]:
-    overviews: list[str] = []
-    problems: list[Problem] = []
-
-    def problem(relative: str, message: str) -> None:
-        problems.append(Problem(shown_base + relative, message))
-
-    # Start as deep as the prefix allows, so `list architecture/auth` does not walk everything.
+    walker = _Walker(shown_base=f"{ARCHIVE_DIR}/" if archived else "")
     start_parts = prefix.split("/") if prefix else []
+    # Start as deep as the prefix allows, so `list architecture/auth` does not walk everything.
     start = base.joinpath(*start_parts)
     refuse_symlinks(root, start)
-    files = _entry_named_by(base, prefix, start_parts)
-    stack: list[tuple[str, str]] = [(str(start), prefix)]
-    suffix_length = len(ENTRY_SUFFIX)
-    slug = SLUG_RE.fullmatch  # bound once: this loop runs for every file at every recall
+    walker.drain([(str(start), prefix)])
+    files = _entry_named_by(base, prefix, start_parts) + [record for _, bucket in walker.buckets for record in bucket]
+    records = [FileRecord(path, base / (path + ENTRY_SUFFIX), mtime_ns, size) for path, mtime_ns, size in files]
+    records.sort(key=lambda record: record.path)
+    problems = [Problem(file, message) for file, message in walker.problems]
+    return Scan(tuple(records), tuple(sorted(walker.overviews)), tuple(sorted(problems, key=lambda p: p.file)))
 
-    while stack:
-        folder, relative_folder = stack.pop()
-        try:
-            with os.scandir(folder) as listing:
-                items = list(listing)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        except OSError as error:
-            problem(relative_folder or ".", f"cannot be read ({error.strerror})")
-            continue
-        depth = relative_folder.count("/") + 2 if relative_folder else 1  # depth of the children
-        bucket: list[tuple[str, int, int]] = []
+
+Record = tuple[str, int, int]  # an entry file as the index compares it: (path, mtime_ns, size)
+
+# A walk that expects at least this many entry files hands half of its folders to a forked
+# helper process (see walk_entry_folders): below it, forking costs more than it saves.
+HELPER_MIN_FILES = 5000
+# The helper takes over once this many folders wait to be listed (or none are left).
+HELPER_MIN_FOLDERS = 64
+
+
+_MARSHAL_VERSION = 2
+
+
+def folder_fingerprint(records: list[Record]) -> str:
+    """A fingerprint of one folder's records, in listing order.
+
+    marshal serialises the tuples in C, twice as fast as formatting them: this runs at every
+    recall over every file. Version 2 of its format, because later ones mark objects that
+    have other references (a small int, a list held elsewhere), so equal records could give
+    different bytes. If the format changes (a new Python), the fingerprints simply differ
+    once and the files are compared one by one.
+    """
+    return hashlib.blake2b(marshal.dumps(records, _MARSHAL_VERSION), digest_size=16).hexdigest()
+
+
+@dataclass
+class EntryWalk:
+    """What a walk of the live tree found: each folder's fingerprint, the problems, and the
+    entry files of the folders this process listed itself."""
+
+    root: Path
+    prints: dict[str, str]  # folder -> folder_fingerprint of its entry files (folders with any)
+    problems: tuple[Problem, ...]
+    files: int  # entry files found
+    held: dict[str, list[Record]]
+
+    def records(self, folder: str) -> list[Record]:
+        """The entry files of a folder. A folder the helper listed is listed again here, and
+        its fingerprint updated to what this listing found: the index stores the fingerprint
+        of the records it indexed, whatever changed in between."""
+        records = self.held.get(folder)
+        if records is None:
+            lister = _Walker(shown_base="")
+            lister.list_folder(str(self.root.joinpath(*folder.split("/"))), folder, [])
+            records = lister.buckets[0][1] if lister.buckets else []
+            if records:
+                self.prints[folder] = folder_fingerprint(records)
+            else:
+                self.prints.pop(folder, None)
+            self.held[folder] = records
+        return records
+
+    def fingerprint(self) -> str:
+        """One fingerprint of the whole tree, from the folders' (independent of walk order)."""
+        return hashlib.blake2b(marshal.dumps(sorted(self.prints.items()), _MARSHAL_VERSION), digest_size=16).hexdigest()
+
+
+def walk_entry_folders(root: Path, *, expected_files: int = 0) -> EntryWalk:
+    """Every live entry folder's fingerprint, and the problems found.
+
+    The index calls this at the start of every recall without a watcher, so it avoids
+    per-file objects: at 100k entries the `stat` calls are most of its cost. A `stat` waits
+    on the kernel, but threads do not help (the GIL serialises the Python half of every
+    file: two threads were slower than one). When the caller expects at least
+    HELPER_MIN_FILES files and this process may fork safely (Linux, no other thread), half
+    of the folders are walked by a forked helper process on another core, which sends back
+    their fingerprints (not their records: the index needs those only for folders that
+    changed, and `EntryWalk.records` lists them again). If the helper fails in any way, its
+    share is walked here: the result is the same either way.
+    """
+    walker = _Walker(shown_base="", fingerprints=True)
+    pending: list[tuple[str, str]] = [(str(root), "")]
+    if expected_files >= HELPER_MIN_FILES and _may_fork():
+        # Breadth first until there are folders to share, so that both halves get a mix of
+        # whole domains and topics.
+        while pending and len(pending) < HELPER_MIN_FOLDERS:
+            level, pending = pending, []
+            for folder, relative in level:
+                walker.list_folder(folder, relative, pending)
+        if len(pending) >= 2:
+            theirs, pending = pending[1::2], pending[0::2]
+            helper = _Helper.start(theirs)
+            try:
+                walker.drain(pending)
+                found = helper.collect()
+            finally:
+                helper.stop()
+            if found is None:
+                walker.drain(theirs)  # the helper failed: its share is walked here
+            else:
+                walker.merge(found)
+    walker.drain(pending)
+    problems = sorted((Problem(file, message) for file, message in walker.problems), key=lambda p: p.file)
+    return EntryWalk(root, dict(sorted(walker.prints)), tuple(problems), walker.files, dict(walker.buckets))
+
+
+def _may_fork() -> bool:
+    """Linux (where a fork without exec is safe for a Python process that loaded no
+    framework), another core to run on, and no other thread whose locks the child could
+    inherit held."""
+    return sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1 and threading.active_count() == 1
+
+
+# What a helper sends back: (folder, fingerprint) pairs, (file, message) problems and the
+# number of entry files. Plain lists and tuples, so that marshal can carry them.
+Found = tuple[list[tuple[str, str]], list[tuple[str, str]], int]
+
+
+class _Walker:
+    """Lists folders: what it finds accumulates in `buckets` (records kept), `prints`
+    (fingerprints, if asked), `overviews`, `problems` and `files`."""
+
+    def __init__(self, *, shown_base: str, fingerprints: bool = False, keep: bool = True) -> None:
+        self.shown_base = shown_base  # "" for the live tree, "_archive/" for the archive
+        self.fingerprints = fingerprints
+        self.keep = keep
+        self.buckets: list[tuple[str, list[Record]]] = []
+        self.prints: list[tuple[str, str]] = []
+        self.overviews: list[str] = []
+        self.problems: list[tuple[str, str]] = []
+        self.files = 0
+
+    def drain(self, pending: list[tuple[str, str]]) -> None:
+        """List every folder in `pending` and everything below it (depth first)."""
+        while pending:
+            folder, relative = pending.pop()
+            self.list_folder(folder, relative, pending)
+
+    def found(self) -> Found:
+        return self.prints, self.problems, self.files
+
+    def merge(self, found: Found) -> None:
+        prints, problems, files = found
+        self.prints.extend(prints)
+        self.problems.extend(problems)
+        self.files += files
+
+    def list_folder(self, folder: str, relative_folder: str, pending: list[tuple[str, str]]) -> None:
+        """One folder: its entry files into `buckets`, its subfolders onto `pending`."""
         parent = relative_folder + "/" if relative_folder else ""
-        entries_allowed = ENTRY_MIN_DEPTH <= depth <= ENTRY_MAX_DEPTH
-        for item in items:
-            name = item.name
-            if name[0] == ".":
-                continue  # hidden: .mem/, .git/, editor swap files, our temporary files
-            # The common case first: a regular entry file where entries belong.
-            if entries_allowed and name.endswith(ENTRY_SUFFIX) and not item.is_symlink() and name != OVERVIEW_FILE:
-                if item.is_dir(follow_symlinks=False):
-                    pass  # a folder named like a file: handled below
-                elif slug(name, 0, len(name) - suffix_length) is None:
-                    problem(parent + name, "file name is not a slug (lowercase a-z, 0-9, '-'); skipped")
-                    continue
-                else:
+        try:
+            # Listed through a descriptor where the OS allows it: each `stat` then resolves
+            # one name instead of the whole path (10% of the walk at 100k entries).
+            handle = os.open(folder, _DIRECTORY_FLAGS) if _LIST_BY_DESCRIPTOR else -1
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as error:
+            self.problems.append((self.shown_base + (relative_folder or "."), f"cannot be read ({error.strerror})"))
+            return
+        try:
+            with os.scandir(handle if handle >= 0 else folder) as listing:
+                items = list(listing)
+            depth = relative_folder.count("/") + 2 if relative_folder else 1  # depth of the children
+            entries_allowed = ENTRY_MIN_DEPTH <= depth <= ENTRY_MAX_DEPTH
+            bucket: list[Record] = []
+            slug = SLUG_RE.fullmatch  # bound once: this loop runs for every file at every recall
+            suffix_length = len(ENTRY_SUFFIX)
+            for item in items:
+                name = item.name
+                if name[0] == ".":
+                    continue  # hidden: .mem/, .git/, editor swap files, our temporary files
+                # The common case first, with one system call: a regular entry file where
+                # entries belong (the stat tells a link or a folder named like a file apart).
+                if (
+                    entries_allowed
+                    and name.endswith(ENTRY_SUFFIX)
+                    and name != OVERVIEW_FILE
+                    and slug(name, 0, len(name) - suffix_length) is not None
+                ):
                     try:
-                        info = item.stat(follow_symlinks=False)
+                        mode = item.stat(follow_symlinks=False)
                     except FileNotFoundError:
                         continue  # removed between listing and stat: simply not there any more
-                    if stat.S_ISREG(info.st_mode):
-                        bucket.append((parent + name[:-suffix_length], info.st_mtime_ns, info.st_size))
-                    else:
-                        problem(parent + name, "is not a regular file; skipped")
-                    continue
-            relative = parent + name
-            if depth == 1 and name == ARCHIVE_DIR and shown_base == "":
-                continue
-            if item.is_symlink():
-                problem(relative, "is a symlink; mem does not follow symlinks inside the memory root")
-            elif item.is_dir(follow_symlinks=False):
-                if not is_slug(name):
-                    problem(
-                        relative + "/", "folder name is not a slug (lowercase a-z, 0-9, '-'); its entries are skipped"
-                    )
-                elif depth >= ENTRY_MAX_DEPTH:
-                    problem(relative + "/", "nested deeper than domain/topic/subtopic; its entries are skipped")
-                else:
-                    stack.append((item.path, relative))
-            elif depth == 1 or not name.endswith(ENTRY_SUFFIX):
-                continue  # root-level files (config.yaml, README.md) and attachments are not entries
-            elif name == OVERVIEW_FILE:
-                overviews.append(relative_folder)
-            elif not is_slug(name[:-suffix_length]):
-                problem(relative, "file name is not a slug (lowercase a-z, 0-9, '-'); skipped")
-            else:
-                problem(relative, "entries belong in domain/topic/entry.md; skipped")
+                    if stat.S_ISREG(mode.st_mode):
+                        bucket.append((parent + name[:-suffix_length], mode.st_mtime_ns, mode.st_size))
+                        continue
+                    if not (stat.S_ISLNK(mode.st_mode) or stat.S_ISDIR(mode.st_mode)):
+                        self.problems.append((self.shown_base + parent + name, "is not a regular file; skipped"))
+                        continue
+                self._other(item, name, folder, parent, relative_folder, depth, pending)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as error:
+            self.problems.append((self.shown_base + (relative_folder or "."), f"cannot be read ({error.strerror})"))
+            return
+        finally:
+            if handle >= 0:
+                os.close(handle)
         if bucket:
-            files.extend(bucket)
-            if folders is not None:
-                folders[relative_folder] = bucket
-    return files, overviews, problems
+            self.files += len(bucket)
+            if self.fingerprints:
+                self.prints.append((relative_folder, folder_fingerprint(bucket)))
+            if self.keep:
+                self.buckets.append((relative_folder, bucket))
+
+    def _other(
+        self,
+        item: os.DirEntry[str],
+        name: str,
+        folder: str,
+        parent: str,
+        relative_folder: str,
+        depth: int,
+        pending: list[tuple[str, str]],
+    ) -> None:
+        """Everything but a regular entry file where entries belong: folders, links, files that
+        are not entries, and what to report."""
+
+        def problem(relative: str, message: str) -> None:
+            self.problems.append((self.shown_base + relative, message))
+
+        relative = parent + name
+        stem = name[: -len(ENTRY_SUFFIX)]
+        if depth == 1 and name == ARCHIVE_DIR and self.shown_base == "":
+            return
+        if item.is_symlink():
+            problem(relative, "is a symlink; mem does not follow symlinks inside the memory root")
+        elif item.is_dir(follow_symlinks=False):
+            if not is_slug(name):
+                problem(relative + "/", "folder name is not a slug (lowercase a-z, 0-9, '-'); its entries are skipped")
+            elif depth >= ENTRY_MAX_DEPTH:
+                problem(relative + "/", "nested deeper than domain/topic/subtopic; its entries are skipped")
+            else:
+                pending.append((folder + os.sep + name, relative))
+        elif depth == 1 or not name.endswith(ENTRY_SUFFIX):
+            return  # root-level files (config.yaml, README.md) and attachments are not entries
+        elif name == OVERVIEW_FILE:
+            self.overviews.append(relative_folder)
+        elif not is_slug(stem):
+            problem(relative, "file name is not a slug (lowercase a-z, 0-9, '-'); skipped")
+        elif ENTRY_MIN_DEPTH <= depth <= ENTRY_MAX_DEPTH:
+            # A regular file the fast path missed only if it changed kind in between.
+            problem(relative, "is not a regular file; skipped")
+        else:
+            problem(relative, "entries belong in domain/topic/entry.md; skipped")
+
+
+_LIST_BY_DESCRIPTOR = os.scandir in os.supports_fd
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
+class _Helper:
+    """A forked process that walks a share of the folders and sends back what it found."""
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid = pid
+        self.pipe = pipe
+
+    @classmethod
+    def start(cls, share: list[tuple[str, str]]) -> _Helper:
+        reading, writing = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(reading)
+            os.close(writing)
+            return cls(0, -1)
+        if pid == 0:  # the helper: walk, send, exit; never return into the caller's code
+            status = 1
+            try:
+                os.close(reading)
+                gc.disable()  # a collection would touch (and copy) every page shared with the parent
+                walker = _Walker(shown_base="", fingerprints=True, keep=False)
+                walker.drain(share)
+                _send(writing, walker.found())
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writing)
+        return cls(pid, reading)
+
+    def collect(self) -> Found | None:
+        """What the helper found, or None if it failed (then the caller walks its share)."""
+        if self.pid == 0:
+            return None
+        with open(self.pipe, "rb", closefd=False) as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if os.waitstatus_to_exitcode(status) != 0:
+            return None
+        try:
+            # Written by our own child, through a pipe only the two processes hold.
+            found: Found = marshal.loads(data)  # noqa: S302
+        except (EOFError, ValueError, TypeError):
+            return None
+        return found
+
+    def stop(self) -> None:
+        """Close the pipe; a helper still running (the caller was interrupted) is killed."""
+        if self.pipe >= 0:
+            os.close(self.pipe)
+            self.pipe = -1
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+def _send(pipe: int, found: Found) -> None:
+    with open(pipe, "wb") as out:
+        out.write(marshal.dumps(found))
 
 
 def _entry_named_by(base: Path, prefix: str, parts: list[str]) -> list[tuple[str, int, int]]:

@@ -188,8 +188,9 @@ def test_the_classification_agrees_with_a_real_walk(root: Path) -> None:
     for name in names:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("# x\n")
-    folders, problems = walk_entry_folders(root)
-    walked = {path + ".md" for records in folders.values() for path, _, _ in records}
+    walk = walk_entry_folders(root)
+    walked = {path + ".md" for folder in walk.prints for path, _, _ in walk.records(folder)}
+    problems = walk.problems
     for name in names:
         kind, _ = classify_file(name)
         assert (kind == "entry") == (name in walked), name
@@ -252,8 +253,8 @@ def test_a_full_refresh_never_undoes_a_change_committed_after_its_walk(
     real_walk = index_module.walk_entry_folders
     calls = []
 
-    def walk_then_race(root: Path) -> Any:
-        result = real_walk(root)
+    def walk_then_race(root: Path, **options: Any) -> Any:
+        result = real_walk(root, **options)
         if not calls:  # right after the scan's first walk: a new file, applied by the watcher
             write(seeded, "architecture/auth/raced", entry_text("Raced", "written after the walk"))
             watcher_index.refresh_paths(["architecture/auth/raced"])
