@@ -17,8 +17,10 @@ For each size, on a generated tree (bench/treegen.py, cached under bench/out/tre
 `--before DIR` also measures the whole-process recalls (with and without a watcher) of a
 second version of contextree, interleaved query by query with this one: DIR holds a
 `contextree/` source tree (e.g. `git archive main` unpacked into DIR/contextree), put first
-on PYTHONPATH for those runs. The watcher is this version's `mem watch` for both (the
-barrier protocol, core/barrier.py, is the same).
+on PYTHONPATH for those runs. It runs on its own copy of the tree (`t<N>-before`, index
+included), so that neither version rewrites the other's index when the two store their
+fingerprints differently; each copy gets its own `mem watch` (this version's: the barrier
+protocol, core/barrier.py, is the same).
 
     make .venv/.installed-bench
     .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--queries 40] [--before DIR]
@@ -164,6 +166,14 @@ def bench_size(n: int, query_count: int, before: Path | None = None) -> dict[str
                 memory.recall(query, max_tier="fuzzy")
                 watched.append((time.perf_counter() - t0) * 1000)
 
+    # A fresh Memory from here on: while the watcher above opened its index, this process's
+    # SQLite locks on index.db were dropped (core/safeio.py `database_id` opens and closes
+    # the file, and closing any descriptor of a file releases all of a process's POSIX locks
+    # on it), and a `mem recall` process closing its connection then takes itself for the
+    # last one and checkpoints under this one's feet: "database disk image is malformed".
+    memory.close()
+    memory = Memory(root)
+
     # One file changed: the next recall re-indexes it.
     steady = statistics.median(in_process)
     target = root / (paths[len(paths) // 2] + ".md")
@@ -186,26 +196,44 @@ def bench_size(n: int, query_count: int, before: Path | None = None) -> dict[str
 
     # Whole process: `mem recall` as a shell or an agent runs it.
     versions = {"after": env}
+    roots = [root]
     if before is not None:
-        versions["before"] = {**env, "PYTHONPATH": str(before.resolve())}
+        before_root = root.with_name(root.name + "-before")
+        if (
+            not (before_root / ".treegen").exists()
+            or (before_root / ".treegen").read_text() != (root / ".treegen").read_text()
+        ):
+            shutil.rmtree(before_root, ignore_errors=True)
+            shutil.copytree(root, before_root, symlinks=True)
+        versions["before"] = {**env, "MEM_ROOT": str(before_root), "PYTHONPATH": str(before.resolve())}
+        roots.append(before_root)
+    for version_env in versions.values():  # each version settles its own index first
+        subprocess.run([MEM, "recall", "warm up", "--json"], env=version_env, capture_output=True, check=True)
     unwatched = whole_process(queries, versions)
     whole = unwatched["after"]
     rss_whole = child_peak_rss_mb([MEM, "--root", str(root), "recall", queries[0], "--json"])
 
-    # Whole process while `mem watch` runs in another process.
-    watcher = subprocess.Popen(
-        [MEM, "--root", str(root), "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert watcher.stdout is not None
-    for line in watcher.stdout:  # wait for its first full scan
-        if '"started"' in line:
-            break
+    # Whole process while `mem watch` runs in another process (one per tree).
+    watchers = []
     try:
+        for watched_root in roots:
+            watcher = subprocess.Popen(
+                [MEM, "--root", str(watched_root), "watch", "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            watchers.append(watcher)
+            assert watcher.stdout is not None
+            for line in watcher.stdout:  # wait for its first full scan
+                if '"started"' in line:
+                    break
         watched_runs = whole_process(queries, versions)
         whole_watched = watched_runs["after"]
     finally:
-        watcher.terminate()
-        watcher.wait()
+        for watcher in watchers:
+            watcher.terminate()
+            watcher.wait()
 
     # ripgrep over the same folder: files containing any of the query's words.
     rg = shutil.which("rg")

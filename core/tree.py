@@ -112,8 +112,9 @@ def scan_tree(root: Path, prefix: str = "", *, archived: bool = False) -> Scan:
 Record = tuple[str, int, int]  # an entry file as the index compares it: (path, mtime_ns, size)
 
 # A walk that expects at least this many entry files hands half of its folders to a forked
-# helper process (see walk_entry_folders): below it, forking costs more than it saves.
-HELPER_MIN_FILES = 5000
+# helper process (see walk_entry_folders). At 10,000 the helper saved nothing measurable on
+# the benchmark machine (a walk of ~30 ms; docs/benchmarks.md); at 100,000 it halves the walk.
+HELPER_MIN_FILES = 20_000
 # The helper takes over once this many folders wait to be listed (or none are left).
 HELPER_MIN_FOLDERS = 64
 
@@ -172,8 +173,8 @@ def walk_entry_folders(root: Path, *, expected_files: int = 0) -> EntryWalk:
     per-file objects: at 100k entries the `stat` calls are most of its cost. A `stat` waits
     on the kernel, but threads do not help (the GIL serialises the Python half of every
     file: two threads were slower than one). When the caller expects at least
-    HELPER_MIN_FILES files and this process may fork safely (Linux, no other thread), half
-    of the folders are walked by a forked helper process on another core, which sends back
+    HELPER_MIN_FILES files and this process may fork safely (Linux, no other thread) with a
+    core to spare, half of the folders are walked by a forked helper process, which sends back
     their fingerprints (not their records: the index needs those only for folders that
     changed, and `EntryWalk.records` lists them again). If the helper fails in any way, its
     share is walked here: the result is the same either way.
@@ -206,9 +207,13 @@ def walk_entry_folders(root: Path, *, expected_files: int = 0) -> EntryWalk:
 
 def _may_fork() -> bool:
     """Linux (where a fork without exec is safe for a Python process that loaded no
-    framework), another core to run on, and no other thread whose locks the child could
-    inherit held."""
-    return sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1 and threading.active_count() == 1
+    framework), no other thread whose locks the child could inherit held, and a core that
+    is probably idle: with every core busy the helper only waits for one, and the walk
+    costs its overhead on top (measured: 5-10% slower under a load of 4 on 2 cores)."""
+    if sys.platform != "linux" or threading.active_count() != 1:
+        return False
+    cores = len(os.sched_getaffinity(0))
+    return cores > 1 and os.getloadavg()[0] < cores - 0.5
 
 
 # What a helper sends back: (folder, fingerprint) pairs, (file, message) problems and the

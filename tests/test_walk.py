@@ -196,3 +196,18 @@ def test_a_fingerprint_depends_on_the_records_only() -> None:
     held_elsewhere = {"a/b": records}
     assert folder_fingerprint(held_elsewhere["a/b"]) == folder_fingerprint([(p, m, s) for p, m, s in records])
     assert folder_fingerprint(records) != folder_fingerprint(list(reversed(records)))
+
+
+def test_the_helper_is_used_only_with_a_core_to_spare_and_no_other_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tree_module.os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(tree_module.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(tree_module.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    assert tree_module._may_fork()
+    monkeypatch.setattr(tree_module.os, "getloadavg", lambda: (3.2, 0.4, 0.4))  # both cores busy
+    assert not tree_module._may_fork()
+    monkeypatch.setattr(tree_module.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    monkeypatch.setattr(tree_module.threading, "active_count", lambda: 2)  # a watcher, a server
+    assert not tree_module._may_fork()
+    monkeypatch.setattr(tree_module.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(tree_module.os, "sched_getaffinity", lambda _pid: {0})
+    assert not tree_module._may_fork()
