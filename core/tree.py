@@ -13,6 +13,7 @@ import gc
 import hashlib
 import marshal
 import os
+import re
 import signal
 import stat
 import sys
@@ -268,30 +269,29 @@ class _Walker:
             depth = relative_folder.count("/") + 2 if relative_folder else 1  # depth of the children
             entries_allowed = ENTRY_MIN_DEPTH <= depth <= ENTRY_MAX_DEPTH
             bucket: list[Record] = []
-            slug = SLUG_RE.fullmatch  # bound once: this loop runs for every file at every recall
-            suffix_length = len(ENTRY_SUFFIX)
+            # Bound once: this loop runs for every file at every recall.
+            entry_name = _ENTRY_NAME.fullmatch if entries_allowed else _never
+            is_regular = stat.S_ISREG
+            keep = bucket.append
+            cut = -len(ENTRY_SUFFIX)
             for item in items:
                 name = item.name
-                if name[0] == ".":
-                    continue  # hidden: .mem/, .git/, editor swap files, our temporary files
                 # The common case first, with one system call: a regular entry file where
                 # entries belong (the stat tells a link or a folder named like a file apart).
-                if (
-                    entries_allowed
-                    and name.endswith(ENTRY_SUFFIX)
-                    and name != OVERVIEW_FILE
-                    and slug(name, 0, len(name) - suffix_length) is not None
-                ):
+                # A slug never starts with "." (hidden) or "_" (`_index.md`).
+                if entry_name(name) is not None:
                     try:
-                        mode = item.stat(follow_symlinks=False)
+                        info = item.stat(follow_symlinks=False)
                     except FileNotFoundError:
                         continue  # removed between listing and stat: simply not there any more
-                    if stat.S_ISREG(mode.st_mode):
-                        bucket.append((parent + name[:-suffix_length], mode.st_mtime_ns, mode.st_size))
+                    if is_regular(info.st_mode):
+                        keep((parent + name[:cut], info.st_mtime_ns, info.st_size))
                         continue
-                    if not (stat.S_ISLNK(mode.st_mode) or stat.S_ISDIR(mode.st_mode)):
+                    if not (stat.S_ISLNK(info.st_mode) or stat.S_ISDIR(info.st_mode)):
                         self.problems.append((self.shown_base + parent + name, "is not a regular file; skipped"))
                         continue
+                elif name[0] == ".":
+                    continue  # hidden: .mem/, .git/, editor swap files, our temporary files
                 self._other(item, name, folder, parent, relative_folder, depth, pending)
         except (FileNotFoundError, NotADirectoryError):
             return
@@ -348,6 +348,14 @@ class _Walker:
             problem(relative, "is not a regular file; skipped")
         else:
             problem(relative, "entries belong in domain/topic/entry.md; skipped")
+
+
+# An entry file's name: a slug and the suffix (one match instead of four string checks).
+_ENTRY_NAME = re.compile(SLUG_RE.pattern + re.escape(ENTRY_SUFFIX))
+
+
+def _never(_name: str) -> None:
+    return None
 
 
 _LIST_BY_DESCRIPTOR = os.scandir in os.supports_fd
