@@ -91,6 +91,9 @@ class RecallConfig:
     fuzzy_margin: float = 0.05
     fuzzy_minimum: float = 0.5
     fuzzy_min_similarity: float = 80.0  # rapidfuzz ratio (0-100) for a word to count as a typo match
+    # Jaro-Winkler similarity (0-1) for a word that may be a person's name to match a name
+    # written another way (`dmitry`/Dmitri 0.93, `tim`/Tom 0.80): docs/recall.md, "Names".
+    name_min_similarity: float = 0.9
     record_access: bool = True  # count uses in .mem/state.db: read in full, confirmed, cited (docs/lifecycle.md)
 
 
@@ -267,6 +270,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "recall.fuzzy_margin": SHARE,
     "recall.fuzzy_minimum": SHARE,
     "recall.fuzzy_min_similarity": PERCENT,
+    "recall.name_min_similarity": SHARE,
     "lifecycle.importance_bump_on_update": (0, 100),
     "lifecycle.access_bonus": (0.0, 100.0),
     "lifecycle.importance_daily_decay": (0.5, 1.0),

@@ -18,6 +18,9 @@ Tables (all rowids are the same document id):
 - `trigram`   FTS5 trigram index of entries written in scripts without spaces that the CJK
               bigram rule does not cover (Thai, Lao, Khmer, ...): the fallback where word
               tokens do not exist
+- `names`     the words written with a capital in titles, aliases and bodies; its
+              vocabulary (`names_vocab`) is what person names spelt another way are matched
+              against (core/names.py)
 - `problems`  files that failed to parse, with their stat, so they are not re-read each time
 
 A watcher (core/watch.py) can keep the index current instead: it applies the files that
@@ -49,6 +52,7 @@ from .dates import Span, entry_days
 from .entry import SUPERSEDED_BY_KEY, SUPERSEDES_KEY, Entry, EntryFormatError, parse_entry_bytes
 from .errors import MemError
 from .keepers import keepers_of
+from .names import capitalised_words
 from .paths import ENTRY_SUFFIX, STATE_DIR
 from .safeio import (
     StorageError,
@@ -65,7 +69,7 @@ from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, words
 from .tree import EntryWalk, Problem, walk_entry_folders
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's index
@@ -119,6 +123,8 @@ CREATE VIRTUAL TABLE fts_vocab USING fts5vocab(fts, 'row');
 CREATE VIRTUAL TABLE fuzzy USING fts5(title, keywords, path, tokenize = 'unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE fuzzy_vocab USING fts5vocab(fuzzy, 'row');
 CREATE VIRTUAL TABLE trigram USING fts5(text, tokenize = 'trigram');
+CREATE VIRTUAL TABLE names USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE names_vocab USING fts5vocab(names, 'row');
 """
 
 
@@ -178,6 +184,7 @@ class Index:
         self.db_path = self.state_dir / INDEX_FILE
         self._conn: sqlite3.Connection | None = None
         self._vocabulary: tuple[str, list[str]] | None = None  # (content version, words)
+        self._names: tuple[str, list[str]] | None = None  # (content version, capitalised words)
         self._forms: tuple[str, dict[str, dict[str, float]]] | None = None  # (content version, forms)
         self._walk_problems_stored: str | None = None
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file _conn has open
@@ -767,12 +774,16 @@ class Index:
             "INSERT INTO dates (doc, first, last, written) VALUES (?, ?, ?, ?)",
             [(rowid, first, last, written) for first, last, written in entry_days(entry)],
         )
+        # What may be a person's name: the words written with a capital (core/names.py).
+        capitalised = capitalised_words(f"{named}\n{entry.body}")
+        if capitalised:
+            conn.execute("INSERT INTO names (rowid, text) VALUES (?, ?)", (rowid, " ".join(capitalised)))
         text = f"{entry.title}\n{entry.summary}\n{keywords}\n{entry.body}"
         if needs_trigrams(text):
             conn.execute("INSERT INTO trigram (rowid, text) VALUES (?, ?)", (rowid, fold(text)))
 
     def _delete(self, conn: sqlite3.Connection, doc_id: int) -> None:
-        for table in ("fts", "fuzzy", "trigram"):
+        for table in ("fts", "fuzzy", "trigram", "names"):
             conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (doc_id,))
         conn.execute("DELETE FROM links WHERE src = ?", (doc_id,))
         conn.execute("DELETE FROM dates WHERE doc = ?", (doc_id,))
@@ -1007,6 +1018,15 @@ class Index:
                 for row in conn.execute("SELECT term FROM fuzzy_vocab WHERE term >= ? AND term < ?", (initial, upper))
             ]
         return words
+
+    def name_vocabulary(self) -> list[str]:
+        """The words written with a capital in titles, aliases and bodies (what may be names),
+        kept until the indexed content changes."""
+        version = self.version()
+        if self._names is None or self._names[0] != version:
+            conn, _ = self.connection()
+            self._names = (version, [row[0] for row in conn.execute("SELECT term FROM names_vocab")])
+        return self._names[1]
 
     def total_documents(self, scope: str) -> int:
         conn, _ = self.connection()

@@ -155,3 +155,10 @@ def related(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     line = table[at + len(word) + 3 : end if end >= 0 else None]
     same, _, above = line.partition(">")
     return tuple(same.split()), tuple(above.split())
+
+
+def in_dictionary(word: str) -> bool:
+    """Whether WordNet (the related-words table) knows the word, as written or as the base of
+    a plural or tense form: `vegan`, `deploys`; not `dmitry` or `kubernetes`."""
+    base = light_key(word)
+    return any(related(form) != ((), ()) for form in {word, base, base + "e", word.removesuffix("s")})

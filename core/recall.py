@@ -45,6 +45,7 @@ from .lexicon import (
     variants,
 )
 from .lifecycle import Signals, effective_importance, rank_score, recency
+from .names import may_be_name, similar_names
 from .paths import normalize_prefix
 from .state import StateStore
 from .text import STOPWORDS, has_unspaced_script, ms_since, query_terms, snippet, split_unspaced
@@ -394,7 +395,7 @@ class Recaller:
             return self._path_tier(query, scope)
         if tier == "keyword":
             return self._keyword_tier(query, terms, scope)
-        return self._fuzzy_tier(terms, scope)
+        return self._fuzzy_tier(query, terms, scope)
 
     def _path_tier(self, query: str, scope: str) -> list[_Candidate]:
         ids: list[int] = []
@@ -450,19 +451,49 @@ class Recaller:
         other_terms = query_terms(rest) if rest else []
         return self._score(self._forms(other_terms), scope, "keyword", preset)
 
-    def _fuzzy_tier(self, terms: list[str], scope: str) -> list[_Candidate]:
+    def _fuzzy_tier(self, query: str, terms: list[str], scope: str) -> list[_Candidate]:
         """Correct the query words the memory has never seen (typos, partial words) into words
-        of its titles, keywords, tags and paths with rapidfuzz, then score like the keyword tier.
+        of its titles, keywords, tags and paths with rapidfuzz, and match a word that may be
+        a person's name to the names the memory has written another way (core/names.py);
+        then score like the keyword tier.
 
         A real English word is not a typo: it is only matched to a word that is not itself
-        one (a name or a term of the trade spelt differently, `dmitry` -> `dmitri`), never
-        "corrected" into another word (`vegan` -> `vegas`)."""
+        one (a term of the trade spelt differently), never "corrected" into another word
+        (`vegan` -> `vegas`)."""
         cfg = self.config.recall
         forms = self._forms(terms)
         unknown = [w for w in terms if not forms[w] and (len(w) >= 3 or has_unspaced_script(w))]
-        if not unknown:
+        # A name the memory lacks as written or in a plural or tense form: a Porter-only form
+        # (`dmitry` -> `dmitri` at 0.4) or a synonym does not make it known.
+        named = [
+            w
+            for w in terms
+            if len(w) >= 3 and max(forms[w].values(), default=0.0) < INFLECTION and may_be_name(w, query)
+        ]
+        if not unknown and not named:
             return []
         alternatives: dict[str, dict[str, float]] = {term: forms[term] for term in terms if forms[term]}
+        found = False
+        if unknown:
+            found = self._correct_typos(unknown, alternatives)
+        if named:
+            names = self.index.name_vocabulary()
+            for word in named:
+                similar = similar_names(word, names, cfg.name_min_similarity)
+                merged = dict(alternatives.get(word, {}))  # a copy: the forms are cached
+                for name, similarity in similar.items():
+                    if similarity > merged.get(name, 0.0):
+                        merged[name] = similarity
+                        found = True
+                alternatives[word] = merged
+        if not found:
+            return []
+        return self._score(alternatives, scope, "fuzzy")
+
+    def _correct_typos(self, unknown: list[str], alternatives: dict[str, dict[str, float]]) -> bool:
+        """Add to `alternatives` the vocabulary words each unknown word may be a typo or a
+        partial word of; whether any was found."""
+        cfg = self.config.recall
         # Words sharing the first letter first; the whole vocabulary only for words that
         # found nothing that way (a typo in the first letter).
         nearby = self.index.fuzzy_vocabulary(word[0] for word in unknown)
@@ -478,9 +509,7 @@ class Recaller:
             if real:
                 similar = {term: value for term, value in similar.items() if not is_real_word(term)}
             alternatives[word] = similar
-        if not any(alternatives.get(word) for word in unknown):
-            return []
-        return self._score(alternatives, scope, "fuzzy")
+        return any(alternatives.get(word) for word in unknown)
 
     @staticmethod
     def _similar_words(word: str, vocabulary: list[str], cutoff: float, *, complete: bool = True) -> dict[str, float]:
