@@ -98,7 +98,7 @@ _ABSOLUTE = (
     ("season", rf"\b{_PART}(?P<season>spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b"),
     ("yearly day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w|,?\s*\d)"),
     ("yearly day", rf"\b{_MONTH}\s+{_DAY}\b(?!,?\s*\d)"),
-    ("yearly month", rf"\b(?:in|during|since|until|before|after)\s+{_PART}{_FULL_MONTH}\b"),
+    ("yearly month", rf"\b(?:in|during|since|until|before|after|between|from)\s+{_PART}{_FULL_MONTH}\b"),
     ("year", rf"\b(?:(?:in|during|since|until|before|after|of|year)\s+){_PART}{_YEAR}\b"),
 )
 # In a text (an entry's body) only full dates count: a bare "2049" may be a port.
@@ -208,8 +208,7 @@ def read_query(query: str, today: date) -> DateQuery | None:
     if not _may_have_dates(query):
         return None
     grammar = _grammar()
-    spans: list[Span] = []
-    found: list[tuple[int, int]] = []  # character ranges taken by date expressions
+    dated: list[tuple[int, int, Span]] = []  # (start, end, days) of each expression with days
     text = query
     for kind, pattern in grammar.absolute:
         for match in pattern.finditer(text):
@@ -222,15 +221,18 @@ def read_query(query: str, today: date) -> DateQuery | None:
                     match.start("part") if match.group("part") else match.start("month" if "month" in kind else "year")
                 )
             span, start = _anchored(text, start, span, today)
-            spans.append(span)
-            found.append((start, match.end()))
+            dated.append((start, match.end(), span))
             text = _blank(text, start, match.end())
     for match in grammar.relative.finditer(text):
         span = _relative(match, today)
         if span is not None:
-            spans.append(span)
-            found.append(match.span())
+            dated.append((*match.span(), span))
             text = _blank(text, *match.span())
+    dated = _joined(query, dated)
+    for start, end, _ in dated:
+        text = _blank(text, start, end)
+    spans = [span for _, _, span in dated]
+    found = [(start, end) for start, end, _ in dated]
     latest = False
     words = query
     for match in grammar.latest.finditer(text):
@@ -243,6 +245,39 @@ def read_query(query: str, today: date) -> DateQuery | None:
     found.sort()
     expressions = tuple(query[start:end].strip() for start, end in found)
     return DateQuery(tuple(spans), latest, expressions, " ".join(text.split()), " ".join(words.split()))
+
+
+def _joined(query: str, dated: list[tuple[int, int, Span]]) -> list[tuple[int, int, Span]]:
+    """ "between A and B", "from A to B": one span from A to B (a day or month written
+    without its year takes the other end's: "between August 11 and August 15, 2023")."""
+    dated = sorted(dated, key=lambda item: item[0])
+    joined: list[tuple[int, int, Span]] = []
+    at = 0
+    while at < len(dated):
+        start, end, first = dated[at]
+        if at + 1 < len(dated):
+            next_start, next_end, last = dated[at + 1]
+            link = re.fullmatch(r"\s*(and|to|until|till|-)\s*", query[end:next_start], re.IGNORECASE)
+            opening = re.search(r"\b(between|from)\s+$", query[:start], re.IGNORECASE)
+            if link and opening and (opening.group(1).lower() == "between") == (link.group(1).lower() == "and"):
+                first, last = _same_year(first, last), _same_year(last, first)
+                if not first.yearly and not last.yearly and first.first <= last.last:
+                    joined.append((opening.start(), next_end, Span(first.first, last.last)))
+                    at += 2
+                    continue
+        joined.append(dated[at])
+        at += 1
+    return joined
+
+
+def _same_year(span: Span, other: Span) -> Span:
+    """A span of any year placed in the year of `other`, when `other` has one."""
+    if not span.yearly or other.yearly:
+        return span
+    try:
+        return Span(span.first.replace(year=other.first.year), span.last.replace(year=other.last.year))
+    except ValueError:  # 29 February
+        return span
 
 
 def dates_in_text(text: str) -> list[Span]:

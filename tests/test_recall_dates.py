@@ -52,6 +52,8 @@ def days(query: str) -> list[tuple[str, str]]:
         ("the week before August 3, 2023", [("2023-07-27", "2023-08-03")]),
         ("the puppy she got two weeks before August 11, 2023", [("2023-07-28", "2023-08-11")]),
         ("changes since March 2025", [("2025-03-01", "2026-03-11")]),
+        ("Where was John between August 11 and August 15, 2023?", [("2023-08-11", "2023-08-15")]),
+        ("incidents from March 2024 to May 2024", [("2024-03-01", "2024-05-31")]),
         ("what broke before 2023", [("0001-01-01", "2023-12-31")]),
         ("by July 10, 2022", [("0001-01-01", "2022-07-10")]),
         ("in early 2023", [("2023-01-01", "2023-05-01")]),
