@@ -58,7 +58,6 @@ from .safeio import (
     StorageError,
     check_database_files,
     database_error,
-    database_id,
     is_damage,
     remove_own_database,
     set_aside,
@@ -227,8 +226,7 @@ class Index:
     def _connect(self) -> sqlite3.Connection:
         try:
             conn = owndb.connect(self.db_path)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # a cache: durability of the last commit is not needed
+            _configure(conn)
         except sqlite3.Error as error:
             if is_damage(error):
                 raise
@@ -268,13 +266,11 @@ class Index:
         if not writable:
             return self._open_read_only()
         try:
-            if check_database_files(self.db_path) and database_id(self.db_path) == INDEX_APP_ID:
+            if check_database_files(self.db_path):
                 # The common case, without the lock: mem's index, of this schema.
-                with contextlib.suppress(sqlite3.DatabaseError):
-                    conn = self._connect()
-                    if self._version(conn) == SCHEMA_VERSION:
-                        return self._adopt(conn), False
-                    conn.close()
+                conn = self._open_current()
+                if conn is not None:
+                    return self._adopt(conn), False
             # Everything else - no file yet, a new empty one, an older schema, damage - is
             # settled under the build lock, so that two threads or processes opening a new
             # memory at once cannot remove a database the other has open (SQLite then loses
@@ -285,6 +281,24 @@ class Index:
             if error.read_only:
                 return self._open_read_only()
             raise
+
+    def _open_current(self) -> sqlite3.Connection | None:
+        """A connection to the index if the file there is mem's index of this schema, else
+        None. The header is read through this connection, not from the file (see
+        `owndb.application_id`), and nothing is written before it proved to be mem's."""
+        try:
+            conn = owndb.connect(self.db_path)
+        except sqlite3.Error:
+            return None
+        try:
+            if conn.execute("PRAGMA application_id").fetchone()[0] == INDEX_APP_ID:
+                _configure(conn)
+                if self._version(conn) == SCHEMA_VERSION:
+                    return conn
+        except (sqlite3.Error, StorageError):
+            pass
+        conn.close()
+        return None
 
     def _open_or_build(self) -> tuple[sqlite3.Connection, bool]:
         """Under the build lock: open the index, initialise a new one where it is, or rebuild
@@ -348,7 +362,7 @@ class Index:
         What was there is removed only if it is mem's index (its header or its tables say
         so); anything else is set aside under a new name (core/owndb.py)."""
         if check_database_files(self.db_path):
-            if database_id(self.db_path) == INDEX_APP_ID or _is_ours(owndb.tables(self.db_path)):
+            if owndb.application_id(self.db_path) == INDEX_APP_ID or _is_ours(owndb.tables(self.db_path)):
                 remove_own_database(self.db_path)
             else:
                 set_aside(self.db_path)
@@ -1059,6 +1073,11 @@ def _superseded_by(entry: Entry) -> str | None:
 
 class _NeedsWalk(Exception):
     """A path refresh met something only a walk handles (a symlink, a special file)."""
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # a cache: durability of the last commit is not needed
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:

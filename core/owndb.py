@@ -50,6 +50,32 @@ def tables(path: Path) -> set[str] | None:
         return None
 
 
+def application_id(path: Path) -> int | None:
+    """The application id in the header of the database at `path` (0 for a new, empty one);
+    None if there is no SQLite file there.
+
+    Read through SQLite whenever SQLite can read the file. Closing any descriptor of a file
+    releases every POSIX lock this process holds on it, SQLite's included: a plain
+    open-read-close while another connection of this process has the database open (the
+    watcher of `mem mcp` beside its recalls) would drop that connection's locks, and another
+    process could then checkpoint under it ("database disk image is malformed"). SQLite's
+    own close leaves the descriptor open while the process has other connections to the file.
+    Only a file SQLite refuses (not a database, a damaged header) is read directly: no
+    connection can hold locks on it.
+    """
+    try:
+        conn = sqlite3.connect(sqlite_uri(path, read_only=True), uri=True, timeout=5, check_same_thread=False)
+    except sqlite3.Error:
+        return database_id(path)
+    try:
+        found: int | None = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    except sqlite3.Error:
+        found = None
+    finally:
+        conn.close()
+    return found if found is not None else database_id(path)
+
+
 def claim(path: Path, app_id: int, is_ours: Callable[[set[str] | None], bool]) -> None:
     """Make sure that what is at `path` may be opened read-write as mem's database: nothing
     there, an empty file, or a database with mem's application id (or, before the stamp
@@ -59,7 +85,7 @@ def claim(path: Path, app_id: int, is_ours: Callable[[set[str] | None], bool]) -
     """
     if not check_database_files(path):
         return
-    found = database_id(path)
+    found = application_id(path)
     if found == app_id:
         return
     if found is None:
@@ -82,7 +108,7 @@ def stamp(conn: sqlite3.Connection, app_id: int) -> None:
 
 def discard_damaged(path: Path, app_id: int) -> None:
     """A damaged database is rebuilt: removed if its header says it is mem's, else set aside."""
-    if database_id(path) == app_id:
+    if application_id(path) == app_id:
         remove_own_database(path)
     else:
         set_aside(path)

@@ -211,7 +211,9 @@ def sqlite_uri(path: Path, *, read_only: bool = False) -> str:
 
 def database_id(path: Path) -> int | None:
     """The application id in a SQLite file's header; None if it is not a SQLite file (or is
-    shorter than a header). Read without SQLite, so a damaged file can be judged too."""
+    shorter than a header). Read without SQLite, so a damaged file can be judged too - and
+    so it must not be used on a database this process may have open (closing the descriptor
+    would drop SQLite's locks): `owndb.application_id` calls it only for files SQLite refuses."""
     try:
         fd = open_regular(path)
     except NotFoundError:

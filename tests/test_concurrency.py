@@ -122,3 +122,34 @@ def test_update_refuses_when_the_file_changed_underneath(memory: Memory, root: P
         memory.update("a/b/c", append="agent text")
     assert "edited by a person" in file.read_text()
     assert "agent text" not in file.read_text()
+
+
+def test_a_second_memory_in_one_process_keeps_the_first_ones_database_locks(tmp_path: Path) -> None:
+    """`mem mcp` holds its watcher's connections while each tool call opens the memory again.
+    Opening must not release the locks SQLite holds for the first connection (closing any
+    descriptor of a file drops all of a process's POSIX locks on it): another process would
+    then take itself for the last user and remove the journal under it (then "database disk
+    image is malformed")."""
+    root = tmp_path / "memory"
+    Memory.init(root)
+    first = Memory(root)
+    first.add("notes/misc/one", "quokka one")
+    first.recall("quokka")  # the index is open
+    first.confirm_use(["notes/misc/one"])  # and the usage counts
+    journals = [root / ".mem" / "index.db-wal", root / ".mem" / "state.db-wal"]
+    assert all(journal.exists() for journal in journals)
+    second = Memory(root)
+    second.recall("quokka")
+    second.confirm_use(["notes/misc/one"])
+    other_process = (
+        "import sqlite3, sys\n"
+        "for path in sys.argv[1:]:\n"
+        "    sqlite3.connect(path).execute('PRAGMA user_version').fetchone()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", other_process, str(root / ".mem" / "index.db"), str(root / ".mem" / "state.db")],
+        check=True,
+    )
+    assert all(journal.exists() for journal in journals), "another process removed a journal still in use"
+    first.add("notes/misc/two", "quokka two")
+    assert sorted(hit.path for hit in first.recall("quokka").results) == ["notes/misc/one", "notes/misc/two"]
