@@ -166,14 +166,6 @@ def bench_size(n: int, query_count: int, before: Path | None = None) -> dict[str
                 memory.recall(query, max_tier="fuzzy")
                 watched.append((time.perf_counter() - t0) * 1000)
 
-    # A fresh Memory from here on: while the watcher above opened its index, this process's
-    # SQLite locks on index.db were dropped (core/safeio.py `database_id` opens and closes
-    # the file, and closing any descriptor of a file releases all of a process's POSIX locks
-    # on it), and a `mem recall` process closing its connection then takes itself for the
-    # last one and checkpoints under this one's feet: "database disk image is malformed".
-    memory.close()
-    memory = Memory(root)
-
     # One file changed: the next recall re-indexes it.
     steady = statistics.median(in_process)
     target = root / (paths[len(paths) // 2] + ".md")
