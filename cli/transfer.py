@@ -28,6 +28,7 @@ class SourceKind(StrEnum):
     byterover = "byterover"
     mcp_memory = "mcp-memory"
     export = "export"
+    transcript = "transcript"
 
 
 class ExportFormatChoice(StrEnum):
@@ -61,7 +62,9 @@ def _render_import(out: Console, report: ImportReport, verbose: bool) -> None:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="A folder, a markdown file, a memory.json or a mem export.")],
+    source: Annotated[
+        Path, typer.Argument(help="A folder, a markdown file, a memory.json, a mem export or a session transcript.")
+    ],
     kind: Annotated[
         SourceKind | None,
         typer.Option("--from", help="What the source is (default: detected): folder, file, byterover, ..."),

@@ -63,6 +63,8 @@ MATURITY_CHANGED_KEY = "maturity_changed_at"  # consolidate: the last maturity m
 MATURITY_REASON_KEY = "maturity_reason"  # ... and why
 IMPORT_DIGEST_KEY = "import_digest"  # import: a hash of the source part an entry came from
 ORIGINAL_SOURCE_KEY = "original_source"  # import: the `source` a foreign note had itself
+REPLY_TO_KEY = "reply_to"  # import of a conversation: the turn this one answers
+SPEAKER_KEY = "speaker"  # ... and who said it (user, assistant)
 MEM_KEYS = (
     ARCHIVED_AT_KEY,
     ARCHIVED_REASON_KEY,
@@ -74,6 +76,8 @@ MEM_KEYS = (
     MATURITY_REASON_KEY,
     IMPORT_DIGEST_KEY,
     ORIGINAL_SOURCE_KEY,
+    REPLY_TO_KEY,
+    SPEAKER_KEY,
 )
 DEFAULT_IMPORTANCE = 50
 TITLE_FROM_TEXT_MAX = 80  # the rule before derive_title: first line cut near 80 characters

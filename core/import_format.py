@@ -47,8 +47,8 @@ from .entry import (
 )
 from .paths import ENTRY_MAX_DEPTH, ENTRY_MIN_DEPTH, SLUG_MAX, slugify
 
-Kind = Literal["folder", "file", "byterover", "mcp-memory", "export"]
-KINDS: tuple[Kind, ...] = ("folder", "file", "byterover", "mcp-memory", "export")
+Kind = Literal["folder", "file", "byterover", "mcp-memory", "export", "transcript"]
+KINDS: tuple[Kind, ...] = ("folder", "file", "byterover", "mcp-memory", "export", "transcript")
 
 Action = Literal["create", "update", "unchanged", "skip", "refused"]
 
@@ -63,8 +63,9 @@ class Candidate:
     (mem's keys plus any unknown ones, validated later with the entry rules); `origin` names the
     source part for messages and provenance (`docs/adr/0001-x.md`, `CLAUDE.md#testing`).
     `links` are the source's own names for linked notes, resolved to `related` once every
-    candidate has a path. `exact` candidates (from a mem export) keep their metadata and body
-    exactly and are matched by path, not by provenance.
+    candidate has a path, and `reply_to` to the path of the turn it answers. `exact` candidates
+    (from a mem export) keep their metadata and body exactly and are matched by path, not by
+    provenance.
     """
 
     path: str
@@ -77,6 +78,7 @@ class Candidate:
     file_key: str = ""  # the note's own source-relative file path, for links that name it by path
     names: tuple[str, ...] = ()  # what other notes may call this one: stem, title, aliases, permalink
     exact: bool = False
+    reply_to: str = ""  # a turn of a conversation: the name of the turn it answers (another's `names`)
 
 
 @dataclass(frozen=True)

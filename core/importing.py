@@ -9,6 +9,7 @@ One reader per kind of source turns it into candidates (core/import_format.py):
 | `file` | import_sections.py | one long markdown file split by headings (CLAUDE.md, AGENTS.md) |
 | `mcp-memory` | import_graph.py | the MCP reference memory server's `memory.json` |
 | `export` | import_restore.py | what `mem export` wrote (JSON Lines or markdown) |
+| `transcript` | import_transcript.py | an agent's session transcript (JSONL): an entry per turn, `reply_to` |
 
 This module plans the candidates against the tree and writes them: one lock, one batch of
 files, one commit.
@@ -39,7 +40,15 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .entry import IMPORT_DIGEST_KEY, MAX_ITEM_CHARS, MAX_LIST_ITEMS, EntryFormatError, dump_entry, entry_from_metadata
+from .entry import (
+    IMPORT_DIGEST_KEY,
+    MAX_ITEM_CHARS,
+    MAX_LIST_ITEMS,
+    REPLY_TO_KEY,
+    EntryFormatError,
+    dump_entry,
+    entry_from_metadata,
+)
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError, RefusedError
 from .import_format import KINDS, SOURCE_PREFIX, Action, Candidate, ImportItem, ImportReport, Kind, Skipped, with_suffix
 from .paths import normalize_prefix, refuse_symlinks
@@ -49,6 +58,9 @@ if TYPE_CHECKING:
     from .memory import Memory
 
 Progress = Callable[[int, int], None]  # (done, total)
+
+
+_TRANSCRIPT_HEAD = 256 * 1024  # a transcript's first turn may follow long set-up records
 
 
 def detect(source: Path) -> Kind:
@@ -69,6 +81,11 @@ def detect(source: Path) -> Kind:
     if first_line.startswith("{"):
         if is_jsonl_export(first_line):
             return "export"
+        from .transcript import is_transcript
+
+        with source.open("rb") as handle:
+            if is_transcript(handle.read(_TRANSCRIPT_HEAD)):
+                return "transcript"
         return "mcp-memory"
     return "file"
 
@@ -103,6 +120,10 @@ def read_source(source: Path, kind: Kind, into: str | None, max_bytes: int) -> I
         return read_folder(source, _into(into, default), byterover=kind == "byterover", max_bytes=max_bytes)
     if source.is_dir():
         raise InvalidError(f"{source} is a folder; --from {kind} reads one file")
+    if kind == "transcript":
+        from .import_transcript import read_conversation
+
+        return read_conversation(source, _into(into, "conversations"))
     if kind == "mcp-memory":
         from .import_graph import read_graph
 
@@ -289,16 +310,19 @@ class _Planner:
     def plan(self, progress: Progress | None) -> tuple[list[ImportItem], list[_Write]]:
         paths = self.placements()
         related = self.links(paths)
+        replies = self.replies(paths)
         items: list[ImportItem] = []
         writes: list[_Write] = []
         total = len(self.candidates)
-        for number, (candidate, path, links) in enumerate(zip(self.candidates, paths, related, strict=True), 1):
+        for number, (candidate, path, links, reply) in enumerate(
+            zip(self.candidates, paths, related, replies, strict=True), 1
+        ):
             if progress is not None and number % 100 == 0:
                 progress(number, total)
             if path is None:
                 items.append(ImportItem("skip", candidate.origin, candidate.path, "a second entry at the same path"))
                 continue
-            outcome = self._one(candidate, path, links)
+            outcome = self._one(candidate, path, links, reply)
             if isinstance(outcome, _Write):
                 writes.append(outcome)
                 items.append(outcome.item)
@@ -308,7 +332,17 @@ class _Planner:
             progress(total, total)
         return items, writes
 
-    def _one(self, candidate: Candidate, path: str, links: tuple[str, ...]) -> ImportItem | _Write:
+    def replies(self, paths: list[str | None]) -> list[str]:
+        """The path of the turn each candidate answers (`reply_to`), or ''."""
+        by_name = {
+            name: path
+            for candidate, path in zip(self.candidates, paths, strict=True)
+            if path is not None
+            for name in candidate.names
+        }
+        return [by_name.get(candidate.reply_to, "") if candidate.reply_to else "" for candidate in self.candidates]
+
+    def _one(self, candidate: Candidate, path: str, links: tuple[str, ...], reply: str) -> ImportItem | _Write:
         meta: dict[str, Any] = dict(candidate.meta)
         body = candidate.body
         digest = ""
@@ -317,7 +351,10 @@ class _Planner:
             meta["source"] = provenance(candidate.origin)
             if links:
                 meta["related"] = list(links)
-            digest = hashlib.sha256((candidate.digest + "\n" + "\n".join(links)).encode()).hexdigest()[:DIGEST_CHARS]
+            if reply and reply != path:
+                meta[REPLY_TO_KEY] = reply
+            resolved = "\n".join((*links, reply)) if reply else "\n".join(links)
+            digest = hashlib.sha256((candidate.digest + "\n" + resolved).encode()).hexdigest()[:DIGEST_CHARS]
             meta[IMPORT_DIGEST_KEY] = digest
         title = str(meta.get("title", ""))[:120]
         if not candidate.exact and path in self.digests and self.digests[path] == digest:

@@ -49,7 +49,7 @@ from pathlib import Path
 from . import owndb
 from .barrier import request_current
 from .dates import Span, entry_days
-from .entry import SUPERSEDED_BY_KEY, SUPERSEDES_KEY, Entry, EntryFormatError, parse_entry_bytes
+from .entry import REPLY_TO_KEY, SUPERSEDED_BY_KEY, SUPERSEDES_KEY, Entry, EntryFormatError, parse_entry_bytes
 from .errors import MemError
 from .keepers import keepers_of
 from .names import capitalised_words
@@ -1049,10 +1049,11 @@ class Index:
 
 
 def links_of(entry: Entry) -> tuple[str, ...]:
-    """The entries this one names explicitly: `related`, and what it supersedes or is
-    superseded by (recall lets relevance flow along them; docs/recall.md)."""
+    """The entries this one names explicitly: `related`, what it supersedes or is superseded
+    by, and the turn of a conversation it answers (recall lets relevance flow along them;
+    docs/recall.md)."""
     targets = list(entry.related)
-    for key in (SUPERSEDES_KEY, SUPERSEDED_BY_KEY):
+    for key in (SUPERSEDES_KEY, SUPERSEDED_BY_KEY, REPLY_TO_KEY):
         value = entry.extra.get(key)
         if isinstance(value, str) and value:
             targets.append(value)

@@ -126,3 +126,30 @@ def read_turns(path: Path, start_line: int, max_tokens: int) -> tuple[list[Turn]
 def format_turns(turns: list[Turn]) -> str:
     """The turns as the plain conversation text curation reads."""
     return "\n\n".join(f"{turn.role}: {turn.text}" for turn in turns)
+
+
+def all_turns(path: Path) -> list[Turn]:
+    """Every turn of a finished transcript (an import), its last line included even without
+    a line break."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_TRANSCRIPT_BYTES)
+    turns: list[Turn] = []
+    for line, raw in enumerate(data.split(b"\n")):
+        try:
+            found = turn_of(json.loads(raw)) if raw.strip() else None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            found = None
+        if found is not None and (text := clean(found[1])):
+            turns.append(Turn(line, found[0], text))
+    return turns
+
+
+def is_transcript(head: bytes) -> bool:
+    """Whether the complete lines of a file's beginning hold a user or assistant turn."""
+    for raw in head.split(b"\n")[:-1]:
+        try:
+            if raw.strip() and turn_of(json.loads(raw)) is not None:
+                return True
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return False
+    return False

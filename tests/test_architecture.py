@@ -68,6 +68,7 @@ LAYERS: dict[str, int] = {
     # import_format (layer 1) holds what every importer shares: candidates, placement, foreign frontmatter
     "import_format": 1,
     **dict.fromkeys(("importing", "import_markdown", "import_sections", "import_graph", "import_restore", "export"), 3),
+    "import_transcript": 3,  # an agent's session transcript, one entry per turn with `reply_to`
     "neighbours": 3,  # what an added entry lands next to, and the path `mem add` proposes
     "diversity": 1,  # which questions are list-like, and spreading their answers over folders
     "names": 1,  # what may be a person's name, in an entry and in a question
