@@ -210,7 +210,7 @@ def _may_fork() -> bool:
     """Linux (where a fork without exec is safe for a Python process that loaded no
     framework), no other thread whose locks the child could inherit held, and a core that
     is probably idle: with every core busy the helper only waits for one, and the walk
-    costs its overhead on top (measured: 5-10% slower under a load of 4 on 2 cores)."""
+    costs its overhead on top (measured: 9-15% slower under a load of 3-4 on 2 cores)."""
     if sys.platform != "linux" or threading.active_count() != 1:
         return False
     cores = len(os.sched_getaffinity(0))
