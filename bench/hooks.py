@@ -9,8 +9,9 @@
 2. Tokens injected per prompt over two sets of prompts people type to a coding agent, on
    .memory-example/ alone and on each tree: how many in-domain prompts got an expected
    entry, and the tokens injected out of domain (goal: 0). bench/hook-prompts.yaml is the
-   development set (the prompt gate was chosen on it); bench/hook-prompts-heldout.yaml was
-   written before the gate was changed and is only measured, never tuned on.
+   development set (the prompt gate was chosen on it); bench/hook-prompts-heldout.yaml and
+   bench/hook-prompts-heldout2.yaml were written before the gate was changed and are only
+   measured, never tuned on.
 
     .venv/bin/python bench/hooks.py [--sizes 1000 10000] [--runs 20]   (--runs 0: injection only)
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,6 +42,7 @@ OUT = Path(__file__).parent / "out"
 PROMPT_SETS = {
     "development": Path(__file__).parent / "hook-prompts.yaml",
     "held-out": Path(__file__).parent / "hook-prompts-heldout.yaml",
+    "held-out-2": Path(__file__).parent / "hook-prompts-heldout2.yaml",
 }
 
 
@@ -67,10 +70,16 @@ def payload(project: Path, prompt: str) -> str:
     )
 
 
+CPU_MS: list[float] = []  # the CPU time (user + system) of each process run, beside its wall time
+
+
 def run(command: list[str], project: Path, stdin: str | None = None) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=project, check=False)
     elapsed = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_MS.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
     if done.returncode != 0:
         raise SystemExit(f"{command} failed: {done.stderr[-500:]}")
     return elapsed, done.stdout
@@ -124,21 +133,26 @@ def injection(project: Path, prompts: list[dict]) -> dict:
 
 
 def timing(project: Path, prompts: list[dict], runs: int) -> dict:
-    hook_ms: list[float] = []
-    recall_ms: list[float] = []
-    python_ms: list[float] = []
+    wall: dict[str, list[float]] = {"python": [], "hook": [], "recall": []}
+    cpu: dict[str, list[float]] = {"python": [], "hook": [], "recall": []}
     chosen = [item["prompt"] for item in prompts]
     for number in range(runs):
         prompt = chosen[number % len(chosen)]  # in-domain and out-of-domain prompts alternate
-        python_ms.append(run([sys.executable, "-c", "pass"], project)[0])
-        hook_ms.append(run([MEM, "hook", "prompt", "--agent", "claude"], project, payload(project, prompt))[0])
-        recall_ms.append(run([MEM, "recall", prompt, "--json"], project)[0])
-    hook, recall = stats(hook_ms), stats(recall_ms)
+        commands = {
+            "python": ([sys.executable, "-c", "pass"], None),
+            "hook": ([MEM, "hook", "prompt", "--agent", "claude"], payload(project, prompt)),
+            "recall": ([MEM, "recall", prompt, "--json"], None),
+        }
+        for name, (command, stdin) in commands.items():
+            wall[name].append(run(command, project, stdin)[0])
+            cpu[name].append(CPU_MS[-1])
+    hook, recall = stats(wall["hook"]), stats(wall["recall"])
     return {
-        "python_c_pass_ms": stats(python_ms),
+        "python_c_pass_ms": stats(wall["python"]),
         "hook_prompt_ms": hook,
         "recall_json_ms": recall,
         "hook_over_recall_median": round(hook["median"] / recall["median"], 2),
+        "cpu_ms": {name: stats(times) for name, times in cpu.items()},
     }
 
 
