@@ -9,8 +9,8 @@
 2. Tokens injected per prompt over two sets of prompts people type to a coding agent, on
    .memory-example/ alone and on each tree: how many in-domain prompts got an expected
    entry, and the tokens injected out of domain (goal: 0). bench/hook-prompts.yaml is the
-   development set (the prompt gate was chosen on it); bench/hook-prompts-heldout.yaml and
-   bench/hook-prompts-heldout2.yaml were written before the gate was changed and are only
+   development set (the prompt gate was chosen on it); bench/hook-prompts-heldout*.yaml
+   were each written before the gate was changed (or a change of it tried) and are only
    measured, never tuned on.
 
     .venv/bin/python bench/hooks.py [--sizes 1000 10000] [--runs 20]   (--runs 0: injection only)
@@ -43,6 +43,7 @@ PROMPT_SETS = {
     "development": Path(__file__).parent / "hook-prompts.yaml",
     "held-out": Path(__file__).parent / "hook-prompts-heldout.yaml",
     "held-out-2": Path(__file__).parent / "hook-prompts-heldout2.yaml",
+    "held-out-3": Path(__file__).parent / "hook-prompts-heldout3.yaml",
 }
 
 
