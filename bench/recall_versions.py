@@ -1,0 +1,101 @@
+"""Whole-process `mem recall --json` of two versions, interleaved, on their own copies of a tree.
+
+A short companion of bench/scale.py for one size: each query is run by the previous version
+(`--before DIR`, a `contextree/` source tree put first on PYTHONPATH, on `t<N>-before`, the
+copy scale.py makes), by this one (on `t<N>`), optionally by this one with the walk's helper
+process forced on whatever the load average says (`--helper`), and `python -c pass`, in an
+order that alternates. Wall-clock and CPU time (user + system, the helper included) per run;
+the load average is printed beside them, since the helper is only used with a core to spare.
+
+    .venv/bin/python bench/scale.py --sizes 100000 --before DIR   # builds both trees once
+    .venv/bin/python bench/recall_versions.py --size 100000 --runs 9 --before DIR --helper
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TREES = Path(__file__).parent / "out" / "trees"
+MEM = str(Path(sys.executable).with_name("mem"))
+QUERIES = [
+    "deploy rollback timeout",
+    "postgres migration lock",
+    "how do we handle retry backoff when it fails?",
+    "zyxquor 4411 plimbert",
+    "kafka consumer lag",
+    "certificate rotation",
+]
+FORCED = (
+    "import sys; import contextree.core.tree as tree; tree._may_fork = lambda: True; "
+    "from contextree.cli.app import main; sys.argv[0] = 'mem'; sys.exit(main())"
+)
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit(f"failed: {command}")
+    return (time.perf_counter() - started) * 1000, (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--before", type=Path, help="a folder holding the previous version as contextree/")
+    parser.add_argument("--helper", action="store_true", help="also this version with the walk's helper forced")
+    args = parser.parse_args()
+    env = {**os.environ}
+    for name in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
+    tree = TREES / f"t{args.size}"
+
+    def recall(number: int) -> list[str]:
+        return [MEM, "recall", QUERIES[number % len(QUERIES)], "--json", "--max-tier", "fuzzy"]
+
+    versions: dict[str, tuple[dict[str, str], Callable[[int], list[str]]]] = {}
+    if args.before:
+        before_env = {**env, "MEM_ROOT": f"{tree}-before", "PYTHONPATH": str(args.before.resolve())}
+        versions["before"] = (before_env, recall)
+    versions["after"] = ({**env, "MEM_ROOT": str(tree)}, recall)
+    if args.helper:
+        forced = [sys.executable, "-c", FORCED]
+        versions["after, helper forced"] = ({**env, "MEM_ROOT": str(tree)}, lambda i: forced + recall(i)[1:])
+    versions["python -c pass"] = (env, lambda i: [sys.executable, "-c", "pass"])
+    for version_env, command in versions.values():
+        run(command(0), version_env)  # each version settles its own index first
+    walls: dict[str, list[float]] = {name: [] for name in versions}
+    cpus: dict[str, list[float]] = {name: [] for name in versions}
+    loads = []
+    for number in range(args.runs):
+        names = list(versions) if number % 2 == 0 else list(versions)[::-1]
+        loads.append(os.getloadavg()[0])
+        for name in names:
+            version_env, command = versions[name]
+            wall, cpu = run(command(number), version_env)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    floor = statistics.median(walls["python -c pass"])
+    print(f"{args.size:,} entries, {args.runs} runs each; load average {min(loads):.1f}-{max(loads):.1f}")
+    print("| version | wall median | quartiles | min | x `python -c pass` | CPU median |")
+    print("|---|---|---|---|---|---|")
+    for name in versions:
+        first, _, third = statistics.quantiles(walls[name], n=4)
+        print(
+            f"| {name} | {statistics.median(walls[name]):.1f} | {first:.1f}-{third:.1f} | {min(walls[name]):.1f} "
+            f"| {statistics.median(walls[name]) / floor:.2f}x | {statistics.median(cpus[name]):.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
