@@ -449,7 +449,7 @@ def mv(
         for old, new in result.moved:
             out.print(f"[green]Moved[/green] {old} -> [bold]{new}[/bold]")
         if result.relinked:
-            out.print(f"[dim]rewrote related links in {len(result.relinked)} entries[/dim]")
+            out.print(f"[dim]rewrote the links in {len(result.relinked)} entries[/dim]")
 
     data = {
         "moved": [{"from": old, "to": new} for old, new in result.moved],

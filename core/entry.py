@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
@@ -79,6 +79,9 @@ MEM_KEYS = (
     REPLY_TO_KEY,
     SPEAKER_KEY,
 )
+# The keys whose value is the path of one other entry: links, like `related`, that recall
+# lets relevance flow along and `mem mv` rewrites when their target moves.
+PATH_LINK_KEYS = (SUPERSEDES_KEY, SUPERSEDED_BY_KEY, REPLY_TO_KEY)
 DEFAULT_IMPORTANCE = 50
 TITLE_FROM_TEXT_MAX = 80  # the rule before derive_title: first line cut near 80 characters
 MAX_TITLE_CHARS = 300
@@ -431,6 +434,33 @@ def _extra_keys(meta: Mapping[Any, Any], problems: list[str]) -> dict[str, Any]:
     if _bounded_size(extra, MAX_EXTRA_NODES) > MAX_EXTRA_NODES:
         problems.append(f"unknown frontmatter keys hold more than {MAX_EXTRA_NODES} values")
     return extra
+
+
+def linked_paths(entry: Entry) -> tuple[str, ...]:
+    """Every entry this one names: its `related` links, then the path-valued link keys."""
+    targets = list(entry.related)
+    for key in PATH_LINK_KEYS:
+        value = entry.extra.get(key)
+        if isinstance(value, str) and value:
+            targets.append(value)
+    return tuple(dict.fromkeys(targets))
+
+
+def with_links_moved(entry: Entry, moves: Mapping[str, str]) -> Entry:
+    """The entry with every link to a moved entry (old path -> new path) pointing at its new
+    path; the same entry if it links to none of them."""
+    related = tuple(dict.fromkeys(moves.get(link, link) for link in entry.related))
+    extra = dict(entry.extra)
+    for key in PATH_LINK_KEYS:
+        value = extra.get(key)
+        if isinstance(value, str) and value in moves:
+            extra[key] = moves[value]
+    return replace(entry, related=related, extra=extra)
+
+
+def without_links(entry: Entry) -> Entry:
+    """The entry with no links at all: what two copies of a moved entry must share."""
+    return replace(entry, related=(), extra={k: v for k, v in entry.extra.items() if k not in PATH_LINK_KEYS})
 
 
 def has_conflict_markers(text: str) -> bool:

@@ -39,8 +39,11 @@ from .entry import (
     dump_entry,
     entry_from_metadata,
     is_derived,
+    linked_paths,
     parse_entry,
     parse_entry_bytes,
+    with_links_moved,
+    without_links,
 )
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NoEntryError, NotFoundError, RefusedError
 from .journal import MoveIntent, clear_intent, journal_file, read_intent, set_journal_aside
@@ -291,8 +294,8 @@ class EntryFiles:
     def relink(
         self, mapping: Mapping[str, str], skip: set[str], listing: Callable[[], Listing] | None = None
     ) -> list[Path]:
-        """Rewrite the `related` links that point at moved (or merged) entries; returns the
-        files written. Under the write lock.
+        """Rewrite the links (`related`, supersedes, superseded_by, reply_to) that point at
+        moved (or merged) entries; returns the files written. Under the write lock.
 
         The listing only finds the entries to change. Each is read again just before its
         rewrite and replaced only if its bytes are still those (`replace_if_unchanged`): an
@@ -305,20 +308,20 @@ class EntryFiles:
         written: list[Path] = []
         entries = listing() if listing is not None else self.load(scan_tree(self.root, ""))
         for listed in entries.entries:
-            if listed.path in skip or not any(link in mapping for link in listed.related):
+            if listed.path in skip or not any(link in mapping for link in linked_paths(listed)):
                 continue
             for attempt in (1, 2):
                 try:
                     stored = self.read(listed.path)
                     entry = stored.entry
-                    related = tuple(dict.fromkeys(mapping.get(link, link) for link in entry.related))
-                    if related == entry.related:
+                    relinked = with_links_moved(entry, mapping)
+                    if relinked == entry:
                         break
-                    replace_if_unchanged(stored.file, stored.raw, dump_entry(replace(entry, related=related)))
+                    replace_if_unchanged(stored.file, stored.raw, dump_entry(relinked))
                 except ConflictError:
                     if attempt == 1:
                         continue
-                    self.warnings.append(f"'{listed.path}' kept changing; its related links were not rewritten")
+                    self.warnings.append(f"'{listed.path}' kept changing; its links were not rewritten")
                 except NotFoundError:
                     pass  # removed since the listing: nothing links from it any more
                 except MemError as error:
@@ -394,10 +397,9 @@ class EntryFiles:
                     continue  # removed meanwhile
                 except EntryFormatError:
                     pass  # broken since the move was planned: it moves as it is, its own links untouched
-                entry = stored.entry if stored is not None else None
-                related = entry and tuple(dict.fromkeys(targets.get(link, link) for link in entry.related))
-                if stored is not None and entry is not None and related != entry.related:
-                    create_exclusive(new_file, dump_entry(replace(entry, path=new, related=related or ())))
+                relinked_entry = with_links_moved(stored.entry, targets) if stored is not None else None
+                if stored is not None and relinked_entry is not None and relinked_entry != stored.entry:
+                    create_exclusive(new_file, dump_entry(replace(relinked_entry, path=new)))
                     checkpoint("copied")
                     ensure_unchanged(old_file, stored.raw)  # the old name goes only while it holds what was copied
                     old_file.unlink()
@@ -421,7 +423,7 @@ class EntryFiles:
 
     def _same_entry(self, old: str, new: str, old_file: Path, new_file: Path) -> bool:
         """True when `new_file` is the moved copy of `old_file`: the same file (hard link) or
-        the same entry apart from its path and related links."""
+        the same entry apart from its path and links."""
         try:
             if old_file.samefile(new_file):
                 return True
@@ -429,7 +431,7 @@ class EntryFiles:
             after = self.read(new).entry
         except (OSError, MemError):
             return False
-        return replace(before, path=new, related=after.related) == after
+        return replace(without_links(before), path=new) == without_links(after)
 
     def _finish_interrupted_move(self) -> None:
         """Under the lock: finish a move whose process died (its journal is still there).

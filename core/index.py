@@ -49,7 +49,7 @@ from pathlib import Path
 from . import owndb
 from .barrier import request_current
 from .dates import Span, entry_days
-from .entry import REPLY_TO_KEY, SUPERSEDED_BY_KEY, SUPERSEDES_KEY, Entry, EntryFormatError, parse_entry_bytes
+from .entry import SUPERSEDED_BY_KEY, Entry, EntryFormatError, linked_paths, parse_entry_bytes
 from .errors import MemError
 from .keepers import keepers_of
 from .names import capitalised_words
@@ -1052,12 +1052,7 @@ def links_of(entry: Entry) -> tuple[str, ...]:
     """The entries this one names explicitly: `related`, what it supersedes or is superseded
     by, and the turn of a conversation it answers (recall lets relevance flow along them;
     docs/recall.md)."""
-    targets = list(entry.related)
-    for key in (SUPERSEDES_KEY, SUPERSEDED_BY_KEY, REPLY_TO_KEY):
-        value = entry.extra.get(key)
-        if isinstance(value, str) and value:
-            targets.append(value)
-    return tuple(dict.fromkeys(target for target in targets if target != entry.path))
+    return tuple(target for target in linked_paths(entry) if target != entry.path)
 
 
 def aliases(entry: Entry) -> tuple[str, ...]:

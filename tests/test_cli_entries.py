@@ -164,6 +164,32 @@ def test_mv_entry_and_folder_rewrite_related_links(mem, root: Path) -> None:
     assert mem("--json", "mv", "nope/nope", "z/y").code == ExitCode.NOT_FOUND
 
 
+def test_mv_rewrites_every_kind_of_link(mem, root: Path) -> None:
+    """`reply_to` (imported conversations), `supersedes` and `superseded_by` name an entry as
+    `related` does: a move rewrites them too, in the entries that stay and in those moved."""
+
+    def write(path: str, extra: str) -> None:
+        file = root / (path + ".md")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(f"---\ntitle: {path}\n{extra}---\nbody of {path}\n", encoding="utf-8")
+
+    write("talk/one/turn-0001", "")
+    write("talk/one/turn-0002", "reply_to: talk/one/turn-0001\n")
+    write("notes/misc/new-way", "supersedes: talk/one/turn-0001\n")
+    write("notes/misc/old-way", "superseded_by: talk/one/turn-0002\nreply_to: somewhere/else/kept\n")
+    data = mem("--json", "mv", "talk/one", "talk/two").data
+    assert sorted(data["relinked"]) == ["notes/misc/new-way", "notes/misc/old-way"]
+    extra = {path: mem("--json", "show", path).data["entry"]["extra"] for path in data["relinked"]}
+    assert extra["notes/misc/new-way"]["supersedes"] == "talk/two/turn-0001"
+    assert extra["notes/misc/old-way"] == {
+        "superseded_by": "talk/two/turn-0002",
+        "reply_to": "somewhere/else/kept",  # not a moved entry: left as it is
+    }
+    moved = mem("--json", "show", "talk/two/turn-0002").data["entry"]
+    assert moved["extra"]["reply_to"] == "talk/two/turn-0001"  # moved with its target
+    assert "reply_to" not in mem("--json", "show", "talk/two/turn-0001").data["entry"]["extra"]
+
+
 def test_forget_and_restore(mem, root: Path) -> None:
     mem("add", "a/b/c", "remember me")
     data = mem("--json", "forget", "a/b/c", "--reason", "obsolete").data
