@@ -75,27 +75,70 @@ def background_idf(word: str) -> float:
 
 def light_key(word: str) -> str:
     """The word without its plural or tense ending: `carts` and `cart`, `deployed` and
-    `deploy`, `stopped` and `stop`, `uses` and `used` and `use` share a key; `production` and
-    `product` do not."""
+    `deploy`, `stopped` and `stop`, `uses` and `used` and `use`, `cached` and `cache` share a
+    key; `production` and `product` do not, nor do words that differ by a final "e"
+    (`none` and `non`, `note` and `not`, `code` and `cod`, `plane` and `plan`)."""
     if len(word) < 3 or not word.isalpha():
         return word
     if word.endswith(("ies", "ied")) and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("es") and word[:-2].endswith(("ss", "x", "z", "ch", "sh")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    elif word.endswith("ing") and len(word) >= 6:  # not "thing", "king"
-        word = _undouble(word[:-3])
-    elif word.endswith("ed") and len(word) >= 4:
-        word = _undouble(word[:-2])
-    return word[:-1] if word.endswith("e") and len(word) > 2 else word
+        return word[:-3] + "y"
+    if word.endswith("es") and word[:-2].endswith(("ss", "x", "z", "ch", "sh")):
+        return _base(word[:-2])
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return _final_e(word[:-1])
+    if word.endswith("eed"):  # `need`, `speed`, `exceed` (and `agreed`: Porter still merges it)
+        return word
+    # An ending is cut only where a vowel stays before it (not `string`, `shed`).
+    if word.endswith("ing") and len(word) >= 6 and _has_vowel(word[:-3]):  # not "thing", "king"
+        return _base(word[:-3])
+    if word.endswith("ed") and len(word) >= 4 and _has_vowel(word[:-2]):
+        return _base(word[:-2])
+    return _final_e(word)
 
 
-def _undouble(stem: str) -> str:
+def _base(stem: str) -> str:
+    """The key of what is left once an ending that may have taken an "e" is cut (Porter2's
+    step 1b): a doubled consonant is undone (`stopp` -> `stop`); a short word gets its "e"
+    back (`us` -> `use`, `not` -> `note`, `writ` -> `write`); any other keeps none (`cach`,
+    `creat`), as `_final_e` leaves `cache` and `create`."""
     if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
         return stem[:-1]
-    return stem
+    return stem + "e" if _is_short(stem) else stem
+
+
+def _final_e(word: str) -> str:
+    """A final "e" is dropped unless the word without it is short: `cache` -> `cach` (as
+    `cached`), but `note` stays (`not` is another word)."""
+    if word.endswith("e") and len(word) > 2 and not _is_short(word[:-1]):
+        return word[:-1]
+    return word
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _has_vowel(stem: str) -> bool:
+    return any(letter in _VOWELS for letter in stem)
+
+
+def _r1(word: str) -> int:
+    """Where Porter2's region R1 starts: after the first non-vowel that follows a vowel."""
+    at = 0
+    while at < len(word) and word[at] not in _VOWELS:
+        at += 1
+    while at < len(word) and word[at] in _VOWELS:
+        at += 1
+    return at + 1
+
+
+def _is_short(stem: str) -> bool:
+    """Porter2's short word: one vowel group, ending in a short syllable - a vowel after a
+    non-vowel and before one other than w, x or y (`not`, `plan`, `writ`), or a vowel that
+    begins a two-letter word (`us`)."""
+    length = len(stem)
+    if length < 2 or _r1(stem) != length or stem[-2] not in _VOWELS:
+        return False
+    return length == 2 or (stem[-1] not in "wxy" and stem[-3] not in _VOWELS)
 
 
 @lru_cache(maxsize=1)

@@ -90,6 +90,62 @@ def test_production_is_not_product_and_process_is_not_a_confident_stripe_answer(
     assert coverage.get(POSTGRES[0], 0.0) <= DERIVED
 
 
+@pytest.mark.parametrize(
+    ("form", "base"),
+    [
+        ("carts", "cart"),
+        ("deployed", "deploy"),
+        ("stopped", "stop"),
+        ("stops", "stop"),
+        ("uses", "use"),
+        ("used", "use"),
+        ("cached", "cache"),
+        ("caches", "cache"),
+        ("caching", "cache"),
+        ("noted", "note"),
+        ("coding", "code"),
+        ("hoped", "hope"),
+        ("hopped", "hop"),
+        ("created", "create"),
+        ("boxes", "box"),
+        ("queries", "query"),
+        ("writing", "write"),
+        ("needed", "need"),
+        ("opened", "open"),
+        ("strings", "string"),
+    ],
+)
+def test_a_plural_or_tense_form_shares_its_words_key(form: str, base: str) -> None:
+    assert light_key(form) == light_key(base)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("none", "non"),
+        ("note", "not"),
+        ("code", "cod"),
+        ("plane", "plan"),
+        ("hope", "hop"),
+        ("rate", "rat"),
+        ("production", "product"),
+        ("need", "ne"),
+        ("string", "str"),
+    ],
+)
+def test_words_that_differ_by_more_than_an_ending_keep_their_own_keys(one: str, other: str) -> None:
+    assert light_key(one) != light_key(other)
+
+
+def test_none_is_not_a_form_of_non(tmp_path: Path) -> None:
+    """An entry about "non-ISO dates" is not what "why is this returning None" asks about."""
+    memory = memory_with(
+        tmp_path, ("gotchas/dates/non-iso", "Parsing non-ISO dates needs an explicit format.", "Non-ISO dates")
+    )
+    result = memory.recall("why is this returning None", max_tier="fuzzy", explain=True)
+    assert result.tier is None
+
+
 def test_plural_and_tense_match_at_nearly_full_weight(tmp_path: Path) -> None:
     memory = memory_with(tmp_path, SESSIONS, STYLE)
     result = memory.recall("customers lose their shopping carts", max_tier="fuzzy")
