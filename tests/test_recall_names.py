@@ -6,21 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contextree import Memory
 from contextree.core.lexicon import in_dictionary, porter
 from contextree.core.names import capitalised_words, may_be_name
 from contextree.core.recall import NO_MEMORY
 
+from .test_recall_quality import memory_with
+
 STYLE = ("conventions/code/python-style", "We use ruff for linting and mypy in strict mode.", "Python style")
-
-
-def memory_with(tmp_path: Path, *entries: tuple[str, str, str]) -> Memory:
-    root = tmp_path / "memory"
-    Memory.init(root)
-    memory = Memory(root)
-    for path, body, title in entries:
-        memory.add(path, body, title=title)
-    return memory
 
 
 def test_dmitry_finds_dmitri_by_the_title(tmp_path: Path) -> None:
