@@ -314,7 +314,7 @@ def render_show(out: Console, entry: Entry, vitals: Vitals, archived: bool = Fal
     terminal's width. Piped (`mem show PATH | less`): the same facts as plain lines, then the
     body exactly as written, with nothing padded or re-wrapped."""
     from ..core.display import printable
-    from ..core.entry import format_time
+    from ..core.times import format_time
     from .output import safe
 
     # What a file holds is shown, never interpreted: rich markup is escaped and control

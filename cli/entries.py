@@ -151,7 +151,7 @@ def render_list(out: Console, entries: Sequence[Entry], memories: Sequence[str] 
     """
     from rich.text import Text
 
-    from ..core.entry import format_time
+    from ..core.times import format_time
     from .layout import HANG, columns, fit, line_width, put
 
     if not entries:

@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .display import clip, shown
 from .errors import InvalidError, MemError, NotFoundError
 from .safeio import read_regular
 from .suggest import did_you_mean
-from .yamlsafe import load_yaml
 
 CONFIG_FILE = "config.yaml"
 # Provenance of a write when neither --source nor `source:` is given (before write.default_source);
@@ -434,7 +431,16 @@ CONFIG_MAX_CHARS = 256 * 1024
 
 def _parse(text: str, path: Path) -> Any:
     """config.yaml parsed like every YAML mem reads (`yamlsafe.load_yaml`: size, nesting and
-    alias expansion bounded): the file is shared through git and read by every command."""
+    alias expansion bounded): the file is shared through git and read by every command.
+
+    A file of comments and blank lines only (the template `mem init` writes) is no settings,
+    without importing yaml: that import is a tenth of a recall's start-up."""
+    if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        return None
+    import yaml
+
+    from .yamlsafe import load_yaml
+
     try:
         return load_yaml(text, what=str(path), max_chars=CONFIG_MAX_CHARS)
     except yaml.YAMLError as error:
@@ -477,6 +483,8 @@ def set_value(root: Path, key: str, raw_value: str) -> Any:
     hints = typing.get_type_hints(section_types[section])
     if name not in hints:
         raise NotFoundError(f"no config key '{key}'{did_you_mean(key, _all_keys())}")
+    import yaml
+
     try:
         parsed = yaml.safe_load(raw_value) if raw_value.strip() else ""
     except yaml.YAMLError:

@@ -47,7 +47,6 @@ from .entry import (
     Entry,
     dump_entry,
     entry_from_metadata,
-    format_time,
     normalize_body,
     title_from_text,
 )
@@ -56,6 +55,7 @@ from .framing import PREAMBLE, PROMPT_TAG_NAMES, TRIMMED, memory_block, neutrali
 from .llm import LLMClient, LLMError, LLMSettings, Message
 from .paths import ENTRY_MAX_DEPTH, ENTRY_MIN_DEPTH, SLUG_MAX, STATE_DIR, normalize_entry_path, slugify
 from .text import estimate_tokens
+from .times import format_time
 
 if TYPE_CHECKING:
     from .memory import Memory

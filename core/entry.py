@@ -24,13 +24,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
-import yaml
-
-from . import yamlsafe
 from .display import clip, shown
 from .errors import InvalidError, MemError
 from .paths import normalize_entry_path
 from .store import decode_text
+from .times import utc
 
 Maturity = Literal["draft", "validated", "core"]
 Decay = Literal["normal", "slow", "never"]
@@ -96,8 +94,6 @@ MAX_FRONTMATTER_CHARS = 256 * 1024
 # expanding when an entry is rendered as JSON.
 MAX_EXTRA_NODES = 10_000
 
-_SafeDumperBase: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
 
 class EntryFormatError(InvalidError):
     """A file that is not a valid entry. `problems` holds one message per problem."""
@@ -156,24 +152,6 @@ class Entry:
 # --- time ------------------------------------------------------------------------------
 
 
-def utc(moment: datetime) -> datetime:
-    """An aware UTC datetime; naive values are taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def format_time(moment: datetime) -> str:
-    """`2026-03-02T10:14:00Z`, with fractions of a second only when there are some."""
-    moment = utc(moment)
-    # Not strftime("%Y"): glibc writes year 317 as "317", which YAML no longer reads as a
-    # date (found by bench/fuzz_parser.py); ISO 8601 wants four digits.
-    text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}"
-    return text + "Z"
-
-
 def _parse_time(value: Any) -> datetime:
     # OverflowError too: `9999-12-31T23:00:00-12:00` is a valid YAML time whose UTC form is
     # past year 9999; one such file must be its own format problem, not every reader's crash.
@@ -192,45 +170,17 @@ def _parse_time(value: Any) -> datetime:
 # --- YAML ------------------------------------------------------------------------------
 
 
-class _Dumper(_SafeDumperBase):  # type: ignore[misc,valid-type]
-    """Safe dumper that writes timestamps as `2026-03-02T10:14:00Z` and never uses anchors
-    (`created: &id001 ...` / `updated: *id001` would puzzle a person reading the file)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _represent_datetime(dumper: yaml.SafeDumper, moment: datetime) -> yaml.Node:
-    text = format_time(moment) if moment.tzinfo is not None else moment.isoformat()
-    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
-
-
-def _represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
-    # `tags: [a, b]` on one line; a list holding mappings or lists stays in block style.
-    flat = all(not isinstance(item, (list, dict)) for item in items)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flat)
-
-
-_Dumper.add_representer(datetime, _represent_datetime)
-_Dumper.add_representer(list, _represent_list)
-
-
 def dump_yaml(data: Mapping[str, Any]) -> str:
-    # Block style for mappings (one key per line, so diffs and merges stay per field), flow
-    # style only for flat lists; no line wrapping, so a long title stays on one line.
-    return yaml.dump(
-        dict(data),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=1 << 30,
-    )
+    from .yamldump import dump  # yaml only where frontmatter is written (core/yamldump.py)
+
+    return dump(data)
 
 
 def load_yaml(text: str, *, what: str = "frontmatter", max_chars: int = MAX_FRONTMATTER_CHARS) -> Any:
     """Frontmatter YAML through `yamlsafe.load_yaml` (size, nesting, alias expansion and
     duplicate keys bounded); ValueError or yaml.YAMLError for a text it refuses."""
+    from . import yamlsafe  # imports yaml: only when a frontmatter is parsed
+
     return yamlsafe.load_yaml(text, what=what, max_chars=max_chars)
 
 
@@ -508,9 +458,11 @@ def parse_entry(path: str, text: str, *, where: str | None = None) -> Entry:
         heading = _HEADING.match(body)
         title = heading.group(1).strip() if heading else path.rsplit("/", 1)[-1].replace("-", " ")
         return entry_from_metadata(path, {"title": title[:MAX_TITLE_CHARS]}, body, where=where)
+    from yaml import YAMLError  # parsing a frontmatter needs yaml anyway
+
     try:
         meta = load_yaml(frontmatter)
-    except yaml.YAMLError as error:
+    except YAMLError as error:
         reason = clip(" ".join(str(error).split()), 160)
         raise EntryFormatError(where, [f"frontmatter is not valid YAML ({reason})"]) from None
     except ValueError as error:

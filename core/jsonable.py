@@ -13,7 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .entry import format_time
+from .times import format_time
 
 
 def jsonable(value: Any) -> Any:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 from .config import Config
 from .dates import DateQuery, local_day, read_query, rerank
 from .diversity import is_list_question, spread_over_folders
-from .entry import format_time, split_frontmatter
+from .entry import split_frontmatter
 from .errors import InvalidError, MemError
 from .index import DocRow, Index, RefreshReport
 from .lexicon import (
@@ -49,6 +49,7 @@ from .names import may_be_name, similar_names
 from .paths import normalize_prefix
 from .state import StateStore
 from .text import STOPWORDS, has_unspaced_script, ms_since, query_terms, snippet, split_unspaced
+from .times import format_time
 
 if TYPE_CHECKING:
     from .llm_tiers import Escalation, LLMInfo

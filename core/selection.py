@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from .entry import Entry, utc
+from .entry import Entry
 from .errors import InvalidError
+from .times import utc
 
 _AGO = re.compile(r"(\d+)\s*([hdwmy])")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}

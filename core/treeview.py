@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import yaml
-
 from .entry import Entry, load_yaml, split_frontmatter
 from .errors import MemError
 from .paths import normalize_prefix, under_prefix
@@ -75,11 +73,19 @@ def build(memory: Memory, prefix: str | None = None) -> TreeView:
 
 def _overview(memory: Memory, folder: str) -> tuple[str | None, str | None]:
     """A folder's title and summary from its `_index.md`, or (None, None)."""
+    # An overview is decoration: never fail for it.
     try:
         data = read_bytes_limited(overview_file(memory.root, folder), memory.files.file_limit())
         frontmatter, _ = split_frontmatter(data.decode("utf-8"))
-        meta = load_yaml(frontmatter) if frontmatter is not None else None
-    except (MemError, ValueError, yaml.YAMLError):  # an overview is decoration: never fail for it
+    except (MemError, ValueError):
+        return None, None
+    if frontmatter is None:
+        return None, None
+    from yaml import YAMLError  # only here: a recall that shows no folder needs no yaml
+
+    try:
+        meta = load_yaml(frontmatter)
+    except (ValueError, YAMLError):
         return None, None
     if not isinstance(meta, dict):
         return None, None

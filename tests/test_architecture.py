@@ -27,7 +27,10 @@ CLI = PACKAGE / "cli"
 # Each core module's layer (docs/architecture.md). A new module gets a line here.
 LAYERS: dict[str, int] = {
     # 0 foundation: errors, paths, byte-level file primitives, configuration
-    **dict.fromkeys(("errors", "display", "text", "paths", "safeio", "store", "yamlsafe", "config", "suggest"), 0),
+    **dict.fromkeys(
+        ("errors", "display", "text", "paths", "safeio", "store", "yamlsafe", "config", "suggest", "times", "yamldump"),
+        0,
+    ),
     # 1 the file format and pure rules
     **dict.fromkeys(
         (
