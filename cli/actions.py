@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .output import State, emit
+from .output import State, emit, safe
 from .payloads import entry_data, flag_data, shown_data
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from rich.console import Console
@@ -275,15 +275,18 @@ def add(
         source=source,
         allow_secrets=allow_secrets,
     )
-    flags, warnings = flag_data(entry)
+    emit_written(state, memory, entry, "Added", lambda written: safe(written.title))
 
+
+def emit_written(state: State, memory: Memory, entry: Entry, verb: str, shown: Callable[[Entry], str]) -> None:
+    """What `add` and `update` print: the entry written, the memory it went to, its flags.
+    `shown` renders the entry's line for people (called only for human output: it may import rich)."""
+    flags, warnings = flag_data(entry)
     written_to = state.layers().name_of(memory)
 
     def human(out: Console) -> None:
-        from .output import safe
-
         where = f" [dim]({written_to} memory)[/dim]" if written_to != "project" else ""
-        out.print(f"[green]Added[/green] [bold]{entry.path}[/bold]  {safe(entry.title)}{where}")
+        out.print(f"[green]{verb}[/green] [bold]{entry.path}[/bold]  {shown(entry)}{where}")
 
     data = {"entry": entry_data(entry), "flags": flags, "memory": written_to}
     emit(state, data, human, warnings=warnings, confirmation=True)

@@ -28,7 +28,7 @@ from .base import (
     use,
 )
 from .output import emit
-from .payloads import all_entries, entry_data, flag_data, trees_data
+from .payloads import all_entries, entry_data, trees_data
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -418,16 +418,7 @@ def update(
         source=source,
         allow_secrets=allow_secrets,
     )
-    flags, warnings = flag_data(entry)
-
-    written_to = state.layers().name_of(memory)
-
-    def human(out: Console) -> None:
-        where = f" [dim]({written_to} memory)[/dim]" if written_to != "project" else ""
-        out.print(f"[green]Updated[/green] [bold]{entry.path}[/bold]  {badge(entry)}{where}")
-
-    data = {"entry": entry_data(entry), "flags": flags, "memory": written_to}
-    emit(state, data, human, warnings=warnings, confirmation=True)
+    actions.emit_written(state, memory, entry, "Updated", badge)
 
 
 @app.command()
@@ -437,7 +428,7 @@ def mv(
     destination: Annotated[str, typer.Argument(help="New entry path, or an existing folder to move into.")],
     personal: PersonalOption = False,
 ) -> None:
-    """Move an entry or a folder, rewriting `related` links that point to what moved (within one memory)."""
+    """Move an entry or a folder, rewriting the links that point to what moved (within one memory)."""
     from ..core.paths import ENTRY_MIN_DEPTH
 
     state = use(ctx, "mv")

@@ -439,7 +439,7 @@ class _Applier:
         return True
 
     def _relink(self, redirects: Mapping[str, str]) -> None:
-        """`related` links to a merged entry now point at the entry it was merged into."""
+        """Links to a merged entry (`related`, supersedes, reply_to) now point at the entry it was merged into."""
         self.changed.extend(self.memory.files.relink(redirects, skip=set(redirects)))
 
 

@@ -1,6 +1,6 @@
 """The intent journal of `mem mv`: what a move was doing when its process died.
 
-A move of several entries (a folder), with the `related` links pointing at them, is many
+A move of several entries (a folder), with the links pointing at them, is many
 file operations. Each one is atomic, but a crash between two leaves the tree half moved:
 some entries at the old place, some at the new, an entry linked under both names, links
 still pointing at old paths. So before the first file changes, the planned moves are

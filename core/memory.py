@@ -77,7 +77,7 @@ def system_clock() -> datetime:
 @dataclass(frozen=True)
 class MoveResult:
     moved: tuple[tuple[str, str], ...]  # (old path, new path) for every entry moved
-    relinked: tuple[str, ...]  # entries whose `related` links were rewritten
+    relinked: tuple[str, ...]  # entries whose links to what moved were rewritten
 
 
 @dataclass(frozen=True)
