@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 from contextree import Memory
 from contextree.core.hooks import NATIVE_EVENTS, prompt_context
 from contextree.core.transcript import read_turns
@@ -147,6 +148,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "project"
     shutil.copytree(EXAMPLE, folder / ".memory")
     monkeypatch.delenv("MEM_ROOT")
+    write_config(folder, "")
     return folder
 
 
@@ -166,8 +168,18 @@ def hook(agent: str, event: str, stdin: str, cwd: Path, **env: str) -> Any:
     return run_mem("hook", event, "--agent", agent, input=stdin, cwd=cwd, env=env)
 
 
+# A test checks what the hooks print, not how fast this machine is: the first prompt of a
+# copied memory builds its index, which on a loaded CI machine takes longer than the default
+# deadlines, and the hook then rightly prints nothing. The deadline tests set their own.
+UNHURRIED = {"hooks": {"deadline_ms": 120_000, "session_deadline_ms": 120_000}}
+
+
 def write_config(project: Path, text: str) -> None:
-    (project / ".memory" / "config.yaml").write_text(text, encoding="utf-8")
+    """Write `text` as config.yaml, over deadlines no machine misses unless `text` sets them."""
+    config = yaml.safe_load(text) or {}
+    for section, values in UNHURRIED.items():
+        config[section] = {**values, **(config.get(section) or {})}
+    (project / ".memory" / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
 # --- every event of every agent ---------------------------------------------------------------
