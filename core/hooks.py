@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -197,6 +198,10 @@ CONVERSATIONAL = frozenset(
 # An entry injected unasked must be about the prompt's subject: this many of the prompt's words
 # (as written, or in a plural or tense form) among the words the entry says it is about.
 MIN_ABOUT_WORDS = 2
+# ... and those words together must be improbable by chance in the trade's English (or be the
+# entry's name): the sum of their distinctive IDFs (lexicon.distinctive_idf, nats) at least
+# this - as rare together as two words that each occur in under 1 text of the trade in 100.
+MIN_ABOUT_INFO = 2 * math.log(100)
 
 
 def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
@@ -213,8 +218,13 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     `django-migration-linter`; "tell me what breaks" and the title "... pooling breaks
     prepared statements"). One shared word, however rare in English, does not tell which
     sense is meant; a second one of the entry's subject does. Words found only in a body do
-    not count: a body has hundreds of words, and two common ones meet there by chance.
-    bench/hooks.py measures it on two prompt sets, one of them held out.
+    not count: a body has hundreds of words, and two common ones meet there by chance. And
+    the words the prompt shares with the entry must name a subject, not the trade: "fix the
+    failing test" shares `fail` and `test` with "Naive datetimes fail tests ...", words rare
+    in English at large and everyday in commit messages; they count at their frequency in the
+    trade's English (`lexicon.distinctive_idf`), and together must reach MIN_ABOUT_INFO,
+    unless the prompt says the entry's name (`names_entry`). bench/hooks.py measures it on a
+    development set and four held-out ones.
     """
     from .context import build_context
     from .layers import Layers
@@ -260,15 +270,45 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
 
 
 def _is_about(memory: Memory, path: str, terms: list[str]) -> bool:
-    """Whether enough of the prompt's words are among the entry's subject words (see
-    prompt_context), as written or in a plural or tense form (`lexicon.light_key`)."""
-    from .lexicon import light_key
+    """Whether the prompt names the entry's subject (see prompt_context): two of the prompt's
+    words (one for a one-word prompt) are among the words the entry says it is about, as
+    written or in a plural or tense form (`lexicon.light_key`), and either those words are
+    together improbable by chance in the trade's English (their `lexicon.distinctive_idf`s
+    add up to MIN_ABOUT_INFO) or the prompt says the entry's name (its path's last part, when
+    that is two words or more)."""
+    info = about_info(memory, path, terms)
+    if info is None:
+        return False
+    return info >= MIN_ABOUT_INFO or names_entry(path, terms)
+
+
+def about_info(memory: Memory, path: str, terms: list[str]) -> float | None:
+    """The summed distinctive IDF (nats) of the prompt's words among the entry's subject words,
+    each word once whatever its forms; None when fewer than MIN_ABOUT_WORDS of them are (one
+    for a one-word prompt)."""
+    from .lexicon import distinctive_idf, light_key
 
     index = memory.index()
     about = set().union(*index.about_words(index.find_path(path, "")).values())
     keys = about | {light_key(word) for word in about}
-    named = sum(1 for term in terms if term in keys or light_key(term) in keys)
-    return named >= min(MIN_ABOUT_WORDS, len(terms))
+    named: dict[str, str] = {}
+    for term in terms:
+        if term in keys or light_key(term) in keys:
+            named.setdefault(light_key(term), term)  # `test` and `tests` in one prompt: one word
+    if len(named) < min(MIN_ABOUT_WORDS, len(terms)):
+        return None
+    return sum(distinctive_idf(term) for term in named.values())
+
+
+def names_entry(path: str, terms: list[str]) -> bool:
+    """Whether the prompt says the entry's name - every word of its path's last part, in any
+    plural or tense form - when that name has at least MIN_ABOUT_WORDS words: "write a commit
+    message" and `conventions/git/commit-messages`. A name of one word is one shared word."""
+    from .lexicon import light_key
+
+    name = [word for word in path.rsplit("/", 1)[-1].replace("_", "-").split("-") if word]
+    said = {light_key(term) for term in terms}
+    return len(name) >= MIN_ABOUT_WORDS and all(light_key(word) in said for word in name)
 
 
 # --- session start -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from contextree import Memory
 from contextree.core.hooks import NATIVE_EVENTS, prompt_context
+from contextree.core.lexicon import background_idf
 from contextree.core.transcript import read_turns
 
 from .conftest import EXAMPLE, run_mem
@@ -234,6 +235,48 @@ def test_one_word_of_the_trade_shared_with_an_entry_injects_nothing(project: Pat
     assert probe is not None and probe.included == ("gotchas/kubernetes/liveness-readiness-probes",)
     crashloop = prompt_context(memory, "CrashLoopBackOff")
     assert crashloop is not None and crashloop.included == ("runbooks/kubernetes/crashloop-triage",)
+
+
+# Requests made only of the trade's words that find TWO of them in what an entry of the example
+# says it is about (a title, a keyword), in another subject: rare words in English at large,
+# everyday ones in commit messages.
+TWO_TRADE_WORDS = {
+    "fix the failing test": "gotchas/time/naive-datetimes",  # "Naive datetimes fail tests ..."
+    "add a timeout to the request": "conventions/migrations/zero-downtime",  # lock_timeout, request
+}
+
+
+def test_a_prompt_of_trade_words_only_injects_nothing_and_a_subject_still_does(project: Path) -> None:
+    from contextree.core.hooks import about_info
+    from contextree.core.text import query_terms
+
+    memory = Memory(project / ".memory")
+    for prompt, entry in TWO_TRADE_WORDS.items():
+        recalled = memory.recall(prompt, k=3)
+        hit = next(hit for hit in recalled.results if hit.path == entry)  # recall finds the entry ...
+        assert hit.match >= memory.config.recall.keyword_floor, prompt
+        assert about_info(memory, entry, query_terms(prompt)) is not None, prompt  # ... with two of its subject words
+        assert prompt_context(memory, prompt) is None, prompt
+    # A subject word beside the trade's words, or trade words that are together rare (`session
+    # tokens stored`), or the entry's name said in full, still inject.
+    for prompt, entry in {
+        "naive datetime warnings in the test output": "gotchas/time/naive-datetimes",
+        "how are session tokens stored?": "architecture/auth/session-tokens",
+        "write a commit message for this change": "conventions/git/commit-messages",
+        "the migration locked the orders table for ten minutes": "conventions/migrations/zero-downtime",
+    }.items():
+        block = prompt_context(memory, prompt)
+        assert block is not None and entry in block.included, prompt
+
+
+def test_the_trade_table_weighs_the_words_of_the_trade_down_and_a_subject_not() -> None:
+    from contextree.core.lexicon import distinctive_idf, trade_zipf
+
+    for word in ("fix", "failing", "test", "timeout", "request", "error"):  # everyday in commit messages
+        assert distinctive_idf(word) < background_idf(word) - 1, word
+    for word in ("pgbouncer", "liveness", "invoice", "celery"):  # one field's words, not the trade's
+        assert distinctive_idf(word) == background_idf(word), word
+    assert trade_zipf("failing") == trade_zipf("fails") == trade_zipf("failed") > 5  # one word, its forms
 
 
 def test_prompt_hook_injects_from_the_personal_memory_too(project: Path) -> None:
