@@ -6,7 +6,7 @@
    .memory-example/ copied in, so the in-domain prompts still have their entries. The three
    commands are interleaved run by run (the machine's noise hits all three alike); median,
    p95, min, max. Goal (issue 14): hook median <= 1.2 x recall median.
-2. Tokens injected per prompt over two sets of prompts people type to a coding agent, on
+2. Tokens injected per prompt over sets of prompts people type to a coding agent, on
    .memory-example/ alone and on each tree: how many in-domain prompts got an expected
    entry, and the tokens injected out of domain (goal: 0). bench/hook-prompts.yaml is the
    development set (the prompt gate was chosen on it); bench/hook-prompts-heldout*.yaml

@@ -242,7 +242,7 @@ def test_one_word_of_the_trade_shared_with_an_entry_injects_nothing(project: Pat
 # everyday ones in commit messages.
 TWO_TRADE_WORDS = {
     "fix the failing test": "gotchas/time/naive-datetimes",  # "Naive datetimes fail tests ..."
-    "add a timeout to the request": "conventions/migrations/zero-downtime",  # lock_timeout, request
+    "add a timeout to the request": "conventions/migrations/zero-downtime",  # add index concurrently, lock_timeout
 }
 
 
