@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
 
 from .errors import MemError
 from .paths import STATE_DIR
-from .safeio import open_regular, state_dir
+from .safeio import open_regular, random_token, state_dir
 
 LOCK_FILE = "watch.lock"
 BARRIER_PREFIX = "barrier-"
@@ -72,7 +71,7 @@ def request_current(root: Path, timeout: float = BARRIER_TIMEOUT) -> bool:
         state_dir(root, create=False)  # markers go in a real `.mem/` folder, never through a link
     except MemError:
         return False
-    marker = root / STATE_DIR / f"{BARRIER_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+    marker = root / STATE_DIR / f"{BARRIER_PREFIX}{os.getpid()}-{random_token(6)}"
     try:
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         os.close(fd)

@@ -46,7 +46,6 @@ from .entry import (
     without_links,
 )
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NoEntryError, NotFoundError, RefusedError
-from .journal import MoveIntent, clear_intent, journal_file, read_intent, set_journal_aside
 from .keepers import keepers_of
 from .lifecycle import bumped_importance
 from .paths import (
@@ -74,6 +73,7 @@ from .tree import Problem, Scan, scan_tree
 
 if TYPE_CHECKING:
     from .git import Repo, WriteAction
+    from .journal import MoveIntent
     from .state import StateStore
 
 Clock = Callable[[], datetime]
@@ -440,6 +440,8 @@ class EntryFiles:
         whose replay fails (an entry that no longer parses, a disk error), is set aside under
         a new name in `.mem/` with a warning, and the write goes on.
         """
+        from .journal import clear_intent, journal_file, read_intent, set_journal_aside  # writes only: not a recall's
+
         if not os.path.lexists(journal_file(self.root)):
             return
         try:

@@ -24,7 +24,6 @@ on SessionStart and UserPromptSubmit and nothing elsewhere; Cursor takes
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -382,6 +381,8 @@ def session_name(payload: Payload) -> str:
 
     if payload.session_id:
         return session_key(payload.session_id)
+    import hashlib  # here: only a payload without a session id needs it (hashlib loads OpenSSL, ~2 ms)
+
     digest = hashlib.sha256(str(payload.transcript).encode()).hexdigest()[:16]
     return f"transcript-{digest}"
 

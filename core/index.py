@@ -33,13 +33,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import sqlite3
 import stat
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -59,6 +57,7 @@ from .safeio import (
     check_database_files,
     database_error,
     is_damage,
+    random_token,
     remove_own_database,
     set_aside,
     sqlite_uri,
@@ -66,7 +65,7 @@ from .safeio import (
 )
 from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, words
-from .tree import EntryWalk, Problem, walk_entry_folders
+from .tree import EntryWalk, Problem, content_digest, walk_entry_folders
 
 SCHEMA_VERSION = "10"
 INDEX_FILE = "index.db"
@@ -352,7 +351,7 @@ class Index:
                     conn.execute(statement)
             conn.execute(
                 "INSERT INTO meta VALUES ('schema', ?), ('fingerprint', ''), ('version', ?), ('walk_problems', '[]')",
-                (SCHEMA_VERSION, uuid.uuid4().hex),
+                (SCHEMA_VERSION, random_token(16)),
             )
             owndb.stamp(conn, INDEX_APP_ID)
 
@@ -687,7 +686,7 @@ class Index:
             data = read_bytes_limited(file, self.file_limit)
         except MemError as error:
             return self._record_problem(conn, path, mtime_ns, size, error.message, previous)
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        digest = content_digest(data)
         if previous is not None and previous[3] == digest:
             # Touched but not changed (git checkout, an editor saving without edits).
             conn.execute("UPDATE docs SET mtime_ns = ?, size = ? WHERE id = ?", (mtime_ns, size, previous[0]))
@@ -1096,7 +1095,7 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
 
 def _new_version(conn: sqlite3.Connection) -> None:
     """Mark the content changed: readers drop what they cached from it (the vocabulary)."""
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (random_token(16),))
 
 
 def _folder(path: str) -> str:

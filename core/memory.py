@@ -37,7 +37,6 @@ from .entry import (
 )
 from .errors import ExistsError, InvalidError, MemError, NoEntryError, NotFoundError
 from .files import Clock, EntryFiles, Listing
-from .journal import MoveIntent, clear_intent, write_intent
 from .lifecycle import bumped_importance
 from .paths import (
     ARCHIVE_DIR,
@@ -50,7 +49,6 @@ from .paths import (
 from .safeio import state_dir
 from .store import checkpoint, create_exclusive, decode_text, read_bytes_limited, replace_if_unchanged
 from .tree import Scan, find_root, scan_tree
-from .treeview import FolderNode, TreeView  # noqa: F401 - FolderNode was defined here: kept importable
 
 if TYPE_CHECKING:
     from . import git
@@ -67,7 +65,18 @@ if TYPE_CHECKING:
     from .safety import SecretFinding
     from .state import StateStore
     from .stats import Stats
+    from .treeview import FolderNode, TreeView
     from .watch import ErrorCallback, FlushCallback, Watcher
+
+
+def __getattr__(name: str) -> type[FolderNode] | type[TreeView]:
+    """FolderNode and TreeView were defined here: still importable from here, loaded on
+    first use (only `mem tree` needs them, not every process that opens a memory)."""
+    if name in ("FolderNode", "TreeView"):
+        from . import treeview
+
+        return getattr(treeview, name)  # type: ignore[no-any-return]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def system_clock() -> datetime:
@@ -595,6 +604,8 @@ class Memory:
         is journaled first (core/journal.py), so the next writer finishes a move that a crash
         interrupted.
         """
+        from .journal import MoveIntent, clear_intent, write_intent
+
         source, destination = normalize_prefix(source), normalize_prefix(destination)
         with self.files.lock():
             pairs = self.files.plan_move(source, destination)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import time
 from pathlib import Path
@@ -55,6 +54,13 @@ class StorageError(MemError):
     @property
     def read_only(self) -> bool:
         return self.errno in READ_ONLY_ERRNOS
+
+
+def random_token(nbytes: int) -> str:
+    """`nbytes` random bytes as hex: what `secrets.token_hex` returns (it is `os.urandom`),
+    without importing `secrets`, which loads hmac, hashlib (OpenSSL), base64 and random:
+    about 2 ms of every process that names a temporary file or a marker."""
+    return os.urandom(nbytes).hex()
 
 
 def storage_error(action: str, path: Path | str, error: OSError) -> StorageError:
@@ -257,7 +263,7 @@ def set_aside(path: Path) -> Path | None:
     instead of deleting it: for a file mem cannot prove is its own. Returns the new name of
     `path`, or None if there was nothing to move. A rename never follows a link."""
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    tag = f".set-aside-{stamp}-{secrets.token_hex(3)}"
+    tag = f".set-aside-{stamp}-{random_token(3)}"
     moved: Path | None = None
     for suffix in ("", *SIDECARS):
         name = Path(str(path) + suffix)

@@ -17,7 +17,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import sys
 import threading
 import time
@@ -25,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ConflictError, ExistsError, InvalidError, MemError, NotFoundError
-from .safeio import open_regular, read_regular, state_dir, storage_error
+from .safeio import open_regular, random_token, read_regular, state_dir, storage_error
 
 # Test-only: `MEM_TEST_PAUSE_AT=<checkpoint>` makes a process stop for good at that point of
 # a write (after printing `mem-test-paused <checkpoint> <pid>` on stderr), so a crash test can
@@ -65,7 +64,7 @@ TEMP_NAME_RE = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.(?P<token>[0-9a-f]{
 
 def _temp_path(target: Path) -> Path:
     # Hidden (leading dot) so tree walks never mistake it for an entry; unique per writer.
-    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    return target.with_name(f".{target.name}.{os.getpid()}.{random_token(4)}{TEMP_SUFFIX}")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import marshal
 import os
 import re
-import signal
 import stat
 import sys
 import threading
@@ -123,6 +121,16 @@ HELPER_MIN_FOLDERS = 64
 _MARSHAL_VERSION = 2
 
 
+def content_digest(data: bytes) -> str:
+    """A 128-bit BLAKE2b of `data`, in hex: the fingerprints of folders and trees, and the
+    content hash of an entry file. hashlib is imported on first use, not with this module:
+    it loads OpenSSL (about 2 ms of a process), and a recall that a watcher vouches for
+    hashes nothing."""
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def folder_fingerprint(records: list[Record]) -> str:
     """A fingerprint of one folder's records, in listing order.
 
@@ -132,7 +140,7 @@ def folder_fingerprint(records: list[Record]) -> str:
     different bytes. If the format changes (a new Python), the fingerprints simply differ
     once and the files are compared one by one.
     """
-    return hashlib.blake2b(marshal.dumps(records, _MARSHAL_VERSION), digest_size=16).hexdigest()
+    return content_digest(marshal.dumps(records, _MARSHAL_VERSION))
 
 
 @dataclass
@@ -164,7 +172,7 @@ class EntryWalk:
 
     def fingerprint(self) -> str:
         """One fingerprint of the whole tree, from the folders' (independent of walk order)."""
-        return hashlib.blake2b(marshal.dumps(sorted(self.prints.items()), _MARSHAL_VERSION), digest_size=16).hexdigest()
+        return content_digest(marshal.dumps(sorted(self.prints.items()), _MARSHAL_VERSION))
 
 
 def walk_entry_folders(root: Path, *, expected_files: int = 0) -> EntryWalk:
@@ -415,6 +423,8 @@ class _Helper:
             os.close(self.pipe)
             self.pipe = -1
         if self.pid:
+            import signal  # here: only a walk that was interrupted kills its helper
+
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
                 os.waitpid(self.pid, 0)
