@@ -380,7 +380,7 @@ def _build_section(name: str, cls: type[Any], values: Any, warnings: list[str]) 
 
 def config_from_mapping(data: Any) -> Config:
     if data is None:
-        data = {}
+        return Config()  # no settings (an empty file, or comments only: the template)
     if not isinstance(data, dict):
         raise InvalidError("config.yaml must be a mapping of sections")
     warnings: list[str] = []

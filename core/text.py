@@ -94,6 +94,8 @@ def cjk_to_bigrams(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower case without accents: `Facturación` -> `facturacion` (for fuzzy matching)."""
+    if text.isascii():
+        return text.lower()  # nothing to decompose: the common case, without a pass per character
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
