@@ -6,9 +6,12 @@ copy scale.py makes), by this one (on `t<N>`), optionally by this one with the w
 process forced on whatever the load average says (`--helper`), and `python -c pass`, in an
 order that alternates. Wall-clock and CPU time (user + system, the helper included) per run;
 the load average is printed beside them, since the helper is only used with a core to spare.
+`--watch` runs a `mem watch` (this version's) on each tree meanwhile, so that the recalls ask
+it instead of scanning (core/barrier.py), as scale.py's "with `mem watch`" column.
 
     .venv/bin/python bench/scale.py --sizes 100000 --before DIR   # builds both trees once
     .venv/bin/python bench/recall_versions.py --size 100000 --runs 9 --before DIR --helper
+    .venv/bin/python bench/recall_versions.py --size 10000 --runs 30 --before DIR --watch
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--before", type=Path, help="a folder holding the previous version as contextree/")
     parser.add_argument("--helper", action="store_true", help="also this version with the walk's helper forced")
+    parser.add_argument("--watch", action="store_true", help="with a `mem watch` running on each tree")
     args = parser.parse_args()
     env = {**os.environ}
     for name in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE"):
@@ -73,10 +77,35 @@ def main() -> int:
     versions["python -c pass"] = (env, lambda i: [sys.executable, "-c", "pass"])
     for version_env, command in versions.values():
         run(command(0), version_env)  # each version settles its own index first
+    roots = sorted({version_env["MEM_ROOT"] for version_env, _ in versions.values() if "MEM_ROOT" in version_env})
+    watchers = [watch(Path(root)) for root in roots] if args.watch else []
+    try:
+        return measure(args.size, args.runs, versions, watched=args.watch)
+    finally:
+        for watcher in watchers:
+            watcher.terminate()
+            watcher.wait()
+
+
+def watch(root: Path) -> subprocess.Popen[str]:
+    """A `mem watch` on `root`, once its first scan is done (it then vouches for the index)."""
+    watcher = subprocess.Popen(
+        [MEM, "--root", str(root), "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert watcher.stdout is not None
+    for line in watcher.stdout:
+        if '"started"' in line:
+            break
+    return watcher
+
+
+def measure(
+    size: int, runs: int, versions: dict[str, tuple[dict[str, str], Callable[[int], list[str]]]], *, watched: bool
+) -> int:
     walls: dict[str, list[float]] = {name: [] for name in versions}
     cpus: dict[str, list[float]] = {name: [] for name in versions}
     loads = []
-    for number in range(args.runs):
+    for number in range(runs):
         names = list(versions) if number % 2 == 0 else list(versions)[::-1]
         loads.append(os.getloadavg()[0])
         for name in names:
@@ -85,14 +114,20 @@ def main() -> int:
             walls[name].append(wall)
             cpus[name].append(cpu)
     floor = statistics.median(walls["python -c pass"])
-    print(f"{args.size:,} entries, {args.runs} runs each; load average {min(loads):.1f}-{max(loads):.1f}")
-    print("| version | wall median | quartiles | min | x `python -c pass` | CPU median |")
-    print("|---|---|---|---|---|---|")
+    cpu_floor = statistics.median(cpus["python -c pass"])
+    print(
+        f"{size:,} entries{', with `mem watch` running' if watched else ''}, {runs} runs each; "
+        f"load average {min(loads):.1f}-{max(loads):.1f}"
+    )
+    print("| version | wall median | quartiles | min | x `python -c pass` | CPU median | quartiles | x CPU of `pass` |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in versions:
         first, _, third = statistics.quantiles(walls[name], n=4)
+        cpu_first, _, cpu_third = statistics.quantiles(cpus[name], n=4)
         print(
             f"| {name} | {statistics.median(walls[name]):.1f} | {first:.1f}-{third:.1f} | {min(walls[name]):.1f} "
-            f"| {statistics.median(walls[name]) / floor:.2f}x | {statistics.median(cpus[name]):.1f} |"
+            f"| {statistics.median(walls[name]) / floor:.2f}x | {statistics.median(cpus[name]):.1f} "
+            f"| {cpu_first:.1f}-{cpu_third:.1f} | {statistics.median(cpus[name]) / cpu_floor:.2f}x |"
         )
     return 0
 

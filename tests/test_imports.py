@@ -80,3 +80,25 @@ def test_agent_commands_stay_light_and_only_mem_mcp_loads_the_sdk(root: Path, tm
     )
     loaded = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line}
     assert "mcp" in loaded  # the server module is what pulls the SDK in: the probe works
+
+
+def test_a_recall_that_a_running_watcher_vouches_for_hashes_nothing(root: Path, tmp_path: Path) -> None:
+    """With `mem watch` running, a recall asks it instead of walking the tree (docs/watch.md):
+    it then loads no hashing (hashlib loads OpenSSL), nor secrets, uuid or platform, which
+    only named files or versions with random tokens, nor typer, click, rich or yaml: what it
+    imports is what it uses (issue 15's start-up; docs/benchmarks.md lists the imports)."""
+    imported_modules(["add", "a/b/c", "text about quokkas"], tmp_path)
+    imported_modules(["recall", "quokkas", "--json"], tmp_path)  # indexes the new entry
+    watcher = subprocess.Popen(
+        [MEM_BIN, "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path
+    )
+    try:
+        assert watcher.stdout is not None
+        assert any('"started"' in line for line in iter(watcher.stdout.readline, ""))  # its first scan is done
+        modules = imported_modules(["recall", "quokkas", "--json"], tmp_path)
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=30)
+    assert "contextree" in modules
+    unused = {"hashlib", "secrets", "uuid", "platform", "yaml", "typer", "click", "rich", *HEAVY}
+    assert not modules & unused, sorted(modules & unused)
