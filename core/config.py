@@ -31,17 +31,23 @@ CONFIG_MAX_BYTES = 1024 * 1024  # a configuration is a few hundred bytes
 
 @dataclass(frozen=True)
 class LimitsConfig:
+    """Size and waiting limits of reads and writes."""
+
     max_body_bytes: int = 1 << 20  # an entry body larger than this is refused (1 MiB)
     lock_timeout_seconds: float = 10.0  # how long a writer waits for the tree's write lock
 
 
 @dataclass(frozen=True)
 class WriteConfig:
+    """Defaults of writes."""
+
     default_source: str = "user"  # provenance when neither --source nor MEM_SOURCE is given
 
 
 @dataclass(frozen=True)
 class RecallConfig:
+    """Ranking, candidates and gates of the cheap recall tiers (docs/recall.md)."""
+
     k: int = 10  # results returned by default
     candidates: int = 100  # BM25 candidates re-ranked per query
     # Words in more than this share of the entries, and in more than `common_term_entries`
@@ -129,6 +135,8 @@ class LifecycleConfig:
 
 @dataclass(frozen=True)
 class GitConfig:
+    """Commits of writes and `mem sync` (docs/git.md)."""
+
     # null: commit each write when the memory folder is a repository of its own (`mem init
     # --git`, or a clone of one), never when it sits inside a larger repository.
     autocommit: bool | None = None
@@ -173,6 +181,8 @@ class LLMConfig:
 
 @dataclass(frozen=True)
 class WatchConfig:
+    """The watcher: `mem watch`, and the one `mem mcp` runs (docs/watch.md)."""
+
     # docs/watch.md. A flush waits until no event came for debounce_ms (an editor's save or
     # a checkout is a burst of events), but never longer than max_delay_ms after the first
     # pending event, so a steady stream of changes is still applied about once a second.
@@ -215,6 +225,8 @@ class LayersConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole configuration: one section per top-level key of config.yaml."""
+
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
     recall: RecallConfig = field(default_factory=RecallConfig)

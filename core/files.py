@@ -90,6 +90,8 @@ class StoredEntry:
 
 @dataclass(frozen=True)
 class Listing:
+    """The entries read from the tree (or a prefix of it), and the files that did not parse as entries."""
+
     entries: tuple[Entry, ...]
     problems: tuple[Problem, ...]
 

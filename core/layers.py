@@ -53,6 +53,8 @@ _OFF = frozenset({"", "0", "off", "false", "no", "none"})
 
 @dataclass(frozen=True)
 class Layer:
+    """One memory a recall searches: the project, the personal memory or an extra one."""
+
     name: str
     root: Path
     writable: bool
@@ -60,6 +62,8 @@ class Layer:
 
 @dataclass(frozen=True)
 class LabelledEntry:
+    """An entry and the memory it is in."""
+
     memory: str
     entry: Entry
 

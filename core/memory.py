@@ -85,12 +85,16 @@ def system_clock() -> datetime:
 
 @dataclass(frozen=True)
 class MoveResult:
+    """What `Memory.move` moved, and which entries it relinked."""
+
     moved: tuple[tuple[str, str], ...]  # (old path, new path) for every entry moved
     relinked: tuple[str, ...]  # entries whose links to what moved were rewritten
 
 
 @dataclass(frozen=True)
 class InitResult:
+    """What `Memory.init` created."""
+
     root: Path
     created: bool  # False when the folder already was a memory root
     files: tuple[str, ...]  # files written by this call, relative to the root

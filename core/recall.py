@@ -66,6 +66,8 @@ BODY_ONLY = 0.75
 
 @dataclass(frozen=True)
 class Hit:
+    """One entry found by a recall, with its scores."""
+
     path: str
     title: str
     score: float  # the lifecycle ranking score the results are ordered by
@@ -97,6 +99,8 @@ class TierTrace:
 
 @dataclass(frozen=True)
 class IndexStatus:
+    """What bringing the index up to date cost the recall (`scanned` 0: a watcher vouched for it)."""
+
     scanned: int
     changed: int
     rebuilt: bool
@@ -105,6 +109,8 @@ class IndexStatus:
 
 @dataclass(frozen=True)
 class RecallResult:
+    """The answer of one recall: its hits (best first), which tier resolved it, notes and timings."""
+
     query: str
     resolved: bool  # a tier was confident
     tier: Tier | None  # the tier that resolved it
@@ -124,6 +130,8 @@ class RecallResult:
 
 @dataclass
 class _Candidate:
+    """An entry a tier matched, before ranking."""
+
     doc_id: int
     relevance: float  # what ranking uses (for keyword hits: including the topic context)
     tier: Tier

@@ -62,6 +62,8 @@ class FileRecord:
 
 @dataclass(frozen=True)
 class Scan:
+    """Every entry file of the tree, the folders with an overview, and the problems found."""
+
     records: tuple[FileRecord, ...]
     overviews: tuple[str, ...]  # folders (relative paths) that have an _index.md
     problems: tuple[Problem, ...]
