@@ -253,11 +253,10 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     for hit in hits:
         if hit.path in excerpts:
             continue  # the same path in two memories: the better-ranked one is shown
-        try:
-            entry = layers.memory(hit.memory).get(hit.path)
-        except MemError:  # removed or broken since the index saw it: left out
+        excerpt = _body_and_summary(layers.memory(hit.memory), hit.path)
+        if excerpt is None:  # removed or broken since the index saw it: left out
             continue
-        shown = _excerpt(entry.body, entry.summary, cfg.prompt_lines_per_entry)
+        shown = _excerpt(*excerpt, cfg.prompt_lines_per_entry)
         if shown.count("```") % 2:
             shown += "\n```"  # the cut fell inside a code block: close it
         excerpts[hit.path] = shown + f"\n(the whole entry: mem show {hit.path})"
@@ -266,6 +265,22 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     short = query if len(query) <= 100 else query[:100].rstrip() + "..."
     framed = replace(result, query=short, results=tuple(hit for hit in hits if hit.path in excerpts))
     return build_context(framed, excerpts, max(50, cfg.prompt_budget_tokens))
+
+
+def _body_and_summary(memory: Memory, path: str) -> tuple[str, str] | None:
+    """An injected entry's body, from its file as it is now, and its summary, from the index
+    the recall just brought up to date: what `memory.get` would give, without parsing the
+    frontmatter (importing yaml is a twentieth of a hook's process), as recall's snippets.
+    None when the file is gone or no longer splits into frontmatter and body."""
+    from .entry import split_frontmatter
+
+    try:
+        body = split_frontmatter(memory.read_text(path))[1]
+    except (MemError, ValueError):
+        return None
+    index = memory.index()
+    rows = [row for row in index.docs(index.find_path(path, "")).values() if row.path == path]
+    return body, rows[0].summary if rows else ""
 
 
 def _is_about(memory: Memory, path: str, terms: list[str]) -> bool:

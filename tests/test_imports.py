@@ -102,3 +102,36 @@ def test_a_recall_that_a_running_watcher_vouches_for_hashes_nothing(root: Path, 
     assert "contextree" in modules
     unused = {"hashlib", "secrets", "uuid", "platform", "yaml", "typer", "click", "rich", *HEAVY}
     assert not modules & unused, sorted(modules & unused)
+
+
+def test_the_prompt_hook_injects_without_parsing_yaml(root: Path, tmp_path: Path) -> None:
+    """The prompt hook runs before every prompt: like a recall, it reads the entries it
+    injects without parsing their frontmatter (the body from the file, the summary from the
+    index), so it imports no yaml once the index is current."""
+    import json
+
+    imported_modules(
+        ["add", "gotchas/database/pgbouncer-prepared-statements", "Use session pooling for prepared statements."],
+        tmp_path,
+    )
+    imported_modules(["recall", "pgbouncer", "--json"], tmp_path)  # indexes the new entry (parses it)
+    payload = {
+        "session_id": "imports",
+        "transcript_path": str(tmp_path / "none.jsonl"),
+        "cwd": str(tmp_path),
+        "hook_event_name": "UserPromptSubmit",
+        "prompt": "how do we deal with pgbouncer prepared statements?",
+    }
+    completed = subprocess.run(
+        [MEM_BIN, "hook", "prompt", "--agent", "claude"],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "Use session pooling" in completed.stdout  # it injected the entry
+    modules = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in completed.stderr.splitlines() if "|" in line}
+    assert "contextree" in modules and "yaml" not in modules
