@@ -270,8 +270,9 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
 def _body_and_summary(memory: Memory, path: str) -> tuple[str, str] | None:
     """An injected entry's body, from its file as it is now, and its summary, from the index
     the recall just brought up to date: what `memory.get` would give, without parsing the
-    frontmatter (importing yaml is a twentieth of a hook's process), as recall's snippets.
-    None when the file is gone or no longer splits into frontmatter and body."""
+    frontmatter, as recall's snippets (yaml would be the hook's costliest import: its reader
+    compiles a large Unicode class). None when the file is gone or no longer splits into
+    frontmatter and body."""
     from .entry import split_frontmatter
 
     try:
