@@ -328,8 +328,7 @@ class Watcher:
         """
         if not self.healthy() or not self._barrier():
             return False
-        if self._pending or self._full_reason is not None:
-            self._flush("recall")
+        self._flush("recall")  # also when nothing is pending: see _answer_barrier
         return self.healthy()
 
     def _barrier(self) -> bool:
@@ -406,8 +405,10 @@ class Watcher:
         when this watcher cannot vouch for the index."""
         if not self.healthy():
             return
-        if self._pending or self._full_reason is not None:
-            self._flush("recall")
+        # Through the flush's lock even when nothing is pending: the worker may have taken the
+        # pending changes a moment ago and still be writing them, and the recall must not read
+        # the index before they are in it. (_flush returns at once when there is nothing.)
+        self._flush("recall")
         if self.healthy():
             with contextlib.suppress(FileNotFoundError):
                 (self.root / relative).unlink()

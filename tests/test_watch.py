@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -746,10 +747,52 @@ def test_a_failing_flush_makes_recall_scan_until_a_retry_works(
     with watcher._cond:
         watcher._cond.notify_all()
     deadline = time.monotonic() + TIMEOUT
-    while not watcher.healthy() and time.monotonic() < deadline:
+    # The retry flush is reported (on_flush) just after the watcher is healthy again: wait
+    # for the report, not for health alone.
+    while not (watched.flushes[-1].reason == "retry" and watcher.healthy()) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert watcher.healthy() and watched.flushes[-1].reason == "retry"
     watched.settle()
+
+
+def _slow_flushes(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Make every watcher flush of single paths take 0.5 s after it began; the event is set
+    when one begins."""
+    began = threading.Event()
+    refresh_paths = Index.refresh_paths
+
+    def slow(self: Index, paths: Any) -> Any:
+        began.set()
+        time.sleep(0.5)
+        return refresh_paths(self, paths)
+
+    monkeypatch.setattr(Index, "refresh_paths", slow)
+    return began
+
+
+def test_a_recall_during_a_flush_waits_for_it(watched: Watched, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker may have taken the pending changes and still be writing them when a recall
+    asks the watcher to catch up: the recall must see them, not an index without them."""
+    began = _slow_flushes(monkeypatch)
+    write(watched.root, "architecture/auth/under-way", entry_text("Flushed while asked", "qz7 marker"))
+    assert began.wait(TIMEOUT)  # the worker's own flush (after the debounce) is under way
+    result = watched.memory.recall("qz7")
+    assert result.index is not None and result.index.scanned == 0  # answered by the watcher
+    assert [hit.path for hit in result.results] == ["architecture/auth/under-way"]
+
+
+def test_another_process_asking_during_a_flush_is_answered_after_it(
+    watched: Watched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same through the marker another process's recall creates (core/barrier.py): the
+    watcher removes it only once the flush under way is written."""
+    from contextree.core.barrier import request_current
+
+    began = _slow_flushes(monkeypatch)
+    write(watched.root, "architecture/auth/asked", entry_text("Asked during a flush", "qz8 marker"))
+    assert began.wait(TIMEOUT)
+    assert request_current(watched.root, timeout=TIMEOUT)
+    assert "architecture/auth/asked" in watched.paths()
 
 
 def test_an_inotify_overflow_leads_to_a_full_scan(watched: Watched) -> None:
