@@ -75,6 +75,12 @@ class RecallConfig:
     # An entry gains this share of the relevance of the entries it is explicitly linked with
     # (`related`, supersedes): docs/recall.md, "Links".
     link_share: float = 0.3
+    # Pseudo-relevance feedback, for ranking only: the most distinctive words of the best
+    # `feedback_entries` keyword matches (`feedback_words` of them) lift the entries that have
+    # them by up to `feedback_share` of the best match (docs/recall.md, "Feedback"); 0 turns it off.
+    feedback_share: float = 0.3
+    feedback_entries: int = 10
+    feedback_words: int = 10
     # A list-like question ("which books has Ana read"): each place a folder already has
     # multiplies its next entry's score by `diversity_penalty` against entries of other
     # folders whose coverage is at least `diversity_comparable` x its own (docs/recall.md,
@@ -280,6 +286,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "recall.fuzzy_minimum": SHARE,
     "recall.fuzzy_min_similarity": PERCENT,
     "recall.name_min_similarity": SHARE,
+    "recall.feedback_share": SHARE,
+    "recall.feedback_entries": (0, 1000),
+    "recall.feedback_words": (1, 1000),
     "lifecycle.importance_bump_on_update": (0, 100),
     "lifecycle.access_bonus": (0.0, 100.0),
     "lifecycle.importance_daily_decay": (0.5, 1.0),

@@ -987,6 +987,23 @@ class Index:
         sql, args = self._scoped("fts", "fts.rowid", scope)
         return {term: {row[0] for row in conn.execute(sql, [fts_quote(term), *args])} for term in terms}
 
+    def texts(self, ids: Iterable[int]) -> dict[int, str]:
+        """The indexed text of each entry: title and aliases, keywords and tags, summary, body."""
+        conn, _ = self.connection()
+        rows = conn.execute(
+            "SELECT rowid, title, keywords, summary, body FROM fts WHERE rowid IN (SELECT value FROM json_each(?))",
+            (_json_list(ids),),
+        )
+        return {row[0]: "\n".join(row[1:]) for row in rows}
+
+    def document_counts(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many entries of the whole index contain each term (one query, no scope)."""
+        conn, _ = self.connection()
+        rows = conn.execute(
+            "SELECT term, doc FROM fts_vocab WHERE term IN (SELECT value FROM json_each(?))", (_json_list(terms),)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
     def about_words(self, ids: Iterable[int]) -> dict[int, set[str]]:
         """The words of the fields that say what each entry is about (title and aliases,
         keywords and tags, path), as the index tokenizes them. Read for a recall's candidates

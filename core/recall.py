@@ -48,7 +48,7 @@ from .lifecycle import Signals, effective_importance, rank_score, recency
 from .names import may_be_name, similar_names
 from .paths import normalize_prefix
 from .state import StateStore
-from .text import STOPWORDS, has_unspaced_script, ms_since, query_terms, snippet, split_unspaced
+from .text import STOPWORDS, has_unspaced_script, ms_since, query_terms, snippet, split_unspaced, words
 from .times import format_time
 
 if TYPE_CHECKING:
@@ -62,6 +62,14 @@ NO_MEMORY = "no memory about this"
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
 BODY_ONLY = 0.75
+# Entries that gain from feedback words (core/recall.py, _with_feedback), at most: the rest of
+# those that have one of them would only lengthen the ranking.
+FEEDBACK_JOINS = 50
+# Feedback needs a pool: the words of one or two matches are those entries' own, not the
+# subject's. And an entry joins the ranking through them only with two or more of them: one
+# shared word ("facts") does not make it about the same thing.
+FEEDBACK_MIN_MATCHES = 3
+FEEDBACK_JOIN_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -598,6 +606,8 @@ class Recaller:
             coverage = covered / weight_sum if word_weight else 1.0
             relevance = coverage * (0.5 + 0.5 * max(score, 0.0) / best_bm25)
             candidates.append(_Candidate(doc_id, relevance, tier, coverage))
+        if tier == "keyword":
+            candidates = self._with_feedback(candidates, alternatives, scope)
         candidates = self._with_links(candidates, scope, tier)
         return _normalized(self._with_topic_context(candidates), cfg.relevance_sharpness)
 
@@ -619,6 +629,70 @@ class Recaller:
         trust = total / (total + self.config.recall.tree_trust_entries) if total else 0.0
         in_tree = idf(containing, total) / idf(0, total) if total else 1.0
         return language * (1 - trust + trust * in_tree)
+
+    def _with_feedback(
+        self, candidates: list[_Candidate], alternatives: Mapping[str, Mapping[str, float]], scope: str
+    ) -> list[_Candidate]:
+        """Pseudo-relevance feedback (Rocchio, RM3), for ranking only.
+
+        The best keyword matches say what else the question's subject is written with: their
+        most distinctive words that the query does not have (mass in those entries, weighted
+        by their relevance, times the word's weight: the language's IDF blended with the
+        memory's) are a second, silent query. An entry gains up to `recall.feedback_share` of
+        the best match's relevance by the share of those words it has, and an entry that has
+        two or more of them but none of the question's own words joins the candidates
+        (FEEDBACK_JOIN_WORDS), with no coverage of its own. Coverage, which the
+        gates use, is not touched: an out-of-domain question stays "no memory about this"."""
+        cfg = self.config.recall
+        if cfg.feedback_share <= 0 or cfg.feedback_entries < 1 or not candidates:
+            return candidates
+        top = sorted(candidates, key=lambda c: -c.relevance)[: cfg.feedback_entries]
+        best = top[0].relevance
+        if best <= 0 or len(top) < FEEDBACK_MIN_MATCHES:
+            return candidates
+        texts = self.index.texts(c.doc_id for c in top)
+        mass: dict[str, float] = {}
+        for candidate in top:
+            found = [
+                word
+                for word in words(texts.get(candidate.doc_id, ""))
+                if len(word) > 2 and word.isalpha() and word not in STOPWORDS
+            ]
+            for word in found:  # each entry's words share its relevance
+                mass[word] = mass.get(word, 0.0) + candidate.relevance / best / len(found)
+        asked = {light_key(term) for word, forms in alternatives.items() for term in (word, *forms)}
+        mass = {word: value for word, value in mass.items() if light_key(word) not in asked}
+        if not mass:
+            return candidates
+        # A shortlist by the memory's IDF (one query), then the full word weight for it.
+        counts = self.index.document_counts(mass)
+        everything = self.index.count()
+        rough = {word: value * idf(counts.get(word, 0), everything) for word, value in mass.items()}
+        shortlist = sorted(rough, key=lambda word: (-rough[word], word))[: 3 * cfg.feedback_words]
+        trust = everything / (everything + cfg.tree_trust_entries)
+        value = {
+            word: mass[word]
+            * background_idf(word)
+            * (1 - trust + trust * idf(counts.get(word, 0), everything) / idf(0, everything))
+            for word in shortlist
+        }
+        chosen = sorted(value, key=lambda word: (-value[word], word))[: cfg.feedback_words]
+        norm = sum(value[word] for word in chosen) or 1.0
+        gained: dict[int, float] = {}
+        having: dict[int, int] = {}
+        for word, docs in self._term_documents(chosen, scope).items():
+            for doc_id in docs:
+                gained[doc_id] = gained.get(doc_id, 0.0) + value[word] / norm
+                having[doc_id] = having.get(doc_id, 0) + 1
+        by_id = {candidate.doc_id: candidate for candidate in candidates}
+        tier = candidates[0].tier
+        for doc_id, share in sorted(gained.items(), key=lambda item: (-item[1], item[0]))[:FEEDBACK_JOINS]:
+            extra = cfg.feedback_share * share * best
+            if doc_id in by_id:
+                by_id[doc_id].relevance += extra
+            elif having[doc_id] >= FEEDBACK_JOIN_WORDS:
+                candidates.append(_Candidate(doc_id, extra, tier, 0.0))
+        return candidates
 
     def _with_links(self, candidates: list[_Candidate], scope: str, tier: Tier) -> list[_Candidate]:
         """Relevance flows along explicit links (`related`, supersedes): an entry gains

@@ -297,15 +297,60 @@ def test_links_carry_relevance_both_ways(tmp_path: Path) -> None:
         title="Where shopping state lives",
         related=["incidents/2024/carts-vanished"],
     )
+    (memory.root / "config.yaml").write_text("recall:\n  feedback_share: 0\n")  # links alone
+    memory = Memory(memory.root)
     # The decision's own words never mention carts: it is found through its link.
     order = [hit.path for hit in memory.recall("customers carts vanished", max_tier="keyword").results]
     assert "decisions/storage/carts-in-postgres" in order
-    (memory.root / "config.yaml").write_text("recall:\n  link_share: 0\n")
+    (memory.root / "config.yaml").write_text("recall:\n  link_share: 0\n  feedback_share: 0\n")
     unlinked = Memory(memory.root).recall("customers carts vanished", max_tier="keyword").results
     linked_rank = order.index("decisions/storage/carts-in-postgres")
     plain = [hit.path for hit in unlinked]
     assert "decisions/storage/carts-in-postgres" not in plain[: linked_rank + 1]
-    (memory.root / "config.yaml").write_text("")
+    (memory.root / "config.yaml").write_text("recall:\n  feedback_share: 0\n")
     # And the other way: the incident gains from the decision that links to it.
     order = [hit.path for hit in memory.recall("orders database 90 days", max_tier="keyword").results]
     assert order[0] == "decisions/storage/carts-in-postgres" and "incidents/2024/carts-vanished" in order
+
+
+def test_feedback_words_of_the_best_matches_find_an_entry_in_other_words(tmp_path: Path) -> None:
+    """Pseudo-relevance feedback: the purge runbook shares no word with the question, but it
+    has the distinctive words (RabbitMQ, Celery) of the entry that matches it best. It is
+    ranked, for ranking only: its own coverage stays 0, the gate does not see it, and an
+    out-of-domain question is still "no memory about this"."""
+    memory = memory_with(
+        tmp_path,
+        (
+            "decisions/queue/why-rabbitmq",
+            "Background jobs run on Celery workers that consume from RabbitMQ.",
+            "Queue for background jobs",
+        ),
+        (
+            "gotchas/jobs/retries",
+            "Celery retries failed background jobs three times, then RabbitMQ dead-letters them.",
+            "Job retries",
+        ),
+        (
+            "runbooks/jobs/nightly",
+            "Nightly jobs are scheduled with Celery beat on the same workers.",
+            "Nightly jobs",
+        ),
+        (
+            "runbooks/broker/purge",
+            "rabbitmqctl purge_queue celery empties the RabbitMQ queue the Celery workers read.",
+            "Draining the broker",
+        ),
+        CANARY,
+        POSTGRES,
+        STRIPE,
+        STYLE,
+    )
+    result = memory.recall("how do background jobs get processed", max_tier="keyword")
+    order = [hit.path for hit in result.results]
+    assert set(order[:2]) == {"decisions/queue/why-rabbitmq", "gotchas/jobs/retries"}
+    assert "runbooks/broker/purge" in order
+    assert next(hit.match for hit in result.results if hit.path == "runbooks/broker/purge") == 0
+    assert memory.recall("what is the capital of Peru", max_tier="keyword").message == NO_MEMORY
+    (memory.root / "config.yaml").write_text("recall:\n  feedback_share: 0\n")
+    plain = [hit.path for hit in Memory(memory.root).recall("how do background jobs get processed").results]
+    assert set(plain[:2]) == set(order[:2]) and "runbooks/broker/purge" not in plain
