@@ -637,7 +637,7 @@ class Recaller:
 
         The best keyword matches say what else the question's subject is written with: their
         most distinctive words that the query does not have (mass in those entries, weighted
-        by their relevance, times the word's weight: the language's IDF blended with the
+        by their squared relevance, times the word's weight: the language's IDF blended with the
         memory's) are a second, silent query. An entry gains up to `recall.feedback_share` of
         the best match's relevance by the share of those words it has, and an entry that has
         two or more of them but none of the question's own words joins the candidates
@@ -658,8 +658,11 @@ class Recaller:
                 for word in words(texts.get(candidate.doc_id, ""))
                 if len(word) > 2 and word.isalpha() and word not in STOPWORDS
             ]
-            for word in found:  # each entry's words share its relevance
-                mass[word] = mass.get(word, 0.0) + candidate.relevance / best / len(found)
+            # Each entry's words share its relevance, squared as the ranking squares it
+            # (recall.relevance_sharpness): the best matches say most, so a cluster of
+            # weaker ones does not pull the feedback to its own topic.
+            for word in found:
+                mass[word] = mass.get(word, 0.0) + (candidate.relevance / best) ** 2 / len(found)
         asked = {light_key(term) for word, forms in alternatives.items() for term in (word, *forms)}
         mass = {word: value for word, value in mass.items() if light_key(word) not in asked}
         if not mass:
