@@ -45,6 +45,7 @@ PROMPT_SETS = {
     "held-out-2": Path(__file__).parent / "hook-prompts-heldout2.yaml",
     "held-out-3": Path(__file__).parent / "hook-prompts-heldout3.yaml",
     "held-out-4": Path(__file__).parent / "hook-prompts-heldout4.yaml",
+    "held-out-5": Path(__file__).parent / "hook-prompts-heldout5.yaml",
 }
 
 
