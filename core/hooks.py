@@ -223,7 +223,7 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     in English at large and everyday in commit messages; they count at their frequency in the
     trade's English (`lexicon.distinctive_idf`), and together must reach MIN_ABOUT_INFO,
     unless the prompt says the entry's name (`names_entry`). bench/hooks.py measures it on a
-    development set and four held-out ones.
+    development set and five held-out ones.
     """
     from .context import build_context
     from .layers import Layers
