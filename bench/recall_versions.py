@@ -78,7 +78,7 @@ def main() -> int:
     for version_env, command in versions.values():
         run(command(0), version_env)  # each version settles its own index first
     roots = sorted({version_env["MEM_ROOT"] for version_env, _ in versions.values() if "MEM_ROOT" in version_env})
-    watchers = [watch(Path(root)) for root in roots] if args.watch else []
+    watchers = [start_watch(Path(root)) for root in roots] if args.watch else []
     try:
         return measure(args.size, args.runs, versions, watched=args.watch)
     finally:
@@ -87,7 +87,7 @@ def main() -> int:
             watcher.wait()
 
 
-def watch(root: Path) -> subprocess.Popen[str]:
+def start_watch(root: Path) -> subprocess.Popen[str]:
     """A `mem watch` on `root`, once its first scan is done (it then vouches for the index)."""
     watcher = subprocess.Popen(
         [MEM, "--root", str(root), "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

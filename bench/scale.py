@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from contextree import Memory
 from contextree.core.text import query_terms
+from recall_versions import start_watch
 from treegen import ensure_tree
 
 OUT = Path(__file__).parent / "out"
@@ -211,17 +212,7 @@ def bench_size(n: int, query_count: int, before: Path | None = None) -> dict[str
     watchers = []
     try:
         for watched_root in roots:
-            watcher = subprocess.Popen(
-                [MEM, "--root", str(watched_root), "watch", "--json"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
-            watchers.append(watcher)
-            assert watcher.stdout is not None
-            for line in watcher.stdout:  # wait for its first full scan
-                if '"started"' in line:
-                    break
+            watchers.append(start_watch(watched_root))
         watched_runs = whole_process(queries, versions)
         whole_watched = watched_runs["after"]
     finally:

@@ -675,12 +675,8 @@ class Recaller:
         everything = self.index.count()
         rough = {word: value * idf(counts.get(word, 0), everything) for word, value in mass.items()}
         shortlist = sorted(rough, key=lambda word: (-rough[word], word))[: 3 * cfg.feedback_words]
-        trust = everything / (everything + cfg.tree_trust_entries)
         value = {
-            word: mass[word]
-            * background_idf(word)
-            * (1 - trust + trust * idf(counts.get(word, 0), everything) / idf(0, everything))
-            for word in shortlist
+            word: mass[word] * self._word_weight(word, {}, {}, everything, counts.get(word, 0)) for word in shortlist
         }
         chosen = sorted(value, key=lambda word: (-value[word], word))[: cfg.feedback_words]
         norm = sum(value[word] for word in chosen) or 1.0

@@ -13,9 +13,11 @@ from .conftest import MEM_BIN
 HEAVY = ("litellm", "mcp", "watchdog", "openai", "httpx")
 
 
-def imported_modules(args: list[str], cwd: Path) -> set[str]:
+def run_timing_imports(args: list[str], cwd: Path, stdin: str | None = None) -> tuple[set[str], str]:
+    """Run `mem ARGS` with -X importtime: the top-level packages it imported, and its stdout."""
     completed = subprocess.run(
         [MEM_BIN, *args],
+        input=stdin,
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -23,11 +25,17 @@ def imported_modules(args: list[str], cwd: Path) -> set[str]:
         env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    names = set()
-    for line in completed.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
-    return names
+    return top_level_imports(completed.stderr), completed.stdout
+
+
+def top_level_imports(stderr: str) -> set[str]:
+    """The top-level packages named in the -X importtime lines of `stderr`."""
+    lines = (line for line in stderr.splitlines() if line.startswith("import time:") and "|" in line)
+    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines}
+
+
+def imported_modules(args: list[str], cwd: Path) -> set[str]:
+    return run_timing_imports(args, cwd)[0]
 
 
 @pytest.mark.parametrize(
@@ -78,8 +86,7 @@ def test_agent_commands_stay_light_and_only_mem_mcp_loads_the_sdk(root: Path, tm
         text=True,
         check=True,
     )
-    loaded = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line}
-    assert "mcp" in loaded  # the server module is what pulls the SDK in: the probe works
+    assert "mcp" in top_level_imports(probe.stderr)  # the server module is what pulls the SDK in: the probe works
 
 
 def test_a_recall_that_a_running_watcher_vouches_for_hashes_nothing(root: Path, tmp_path: Path) -> None:
@@ -122,16 +129,6 @@ def test_the_prompt_hook_injects_without_parsing_yaml(root: Path, tmp_path: Path
         "hook_event_name": "UserPromptSubmit",
         "prompt": "how do we deal with pgbouncer prepared statements?",
     }
-    completed = subprocess.run(
-        [MEM_BIN, "hook", "prompt", "--agent", "claude"],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    assert "Use session pooling" in completed.stdout  # it injected the entry
-    modules = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in completed.stderr.splitlines() if "|" in line}
+    modules, stdout = run_timing_imports(["hook", "prompt", "--agent", "claude"], tmp_path, json.dumps(payload))
+    assert "Use session pooling" in stdout  # it injected the entry
     assert "contextree" in modules and "yaml" not in modules
