@@ -4,6 +4,7 @@ markdown bullets as text, `forget --restore _archive/...`, and shell completion.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from contextree import Memory
 from contextree.core.entry import derive_title, is_derived
 from contextree.core.errors import ExitCode
 
-from .conftest import run_mem
+from .conftest import MEM_BIN, run_mem
 
 
 @pytest.mark.parametrize(
@@ -159,8 +160,12 @@ def test_shell_completion_completes_entry_paths_and_folders(memory: Memory) -> N
     assert folders == ["decisions", "decisions/api", "decisions/db"]
     commands = run_mem(env={**env, "COMP_WORDS": "mem rec", "COMP_CWORD": "1"}).stdout.split()
     assert {"recall", "recent"} <= set(commands)
-    script = run_mem("--show-completion", "bash")
-    assert script.returncode == 0 and "_MEM_COMPLETE" in script.stdout
+    # The script is for the shell `mem` is run from (typer detects it from the process tree):
+    # run from bash, as a user types it, not from whatever runs the tests.
+    script = subprocess.run(
+        ["bash", "-c", f"'{MEM_BIN}' --show-completion"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert script.returncode == 0 and "_MEM_COMPLETE" in script.stdout and "complete " in script.stdout
 
 
 def test_doctor_does_not_warn_after_an_add(root: Path, mem) -> None:  # type: ignore[no-untyped-def]
