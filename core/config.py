@@ -81,6 +81,10 @@ class RecallConfig:
     feedback_share: float = 0.3
     feedback_entries: int = 10
     feedback_words: int = 10
+    # A question that names a person ("what did Caroline paint?"): the entries that person
+    # said (`speaker`, or a transcript's "Caroline: ..." turn) have their relevance multiplied
+    # by 1 + `speaker_gain`, for ranking only (docs/recall.md, "Speakers"); 0 turns it off.
+    speaker_gain: float = 0.5
     # A list-like question ("which books has Ana read"): each place a folder already has
     # multiplies its next entry's score by `diversity_penalty` against entries of other
     # folders whose coverage is at least `diversity_comparable` x its own (docs/recall.md,
@@ -289,6 +293,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "recall.feedback_share": SHARE,
     "recall.feedback_entries": (0, 1000),
     "recall.feedback_words": (1, 1000),
+    "recall.speaker_gain": (0.0, 100.0),
     "lifecycle.importance_bump_on_update": (0, 100),
     "lifecycle.access_bonus": (0.0, 100.0),
     "lifecycle.importance_daily_decay": (0.5, 1.0),

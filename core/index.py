@@ -47,10 +47,10 @@ from pathlib import Path
 from . import owndb
 from .barrier import request_current
 from .dates import Span, entry_days
-from .entry import SUPERSEDED_BY_KEY, Entry, EntryFormatError, linked_paths, parse_entry_bytes
+from .entry import SPEAKER_KEY, SUPERSEDED_BY_KEY, Entry, EntryFormatError, linked_paths, parse_entry_bytes
 from .errors import MemError
 from .keepers import keepers_of
-from .names import capitalised_words
+from .names import capitalised_words, speaker_words
 from .paths import ENTRY_SUFFIX, STATE_DIR
 from .safeio import (
     StorageError,
@@ -67,7 +67,7 @@ from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, words
 from .tree import EntryWalk, Problem, content_digest, walk_entry_folders
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 INDEX_FILE = "index.db"
 INDEX_LOCK = "index.lock"
 INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's index
@@ -97,7 +97,8 @@ CREATE TABLE docs(
     updated REAL NOT NULL,
     source TEXT,
     superseded_by TEXT,
-    flags TEXT NOT NULL DEFAULT ''
+    flags TEXT NOT NULL DEFAULT '',
+    speaker TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX docs_title_key ON docs(title_key);
 CREATE INDEX docs_folder ON docs(folder);
@@ -158,7 +159,13 @@ class DocRow:
     source: str | None
     superseded_by: str | None  # set when a newer entry replaced this one (curate, consolidate)
     flags: str  # comma-separated kinds of instruction-like text found in it (core/safety.py)
+    speaker: str  # who said it, as folded words (core/names.py, speaker_words); "" for most entries
 
+
+# The docs columns a DocRow is made of, in its fields' order.
+_DOC_ROW_COLUMNS = (
+    "id, path, title, summary, importance, maturity, decay, updated, source, superseded_by, flags, speaker"
+)
 
 Progress = Callable[[int, int], None]
 
@@ -741,7 +748,8 @@ class Index:
         updated = _timestamp(entry.updated or entry.created, mtime_ns)
         cursor = conn.execute(
             "INSERT INTO docs (id, path, folder, mtime_ns, size, hash, title, title_key, summary, importance, maturity,"
-            " decay, updated, source, superseded_by, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " decay, updated, source, superseded_by, flags, speaker)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
                 entry.path,
@@ -759,6 +767,7 @@ class Index:
                 entry.source,
                 _superseded_by(entry),
                 flags,
+                speaker_words(_speaker(entry), entry.body),
             ),
         )
         rowid = cursor.lastrowid
@@ -846,9 +855,7 @@ class Index:
         if not wanted:
             return {}
         rows = conn.execute(
-            "SELECT id, path, title, summary, importance, maturity, decay, updated, source, superseded_by, flags "
-            "FROM docs "
-            "WHERE id IN (SELECT value FROM json_each(?))",
+            f"SELECT {_DOC_ROW_COLUMNS} FROM docs WHERE id IN (SELECT value FROM json_each(?))",
             (_json_list(wanted),),
         )
         return {row[0]: DocRow(*row) for row in rows}
@@ -856,10 +863,7 @@ class Index:
     def all_docs(self) -> list[DocRow]:
         """Every indexed entry's row (the session-start briefing ranks them)."""
         conn, _ = self.connection()
-        rows = conn.execute(
-            "SELECT id, path, title, summary, importance, maturity, decay, updated, source, superseded_by, flags "
-            "FROM docs"
-        )
+        rows = conn.execute(f"SELECT {_DOC_ROW_COLUMNS} FROM docs")
         return [DocRow(*row) for row in rows]
 
     @staticmethod
@@ -1076,6 +1080,11 @@ def aliases(entry: Entry) -> tuple[str, ...]:
     value = entry.extra.get("aliases")
     items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     return tuple(str(item) for item in items if isinstance(item, str | int) and not isinstance(item, bool))
+
+
+def _speaker(entry: Entry) -> str | None:
+    value = entry.extra.get(SPEAKER_KEY)
+    return value if isinstance(value, str) else None
 
 
 def _superseded_by(entry: Entry) -> str | None:

@@ -23,6 +23,9 @@ from .lexicon import in_dictionary
 from .text import STOPWORDS, fold
 
 _WORD = re.compile(r"[^\W\d_][^\W_]*")
+# A transcript's turn begins with who speaks: "Caroline: I went hiking last week" (chat logs,
+# meeting notes, conversation imports). One to three capitalised words, a colon, then text.
+_SPEAKER_LABEL = re.compile(r"\s*((?:[^\W\d_][\w'.-]*)(?: [^\W\d_][\w'.-]*){0,2}):[ \t]+\S")
 
 
 def capitalised_words(text: str) -> list[str]:
@@ -30,6 +33,18 @@ def capitalised_words(text: str) -> list[str]:
     what may be names. CJK and other scripts without case have none."""
     found = [fold(word) for word in _WORD.findall(text) if word[0].isupper()]
     return list(dict.fromkeys(word for word in found if len(word) >= 2 and word not in STOPWORDS))
+
+
+def speaker_words(speaker: str | None, body: str) -> str:
+    """Who said an entry, as folded words: its `speaker` frontmatter (a conversation import),
+    else the label its body begins with when written as a transcript's turn ("Caroline: ...",
+    every word capitalised). "" when neither."""
+    if not speaker:
+        label = _SPEAKER_LABEL.match(body)
+        if label is None or not all(word[0].isupper() for word in label.group(1).split()):
+            return ""
+        speaker = label.group(1)
+    return " ".join(fold(word) for word in _WORD.findall(speaker))
 
 
 def may_be_name(word: str, query: str) -> bool:

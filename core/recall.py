@@ -190,6 +190,7 @@ class Recaller:
         self._forms_cache: dict[str, dict[str, float]] | None = None  # the index's, per content version
         self._when: DateQuery | None = None  # what the question says about time (core/dates.py)
         self._undated = ""  # the time the question restricts to, when no entry is dated then
+        self._named: list[str] = []  # the question's words that may be a person's name (core/names.py)
 
     def recall(
         self,
@@ -215,6 +216,7 @@ class Recaller:
         report = self.index.ensure_current()  # a scan, unless a watcher here keeps the index current
         timings: dict[str, float] = {"refresh": report.ms}
         terms = self._read_dates(query, prefix)
+        self._named = [term for term in terms if len(term) >= 2 and may_be_name(term, query)]
         traces: list[TierTrace] = []
         found, resolved_by, in_domain = self._cheap_tiers(
             query, terms, prefix, last_tier, timings, traces if explain else None, escalate=escalate
@@ -612,7 +614,8 @@ class Recaller:
         if tier == "keyword" and total <= FEEDBACK_MAX_ENTRIES:
             candidates = self._with_feedback(candidates, alternatives, scope)
         candidates = self._with_links(candidates, scope, tier)
-        return _normalized(self._with_topic_context(candidates), cfg.relevance_sharpness)
+        candidates = self._with_speakers(self._with_topic_context(candidates), alternatives)
+        return _normalized(candidates, cfg.relevance_sharpness)
 
     def _word_weight(
         self, word: str, forms: dict[str, float], term_docs: dict[str, set[int]], total: int, containing: int = -1
@@ -632,6 +635,25 @@ class Recaller:
         trust = total / (total + self.config.recall.tree_trust_entries) if total else 0.0
         in_tree = idf(containing, total) / idf(0, total) if total else 1.0
         return language * (1 - trust + trust * in_tree)
+
+    def _with_speakers(
+        self, candidates: list[_Candidate], alternatives: Mapping[str, Mapping[str, float]]
+    ) -> list[_Candidate]:
+        """What a person said is first-hand knowledge about them: when the question names a
+        person (a word that may be a name, as written or as the fuzzy tier matched it), the
+        entries that person said - `speaker`, or a transcript turn's "Name: ..." label - rank
+        higher than entries that only mention them or that someone else said. For ranking
+        only: coverage, which the gates use, is not touched."""
+        gain = self.config.recall.speaker_gain
+        if gain <= 0 or not self._named or not candidates:
+            return candidates
+        names = {form for word in self._named for form in (word, *alternatives.get(word, {}))}
+        rows = self.index.docs(c.doc_id for c in candidates)
+        for candidate in candidates:
+            row = rows.get(candidate.doc_id)
+            if row is not None and row.speaker and not names.isdisjoint(row.speaker.split()):
+                candidate.relevance *= 1 + gain
+        return candidates
 
     def _with_feedback(
         self, candidates: list[_Candidate], alternatives: Mapping[str, Mapping[str, float]], scope: str
