@@ -614,7 +614,8 @@ class Recaller:
         if tier == "keyword" and total <= FEEDBACK_MAX_ENTRIES:
             candidates = self._with_feedback(candidates, alternatives, scope)
         candidates = self._with_links(candidates, scope, tier)
-        candidates = self._with_speakers(self._with_topic_context(candidates), alternatives)
+        rows = self.index.docs(c.doc_id for c in candidates)  # one read for both steps
+        candidates = self._with_speakers(self._with_topic_context(candidates, rows), alternatives, rows)
         return _normalized(candidates, cfg.relevance_sharpness)
 
     def _word_weight(
@@ -637,7 +638,7 @@ class Recaller:
         return language * (1 - trust + trust * in_tree)
 
     def _with_speakers(
-        self, candidates: list[_Candidate], alternatives: Mapping[str, Mapping[str, float]]
+        self, candidates: list[_Candidate], alternatives: Mapping[str, Mapping[str, float]], rows: Mapping[int, DocRow]
     ) -> list[_Candidate]:
         """What a person said is first-hand knowledge about them: when the question names a
         person (a word that may be a name, as written or as the fuzzy tier matched it), the
@@ -648,7 +649,6 @@ class Recaller:
         if gain <= 0 or not self._named or not candidates:
             return candidates
         names = {form for word in self._named for form in (word, *alternatives.get(word, {}))}
-        rows = self.index.docs(c.doc_id for c in candidates)
         for candidate in candidates:
             row = rows.get(candidate.doc_id)
             if row is not None and row.speaker and not names.isdisjoint(row.speaker.split()):
@@ -740,7 +740,7 @@ class Recaller:
                 candidates.append(_Candidate(doc_id, extra, tier, 0.0))
         return candidates
 
-    def _with_topic_context(self, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _with_topic_context(self, candidates: list[_Candidate], rows: Mapping[int, DocRow]) -> list[_Candidate]:
         """Blend each entry's match with how relevant its folder (topic) is as a whole.
 
         An entry in a topic where several entries match the query is more likely to be what
@@ -751,7 +751,6 @@ class Recaller:
         share = self.config.recall.topic_context
         if share <= 0 or len(candidates) < 2:
             return candidates
-        rows = self.index.docs(c.doc_id for c in candidates)
         by_topic: dict[str, list[float]] = {}
         topic_of: dict[int, str] = {}
         for candidate in candidates:
