@@ -191,7 +191,6 @@ def bench_size(n: int, query_count: int, before: Path | None = None) -> dict[str
 
     # Whole process: `mem recall` as a shell or an agent runs it.
     versions = {"after": env}
-    roots = [root]
     if before is not None:
         before_root = root.with_name(root.name + "-before")
         if (
@@ -201,7 +200,6 @@ def bench_size(n: int, query_count: int, before: Path | None = None) -> dict[str
             shutil.rmtree(before_root, ignore_errors=True)
             shutil.copytree(root, before_root, symlinks=True)
         versions["before"] = {**env, "MEM_ROOT": str(before_root), "PYTHONPATH": str(before.resolve())}
-        roots.append(before_root)
     for version_env in versions.values():  # each version settles its own index first
         subprocess.run([MEM, "recall", "warm up", "--json"], env=version_env, capture_output=True, check=True)
     unwatched = whole_process(queries, versions)
@@ -211,8 +209,8 @@ def bench_size(n: int, query_count: int, before: Path | None = None) -> dict[str
     # Whole process while `mem watch` runs in another process (one per tree).
     watchers = []
     try:
-        for watched_root in roots:
-            watchers.append(start_watch(watched_root))
+        for version_env in versions.values():
+            watchers.append(start_watch(version_env))
         watched_runs = whole_process(queries, versions)
         whole_watched = watched_runs["after"]
     finally:
