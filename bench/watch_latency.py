@@ -200,7 +200,9 @@ def run_size(size: int, workdir: Path, writes: int, idle: float, rng: random.Ran
     time.sleep(idle)
     idle_cpu = (cpu_seconds(watcher.process.pid) - before) / (time.perf_counter() - wall) * 100
 
-    conn = sqlite3.connect(root / ".mem" / "index.db", timeout=30)
+    from contextree.core.index import INDEX_FILE
+
+    conn = sqlite3.connect(root / ".mem" / INDEX_FILE, timeout=30)
     latencies: list[float] = []
     missed = 0
     for number in range(writes):

@@ -83,7 +83,12 @@ def recall(
 @app.command()
 def reindex(
     ctx: typer.Context,
-    full: Annotated[bool, typer.Option("--full", help="Drop the index and rebuild it from the files.")] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Drop the index and rebuild it from the files; remove other mem versions' index files."
+        ),
+    ] = False,
 ) -> None:
     """Bring the search index up to date (recall does this by itself; --full rebuilds it)."""
     state = use(ctx, "reindex")

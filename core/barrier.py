@@ -3,16 +3,24 @@ another process (`mem watch`, `mem mcp`) vouches for the index.
 
 The protocol, which needs nothing but files in `.mem/`:
 
-1. A healthy watcher holds a *shared* lock on `.mem/watch.lock` (several watchers may).
+1. A healthy watcher holds a *shared* lock on `.mem/watch-v<schema>.lock` (several watchers
+   may).
 2. A recall first tries an *exclusive*, non-blocking lock on that file. If it gets it, no
    watcher is running: it scans as usual. If it does not, a watcher is alive (the kernel
    releases the lock of a dead process, so this cannot be stale).
-3. The recall then creates `.mem/barrier-<pid>-<random>` and waits for it to disappear.
+3. The recall then creates `.mem/catch-up-v<schema>-<pid>-<random>` and waits for it to
+   disappear.
 4. The watcher sees that creation through the same inotify queue as every other change,
    after all of them; it applies what is pending and deletes the marker. Once the marker is
    gone, every change made before the recall started is in the index.
 5. No answer within `BARRIER_TIMEOUT` (the watcher is unhealthy, busy, or on a platform
    that does not order events): the recall removes its marker and scans.
+
+The files are named after the index's schema (`index.SCHEMA_VERSION`), as the index file
+is: a watcher of another mem version keeps another index, so it can vouch only for its own,
+and must neither be asked nor answer. (Earlier versions named them `watch.lock` and `barrier-`, beside
+`index.db`: a watcher of such a version ignores these markers and its recalls' markers are
+ignored here, so each version's recalls scan their own index.)
 
 This module imports nothing heavy: `mem recall` uses it, and must not load watchdog.
 """
@@ -29,25 +37,28 @@ from .errors import MemError
 from .paths import STATE_DIR
 from .safeio import open_regular, random_token, state_dir
 
-LOCK_FILE = "watch.lock"
-BARRIER_PREFIX = "barrier-"
 # A watcher answers in about a millisecond; give it time for a busy moment (a flush in
 # progress), not for a debounce: a recall that gives up only pays a scan it would have paid.
 BARRIER_TIMEOUT = 0.25
 
 
-def lock_file(root: Path) -> Path:
-    return root / STATE_DIR / LOCK_FILE
+def lock_file(root: Path, schema: str) -> Path:
+    return root / STATE_DIR / f"watch-v{schema}.lock"
 
 
-def watcher_running(root: Path) -> bool:
-    """True when some process holds the watchers' shared lock on this root."""
+def marker_prefix(schema: str) -> str:
+    """How the markers of recalls that read an index of `schema` begin (a name in `.mem/`)."""
+    return f"catch-up-v{schema}-"
+
+
+def watcher_running(root: Path, schema: str) -> bool:
+    """True when some process holds the shared lock of the watchers of `schema` on this root."""
     if sys.platform == "win32":  # pragma: no cover - no flock; recalls always scan there
         return False
     import fcntl
 
     try:
-        fd = open_regular(lock_file(root))  # no link, no FIFO: a recall must never block here
+        fd = open_regular(lock_file(root, schema))  # no link, no FIFO: a recall must never block here
     except MemError:
         return False  # no lock file (no watcher ever ran here), or not one mem would use
     try:
@@ -63,15 +74,16 @@ def watcher_running(root: Path) -> bool:
         os.close(fd)
 
 
-def request_current(root: Path, timeout: float = BARRIER_TIMEOUT) -> bool:
-    """Ask a running watcher to bring the index up to date now; True if it answered."""
-    if not watcher_running(root):
+def request_current(root: Path, schema: str, timeout: float = BARRIER_TIMEOUT) -> bool:
+    """Ask a running watcher of the index of `schema` to bring it up to date now; True if it
+    answered."""
+    if not watcher_running(root, schema):
         return False
     try:
         state_dir(root, create=False)  # markers go in a real `.mem/` folder, never through a link
     except MemError:
         return False
-    marker = root / STATE_DIR / f"{BARRIER_PREFIX}{os.getpid()}-{random_token(6)}"
+    marker = root / STATE_DIR / f"{marker_prefix(schema)}{os.getpid()}-{random_token(6)}"
     try:
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         os.close(fd)
@@ -93,8 +105,8 @@ def request_current(root: Path, timeout: float = BARRIER_TIMEOUT) -> bool:
 class WatcherLock:
     """The shared lock a healthy watcher holds (see the module docstring)."""
 
-    def __init__(self, root: Path) -> None:
-        self.path = lock_file(root)
+    def __init__(self, root: Path, schema: str) -> None:
+        self.path = lock_file(root, schema)
         self._fd: int | None = None
 
     @property
@@ -109,7 +121,7 @@ class WatcherLock:
         try:
             fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)
         except MemError:
-            return  # `.mem/watch.lock` is a link or a special file: recalls scan, as without a watcher
+            return  # the lock file is a link or a special file: recalls scan, as without a watcher
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:

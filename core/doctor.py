@@ -333,13 +333,22 @@ def check_interrupted_move(context: _Context) -> None:
 
 
 def check_index(context: _Context) -> None:
-    """Index drift: where `.mem/index.db` disagrees with the files.
+    """Index drift: where the index disagrees with the files; other mem versions' index files.
 
     The index is a cache that every recall brings up to date, so drift is not damage (every
     `mem add` leaves some): it is reported once, as info, and `--fix` refreshes the index. Read without opening
     the index for writing, so the check itself changes nothing.
     """
     index = context.memory.index()
+    for other in index.other_versions():
+        context.add(
+            "index-other-version",
+            f"{STATE_DIR}/{other.name}",
+            "the search index of another mem version (a cache: that version rebuilds it if it is still "
+            "used); `mem doctor --fix` removes it",
+            "info",
+            fixable=True,
+        )
     indexed = index.snapshot()
     shown = f"{STATE_DIR}/{INDEX_FILE}"
     if indexed is None:
@@ -459,6 +468,11 @@ def _fix(memory: Memory, findings: list[Finding]) -> list[Finding]:
             if f.kind == "stale-temp" and memory.root / f.file not in remaining
         }
         fixed_keys |= _drop_broken_links(memory, [f for f in findings if f.kind == "broken-link"])
+        if any(f.kind == "index-other-version" for f in findings):
+            removed = {f"{STATE_DIR}/{path.name}" for path in memory.index().remove_other_versions()}
+            fixed_keys |= {
+                (f.kind, f.file, f.message) for f in findings if f.kind == "index-other-version" and f.file in removed
+            }
         index_findings = [f for f in findings if f.kind in ("index-drift", "index-unusable")]
         if index_findings:
             memory.refresh_index()  # a cache: refreshing it from the files is always safe

@@ -1,10 +1,17 @@
-"""The search index: SQLite FTS5 in `.mem/index.db`, derived from the files and nothing else.
+"""The search index: SQLite FTS5 in `.mem/index-v<schema>.db`, derived from the files and
+nothing else.
 
 The markdown files are the only truth. The index is a cache that any process may delete:
 it is brought up to date at the start of every recall by a cheap scan (one `stat` per file;
 a content hash only where mtime or size differ), and rebuilt transparently when it is
-missing, corrupt or of an older schema. Several processes may read and refresh it at once:
-the database runs in WAL mode and refreshes take SQLite's write lock.
+missing or corrupt. Several processes may read and refresh it at once: the database runs in
+WAL mode and refreshes take SQLite's write lock.
+
+Each schema has its own file: two mem versions used on one memory (an agent's MCP server
+from one install, the shell's `mem` from another) each keep their own index, where one file
+had them rebuild it under each other at every recall. An upgrade builds the new file at its
+first recall; the files of other versions (`index.db` before this naming) are left to their
+version and removed by `mem reindex --full` and `mem doctor --fix` (`other_versions`).
 
 Tables (all rowids are the same document id):
 - `docs`      one row per entry: path, stat fingerprint, content hash, display and ranking
@@ -35,6 +42,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -68,7 +76,8 @@ from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, wor
 from .tree import EntryWalk, Problem, content_digest, walk_entry_folders
 
 SCHEMA_VERSION = "11"
-INDEX_FILE = "index.db"
+INDEX_FILE = f"index-v{SCHEMA_VERSION}.db"
+_INDEX_FILES = re.compile(r"index(?:-v\d+)?\.db")  # this and other versions' index files
 INDEX_LOCK = "index.lock"
 INDEX_APP_ID = 0x6D656D69  # "memi" in the file header: this database is mem's index
 
@@ -388,6 +397,34 @@ class Index:
         with self._build_lock():
             self._create()
 
+    def other_versions(self) -> list[Path]:
+        """The index files of other mem versions in `.mem/` (regular files only)."""
+        try:
+            paths = sorted(self.state_dir.iterdir())
+        except OSError:
+            return []
+        found = []
+        for path in paths:
+            if path.name == INDEX_FILE or not _INDEX_FILES.fullmatch(path.name):
+                continue
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    found.append(path)
+        return found
+
+    def remove_other_versions(self) -> list[Path]:
+        """Remove the other versions' index files that are provably mem's index (caches: a
+        version still in use rebuilds its own at its next recall); returns what was removed.
+        Anything else with such a name is left alone."""
+        removed = []
+        with self._build_lock():
+            for path in self.other_versions():
+                with contextlib.suppress(MemError, OSError, sqlite3.Error):
+                    if owndb.application_id(path) == INDEX_APP_ID or _is_ours(owndb.tables(path)):
+                        remove_own_database(path)
+                        removed.append(path)
+        return removed
+
     # --- refresh -------------------------------------------------------------------------
 
     def ensure_current(self) -> RefreshReport:
@@ -401,7 +438,7 @@ class Index:
         keepers = keepers_of(self.root)
         if not keepers:
             started = time.perf_counter()
-            if request_current(self.root):  # a watcher in another process vouched for it
+            if request_current(self.root, SCHEMA_VERSION):  # a watcher in another process vouched for it
                 with contextlib.suppress(sqlite3.DatabaseError):
                     conn, created = self.connection()
                     if not created:

@@ -304,9 +304,11 @@ class Memory:
         return self.index().refresh(progress)
 
     def reindex(self, *, full: bool = False, progress: Progress | None = None) -> RefreshReport:
-        """Refresh the index; `full` drops it first and rebuilds it from the files."""
+        """Refresh the index; `full` drops it first (and other mem versions' index files:
+        core/index.py) and rebuilds it from the files."""
         if full:
             self.index().reset()
+            self.index().remove_other_versions()
             return replace(self.index().refresh(progress), rebuilt=True)
         return self.index().refresh(progress)
 

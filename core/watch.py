@@ -51,10 +51,10 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from .barrier import BARRIER_PREFIX, WatcherLock
+from .barrier import WatcherLock, marker_prefix
 from .config import Config
 from .errors import ExternalError, InvalidError
-from .index import INDEX_FILE, Index, RefreshReport
+from .index import INDEX_FILE, SCHEMA_VERSION, Index, RefreshReport
 from .keepers import register_keeper, unregister_keeper
 from .paths import ARCHIVE_DIR, STATE_DIR
 from .store import file_limit
@@ -84,6 +84,7 @@ EVENTS: list[type[FileSystemEvent]] = [
 ]
 FOLDER_CHANGES = ("created", "deleted", "moved")
 INDEX_DB = f"{STATE_DIR}/{INDEX_FILE}"
+CATCH_UP_MARKERS = f"{STATE_DIR}/{marker_prefix(SCHEMA_VERSION)}"  # recalls of this index asking (core/barrier.py)
 OVERFLOW_LOGGER = "watchdog.observers"
 WATCH_COUNT_ATTEMPTS = 5
 INOTIFY_WATCHES = Path("/proc/sys/fs/inotify/max_user_watches")
@@ -204,7 +205,7 @@ class Watcher:
         self._barrier_prefix = f"{STATE_DIR}/watch-barrier-{os.getpid()}-{id(self):x}-"
         # Held while healthy: tells recalls in other processes that they may ask this watcher
         # instead of scanning (core/barrier.py).
-        self._vouch = WatcherLock(root)
+        self._vouch = WatcherLock(root, SCHEMA_VERSION)
         self._barrier_sent = 0
         self._barrier_seen = 0
 
@@ -379,7 +380,7 @@ class Watcher:
             if relative.startswith(self._barrier_prefix):
                 self._barrier_event(relative)
                 continue
-            if relative.startswith(f"{STATE_DIR}/{BARRIER_PREFIX}"):
+            if relative.startswith(CATCH_UP_MARKERS):
                 if kind == "created":
                     self._answer_barrier(relative)
                 continue

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 from contextree import Memory
+from contextree.core.index import INDEX_FILE
 
 WORKER = textwrap.dedent(
     """
@@ -136,7 +137,7 @@ def test_a_second_memory_in_one_process_keeps_the_first_ones_database_locks(tmp_
     first.add("notes/misc/one", "quokka one")
     first.recall("quokka")  # the index is open
     first.confirm_use(["notes/misc/one"])  # and the usage counts
-    journals = [root / ".mem" / "index.db-wal", root / ".mem" / "state.db-wal"]
+    journals = [root / ".mem" / f"{INDEX_FILE}-wal", root / ".mem" / "state.db-wal"]
     assert all(journal.exists() for journal in journals)
     second = Memory(root)
     second.recall("quokka")
@@ -147,7 +148,7 @@ def test_a_second_memory_in_one_process_keeps_the_first_ones_database_locks(tmp_
         "    sqlite3.connect(path).execute('PRAGMA user_version').fetchone()\n"
     )
     subprocess.run(
-        [sys.executable, "-c", other_process, str(root / ".mem" / "index.db"), str(root / ".mem" / "state.db")],
+        [sys.executable, "-c", other_process, str(root / ".mem" / INDEX_FILE), str(root / ".mem" / "state.db")],
         check=True,
     )
     assert all(journal.exists() for journal in journals), "another process removed a journal still in use"

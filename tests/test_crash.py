@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from contextree import Memory
 from contextree.core.errors import ConflictError
+from contextree.core.index import INDEX_FILE
 from contextree.core.journal import journal_file
 from contextree.core.store import TEMP_NAME_RE
 
@@ -256,13 +257,13 @@ def test_kill_inside_a_move_is_finished_by_the_next_writer(checkpoint: str, quic
     assert memory.doctor().errors == 0
 
 
-# --- the caches: index.db and state.db ----------------------------------------------------
+# --- the caches: the index and state.db ----------------------------------------------------
 
 
 def indexed_paths(root: Path) -> list[str]:
     import sqlite3
 
-    with sqlite3.connect(root / ".mem" / "index.db") as conn:
+    with sqlite3.connect(root / ".mem" / INDEX_FILE) as conn:
         return sorted(row[0] for row in conn.execute("SELECT path FROM docs"))
 
 
@@ -279,7 +280,7 @@ def test_kill_during_reindex_then_the_next_recall_recovers(root: Path) -> None:
         file.write_text(dump_entry(Entry(path=path, title=f"Entry {i}", body=f"walrus number {i}\n")))
         paths.append(path)
     rng = random.Random(3)
-    wal = root / ".mem" / "index.db-wal"
+    wal = root / ".mem" / f"{INDEX_FILE}-wal"
 
     def wal_written() -> int:
         try:  # the log comes and goes with SQLite's checkpoints: read its time in one call
@@ -437,7 +438,7 @@ def test_an_index_that_contradicts_itself_is_rebuilt_from_the_files(root: Path) 
     memory.add("cache/t/otter", "the otter fact")
     memory.recall("walrus")
     memory.close()
-    with sqlite3.connect(root / ".mem" / "index.db") as conn:
+    with sqlite3.connect(root / ".mem" / INDEX_FILE) as conn:
         conn.execute("UPDATE docs SET folder = 'elsewhere/t' WHERE path = 'cache/t/walrus'")
     file = root / "cache/t/walrus.md"
     file.write_text(file.read_text() + "More about the walrus.\n")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from contextree import Memory
 from contextree.core.errors import ExitCode
+from contextree.core.index import INDEX_FILE
 from contextree.core.journal import MoveIntent, journal_file, write_intent
 
 from .conftest import EXAMPLE
@@ -177,6 +178,6 @@ def test_doctor_reports_index_drift_and_fix_refreshes_it(tmp_path: Path) -> None
     fixed = Memory(root).doctor(fix=True)
     assert [f.fixed for f in fixed.findings if f.kind == "index-drift"] == [True]
     assert not [f for f in Memory(root).doctor().findings if f.kind.startswith("index")]
-    (root / ".mem" / "index.db").write_bytes(b"garbage" * 1000)
+    (root / ".mem" / INDEX_FILE).write_bytes(b"garbage" * 1000)
     assert [f.kind for f in Memory(root).doctor().findings if f.kind.startswith("index")] == ["index-unusable"]
     assert Memory(root).recall("second").results[0].path == "a/b/two"  # rebuilt by the next recall

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from contextree import Memory
 from contextree.core.hooks import NATIVE_EVENTS, prompt_context
+from contextree.core.index import INDEX_FILE
 from contextree.core.lexicon import background_idf
 from contextree.core.transcript import read_turns
 
@@ -343,7 +344,7 @@ def test_prompt_hook_returns_within_its_deadline_when_the_index_is_locked(projec
     # holds the index in a write transaction for far longer than the deadline.
     entry = project / ".memory" / (PGBOUNCER + ".md")
     entry.write_text(entry.read_text() + "\nOne more line.\n")
-    holder = sqlite3.connect(state / "index.db", isolation_level=None, timeout=1)
+    holder = sqlite3.connect(state / INDEX_FILE, isolation_level=None, timeout=1)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         started = time.monotonic()

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 from contextree import Memory
+from contextree.core.barrier import lock_file
 from contextree.core.errors import InvalidError
 from contextree.core.files import EntryFiles, Listing
+from contextree.core.index import INDEX_FILE, SCHEMA_VERSION
 from contextree.core.safeio import read_regular, state_dir
 from contextree.core.state import StateStore
 from contextree.core.tree import Scan
@@ -74,7 +76,7 @@ def test_a_hard_linked_index_is_set_aside_or_refused_never_written(root: Path, m
     conn.commit()
     conn.close()
     before = outside.read_bytes()
-    index = root / ".mem" / "index.db"
+    index = root / ".mem" / INDEX_FILE
     for suffix in ("", "-wal", "-shm"):
         Path(f"{index}{suffix}").unlink(missing_ok=True)
     os.link(outside, index)
@@ -87,7 +89,7 @@ def test_someone_elses_database_in_dotmem_is_set_aside_not_deleted(root: Path, m
     """A real file (not a link) that is a SQLite database but not mem's: mem proves nothing,
     so it renames it instead of deleting it, and builds its own index."""
     mem("add", "a/b/c", "hello world")
-    index = root / ".mem" / "index.db"
+    index = root / ".mem" / INDEX_FILE
     for suffix in ("", "-wal", "-shm"):
         Path(f"{index}{suffix}").unlink(missing_ok=True)
     conn = sqlite3.connect(index)
@@ -97,7 +99,7 @@ def test_someone_elses_database_in_dotmem_is_set_aside_not_deleted(root: Path, m
     conn.close()
     result = mem("--json", "recall", "hello")
     assert result.code == 0 and result.data["results"][0]["path"] == "a/b/c"
-    kept = [file for file in (root / ".mem").iterdir() if file.name.startswith("index.db.set-aside-")]
+    kept = [file for file in (root / ".mem").iterdir() if file.name.startswith(f"{INDEX_FILE}.set-aside-")]
     assert len(kept) == 1
     assert sqlite3.connect(kept[0]).execute("SELECT x FROM notes").fetchall() == [("keep me",)]
 
@@ -111,9 +113,9 @@ def test_a_fifo_as_the_write_lock_fails_at_once_and_blocks_nobody(root: Path) ->
 
 
 def test_a_fifo_as_the_watch_lock_does_not_hang_recall(root: Path) -> None:
-    """Every recall probes `.mem/watch.lock` for a running watcher."""
+    """Every recall probes the watchers' lock file for a running watcher."""
     Memory(root).add("a/b/c", "hello world")
-    os.mkfifo(root / ".mem" / "watch.lock")
+    os.mkfifo(lock_file(root, SCHEMA_VERSION))
     completed = run_mem("--json", "recall", "hello", env={"MEM_ROOT": str(root)}, timeout=30)
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["data"]["results"][0]["path"] == "a/b/c"
@@ -358,7 +360,7 @@ def test_databases_open_in_a_root_whose_path_needs_escaping_in_a_uri(tmp_path: P
     memory = Memory(root)
     memory.add("a/b/c", "hello world")
     assert [hit.path for hit in memory.recall("hello").results] == ["a/b/c"]
-    assert (root / ".mem" / "index.db").is_file() and (root / ".mem" / "state.db").is_file()
+    assert (root / ".mem" / INDEX_FILE).is_file() and (root / ".mem" / "state.db").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "odd ?#%25 name"]  # home: conftest
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from contextree import Memory
 from contextree.core.errors import InvalidError
-from contextree.core.index import SCHEMA_VERSION
+from contextree.core.index import INDEX_FILE, SCHEMA_VERSION
 from contextree.core.recall import NO_MEMORY
 
 from .conftest import EXAMPLE
@@ -211,7 +211,7 @@ def test_deleted_index_is_rebuilt_with_nothing_lost(example: Memory, tree: Path)
     before = paths(example.recall("pgbouncer prepared statements"))
     count = example.index().count()
     example.close()
-    for file in (tree / ".mem").glob("index.db*"):
+    for file in (tree / ".mem").glob(f"{INDEX_FILE}*"):
         file.unlink()
     again = Memory(tree)
     result = again.recall("pgbouncer prepared statements")
@@ -223,7 +223,7 @@ def test_deleted_index_is_rebuilt_with_nothing_lost(example: Memory, tree: Path)
 def test_corrupt_index_is_rebuilt(example: Memory, tree: Path, damage: str) -> None:
     before = paths(example.recall("kubernetes probes"))
     example.close()
-    db = tree / ".mem" / "index.db"
+    db = tree / ".mem" / INDEX_FILE
     data = db.read_bytes()
     if damage == "garbage":
         db.write_bytes(b"this is not a database" * 100)
@@ -239,11 +239,11 @@ def test_corrupt_index_is_rebuilt(example: Memory, tree: Path, damage: str) -> N
 def test_outdated_schema_is_rebuilt(example: Memory, tree: Path) -> None:
     example.recall("redis")
     example.close()
-    with sqlite3.connect(tree / ".mem" / "index.db") as conn:
+    with sqlite3.connect(tree / ".mem" / INDEX_FILE) as conn:
         conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
     result = Memory(tree).recall("redis")
     assert result.index is not None and result.index.rebuilt
-    with sqlite3.connect(tree / ".mem" / "index.db") as conn:
+    with sqlite3.connect(tree / ".mem" / INDEX_FILE) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == SCHEMA_VERSION
 
 

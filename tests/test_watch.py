@@ -25,8 +25,9 @@ from typing import Any
 
 import pytest
 from contextree import Memory
+from contextree.core.barrier import marker_prefix
 from contextree.core.config import Config, WatchConfig, config_from_mapping
-from contextree.core.index import Index
+from contextree.core.index import INDEX_FILE, SCHEMA_VERSION, Index
 from contextree.core.keepers import keepers_of
 from contextree.core.store import file_limit
 from contextree.core.tree import classify_file, walk_entry_folders
@@ -84,7 +85,7 @@ def rebuilt(root: Path, scratch: Path) -> tuple[dict[str, Any], tuple[str, ...]]
     scratch.mkdir(parents=True)
     index = Index(root, file_limit(Config().limits.max_body_bytes))
     index.state_dir = scratch
-    index.db_path = scratch / "index.db"
+    index.db_path = scratch / INDEX_FILE
     try:
         index.refresh()
         return snapshot(index.db_path), tuple(str(problem) for problem in index.walk_problems)
@@ -97,7 +98,7 @@ def wait_until_equal(root: Path, watcher: Watcher, scratch: Path, timeout: float
     expected, expected_layout = rebuilt(root, scratch)
     deadline = time.monotonic() + timeout
     while True:
-        live = snapshot(root / ".mem" / "index.db")
+        live = snapshot(root / ".mem" / INDEX_FILE)
         layout = tuple(str(problem) for problem in watcher.walk_problems())
         if live == expected and layout == expected_layout:
             break
@@ -128,7 +129,7 @@ class Watched:
         return sum(flush.full for flush in self.flushes)
 
     def paths(self) -> set[str]:
-        return {row[0] for row in snapshot(self.root / ".mem" / "index.db")["docs"]}
+        return {row[0] for row in snapshot(self.root / ".mem" / INDEX_FILE)["docs"]}
 
 
 @pytest.fixture
@@ -170,7 +171,7 @@ def watched(seeded: Path, tmp_path: Path) -> Iterator[Watched]:
         ("a/b/.c.md.1234.9f8e.tmp", ("ignored", "")),
         ("a/b/c.md.tmp", ("ignored", "")),
         (".git/objects/ab/cd", ("ignored", "")),
-        (".mem/index.db-wal", ("ignored", "")),
+        (f".mem/{INDEX_FILE}-wal", ("ignored", "")),
         ("_archive/a/b/c.md", ("ignored", "")),
         ("README.md", ("ignored", "")),
         ("a/b/_index.md", ("ignored", "")),
@@ -791,7 +792,7 @@ def test_another_process_asking_during_a_flush_is_answered_after_it(
     began = _slow_flushes(monkeypatch)
     write(watched.root, "architecture/auth/asked", entry_text("Asked during a flush", "qz8 marker"))
     assert began.wait(TIMEOUT)
-    assert request_current(watched.root, timeout=TIMEOUT)
+    assert request_current(watched.root, SCHEMA_VERSION, timeout=TIMEOUT)
     assert "architecture/auth/asked" in watched.paths()
 
 
@@ -1038,7 +1039,7 @@ def test_recall_in_another_process_trusts_a_running_mem_watch(seeded: Path) -> N
         write(seeded, "gotchas/zoo/wallaby", entry_text("Wallaby gotcha", "wallabies hop"))
         after = recall("wallaby")
         assert after["index"]["scanned"] == 11 and after["results"][0]["path"] == "gotchas/zoo/wallaby"
-        assert not list((seeded / ".mem").glob("barrier-*"))  # no marker left behind
+        assert not list((seeded / ".mem").glob(f"{marker_prefix(SCHEMA_VERSION)}*"))  # no marker left behind
     finally:
         if process.poll() is None:
             process.kill()
