@@ -549,10 +549,8 @@ class Curator:
             except MemError as error:
                 where = operation.path or operation.targets[0]
                 reason = error.message.removeprefix(f"{where}: ").removesuffix(".")
-                error.message = f"{operation.op} {where}: {reason} (nothing was applied)"
-                error.message = error.message.replace("; nothing was written", "")
-                error.args = (error.message,)
-                raise error from None
+                reason = reason.replace("; nothing was written", "")
+                raise error.with_message(f"{operation.op} {where}: {reason} (nothing was applied)") from None
 
     def _check_entry(self, operation: Operation, source: str) -> None:
         """Build the entry `operation` would write, as Memory.add/update build it, and check it."""
@@ -612,12 +610,10 @@ class Curator:
                 finished = ", ".join(f"{o.op} {o.path or o.targets[0]}" for o in done if o.applied) or "none"
                 rest = len(draft.operations) - position
                 # Same error (same exit code), with what was and was not applied.
-                error.message = (
+                raise error.with_message(
                     f"{error.message} — stopped at {operation.op} {operation.path or operation.targets[0]}; "
                     f"applied before it: {finished}; not applied: {rest}"
-                )
-                error.args = (error.message,)
-                raise error from None
+                ) from None
             done.append(replace(operation, applied=True))
             applied += 1
         memory.refresh_index()

@@ -8,6 +8,7 @@ public contract (docs/cli.md) so scripts and agents can branch on them.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Self
 
 from .display import clip
 
@@ -47,6 +48,16 @@ class MemError(Exception):
     def kind(self) -> str:
         """A stable machine name for JSON output: `not_found`, `invalid`, ..."""
         return self.exit_code.name.lower()
+
+    def with_message(self, message: str) -> Self:
+        """The same error - class, exit code, fields - with another message: a caller that
+        adds what it knows (which step of a plan failed) raises this one and leaves the
+        caught error as it was. Built without `__init__`, whose signature subclasses change."""
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.message = clip(message, MESSAGE_MAX)
+        other.args = (other.message,)
+        return other
 
 
 class NotFoundError(MemError):

@@ -146,11 +146,7 @@ class _Candidate:
     doc_id: int
     relevance: float  # what ranking uses (for keyword hits: including the topic context)
     tier: Tier
-    match: float = -1.0  # what the gates use: how well the entry itself matches (0-1)
-
-    def __post_init__(self) -> None:
-        if self.match < 0:
-            self.match = self.relevance
+    match: float  # what the gates use: how well the entry itself matches (0-1)
 
 
 def _round(value: float) -> float:
@@ -375,7 +371,9 @@ class Recaller:
             found = self.index.find_path(path, scope)
             rows = self.index.docs(found)
             ids.update({row.path: doc_id for doc_id, row in rows.items() if row.path == path})
-        hits = {hit.path: hit for hit in self._hits([_Candidate(i, 1.0, tier) for i in ids.values()], terms, len(ids))}
+        hits = {
+            hit.path: hit for hit in self._hits([_Candidate(i, 1.0, tier, 1.0) for i in ids.values()], terms, len(ids))
+        }
         return [hits[path] for path in paths if path in hits]
 
     # --- tiers ---------------------------------------------------------------------------
@@ -430,7 +428,7 @@ class Recaller:
                 ids = self.index.find_path(path, scope)
         if not ids:
             ids = self.index.find_title(query, scope)
-        return [_Candidate(doc_id, 1.0, "path") for doc_id in ids]
+        return [_Candidate(doc_id, 1.0, "path", 1.0) for doc_id in ids]
 
     def _term_documents(self, terms: list[str], scope: str) -> dict[str, set[int]]:
         """Documents per term, cached for the length of one recall (tiers share terms)."""
