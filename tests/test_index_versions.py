@@ -72,17 +72,21 @@ def root(tmp_path: Path) -> Path:
 
 
 def test_each_version_keeps_its_own_index_and_neither_rebuilds_the_others(root: Path) -> None:
-    first = Memory(root).recall("canary traffic")
+    memory = Memory(root)
+    first = memory.recall("canary traffic")
+    memory.close()
     assert [hit.path for hit in first.results][:1] == ["ops/deploy/canary"]
     ours = root / ".mem" / INDEX_FILE
-    before = identity(ours)
     for _ in range(3):  # the two versions take turns, as an MCP server and a shell would
+        before = identity(ours)
         other = as_other_version(root, "recall", "pgbouncer")
+        assert identity(ours) == before  # the other version did not touch this version's file
         assert other["paths"] == ["ops/db/pooling"]
-        mine = Memory(root).recall("canary traffic")
+        memory = Memory(root)
+        mine = memory.recall("canary traffic")
+        memory.close()  # its connection's last checkpoint is written now, not during the next turn
         assert mine.index is not None and not mine.index.rebuilt
     assert other["rebuilt"] is False  # its own index was built once, at its first recall
-    assert identity(ours) == before  # the other version never touched this version's file
     assert (root / ".mem" / OTHER_FILE).is_file()
 
 
