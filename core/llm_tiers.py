@@ -104,6 +104,10 @@ class LLMInfo:
 
 @dataclass(frozen=True)
 class TierStep:
+    """What one model tier did. It names entries by path: hits (scores, lifecycle, memory
+    labels) are recall's to build, so `Recaller` turns each step into a `TierTrace` for
+    `--explain`, as it does for the cheap tiers' candidates."""
+
     tier: Tier
     ms: float
     confident: bool
