@@ -88,6 +88,12 @@ def _is_ours(tables: set[str] | None) -> bool:
     return tables is not None and (not tables or {"meta", "docs"} <= tables)
 
 
+def _is_mem_index(path: Path) -> bool:
+    """Whether the database at `path` is provably mem's index, of any version: its header
+    says so, or its tables do (one written before databases carried the id)."""
+    return owndb.application_id(path) == INDEX_APP_ID or _is_ours(owndb.tables(path))
+
+
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE docs(
@@ -377,7 +383,7 @@ class Index:
         What was there is removed only if it is mem's index (its header or its tables say
         so); anything else is set aside under a new name (core/owndb.py)."""
         if check_database_files(self.db_path):
-            if owndb.application_id(self.db_path) == INDEX_APP_ID or _is_ours(owndb.tables(self.db_path)):
+            if _is_mem_index(self.db_path):
                 remove_own_database(self.db_path)
             else:
                 set_aside(self.db_path)
@@ -420,7 +426,7 @@ class Index:
         with self._build_lock():
             for path in self.other_versions():
                 with contextlib.suppress(MemError, OSError, sqlite3.Error):
-                    if owndb.application_id(path) == INDEX_APP_ID or _is_ours(owndb.tables(path)):
+                    if _is_mem_index(path):
                         remove_own_database(path)
                         removed.append(path)
         return removed

@@ -27,7 +27,7 @@ TIMEOUT = 30
 # schema by the same rule as this version's (before the fix it did not depend on it), and so
 # do its watchers' lock and its recalls' markers.
 AS_OTHER_VERSION = f"""
-import json, sys, time
+import json, sys
 import contextree.core.index as index
 index.INDEX_FILE = index.INDEX_FILE.replace(index.SCHEMA_VERSION, {OTHER!r})
 index.SCHEMA_VERSION = {OTHER!r}
