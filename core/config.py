@@ -85,6 +85,11 @@ class RecallConfig:
     # said (`speaker`, or a transcript's "Caroline: ..." turn) have their relevance multiplied
     # by 1 + `speaker_gain`, for ranking only (docs/recall.md, "Speakers"); 0 turns it off.
     speaker_gain: float = 0.5
+    # Kinds of answer, for ranking only (docs/recall.md, "Kinds of answer"): a question asking
+    # when or how many multiplies the relevance of entries that say a time or a number by
+    # 1 + `answer_gain`; an entry whose text is a question keeps 1 - `question_penalty` of it.
+    answer_gain: float = 0.5
+    question_penalty: float = 0.15
     # A list-like question ("which books has Ana read"): each place a folder already has
     # multiplies its next entry's score by `diversity_penalty` against entries of other
     # folders whose coverage is at least `diversity_comparable` x its own (docs/recall.md,
@@ -294,6 +299,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "recall.feedback_entries": (0, 1000),
     "recall.feedback_words": (1, 1000),
     "recall.speaker_gain": (0.0, 100.0),
+    "recall.answer_gain": (0.0, 100.0),
+    "recall.question_penalty": SHARE,
     "lifecycle.importance_bump_on_update": (0, 100),
     "lifecycle.access_bonus": (0.0, 100.0),
     "lifecycle.importance_daily_decay": (0.5, 1.0),

@@ -56,9 +56,9 @@ _MONTHS = {
     "december": 12,
     "dec": 12,
 }
-_FULL_MONTHS = [name for name in _MONTHS if len(name) > 4 or name in ("may", "june", "july")]
+FULL_MONTHS = tuple(name for name in _MONTHS if len(name) > 4 or name in ("may", "june", "july"))
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_FULL_MONTH = r"(?P<month>" + "|".join(sorted(_FULL_MONTHS, key=len, reverse=True)) + r")"
+_FULL_MONTH = r"(?P<month>" + "|".join(sorted(FULL_MONTHS, key=len, reverse=True)) + r")"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _NUMBERS = {
@@ -84,7 +84,7 @@ _NUMBERS = {
 _COUNT = r"(?P<count>\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
 _UNIT = r"(?P<unit>day|week|month|year)s?"
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # A part of a period: "early 2023", "the end of May 2023", "the first half of September 2022".
 _PART = r"(?:(?P<part>early|mid|late|(?:the\s+)?(?:beginning|start|middle|end|first\s+half|second\s+half)\s+of)\s+)?"
 
@@ -126,7 +126,7 @@ _LATEST = (
 # A question is read for dates only when it has a digit or one of these words: compiling the
 # expressions above costs a few milliseconds, which a question without a date never pays.
 _TRIGGER_WORDS = "today tonight yesterday this last past previous ago recent recently latest newest lately nowadays"
-_TRIGGERS = frozenset((*_MONTHS, *_SEASONS, *_WEEKDAYS, *_TRIGGER_WORDS.split()))
+_TRIGGERS = frozenset((*_MONTHS, *_SEASONS, *WEEKDAYS, *_TRIGGER_WORDS.split()))
 _WORDS = re.compile(r"[a-z]+|\d")
 
 
@@ -511,8 +511,8 @@ def _relative(match: re.Match[str], today: date) -> Span | None:
 def _named_period(which: str, period: str, today: date) -> Span | None:
     """This week, last month, last summer, last Friday; "past" and "previous" as "last"."""
     this = which == "this"
-    if period in _WEEKDAYS:
-        back = (today.weekday() - _WEEKDAYS.index(period)) % 7 or (0 if this else 7)
+    if period in WEEKDAYS:
+        back = (today.weekday() - WEEKDAYS.index(period)) % 7 or (0 if this else 7)
         return day_span(today - timedelta(days=back))
     if period == "week":
         monday = today - timedelta(days=today.weekday())

@@ -53,6 +53,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import owndb
+from .answers import answer_kinds
 from .barrier import request_current
 from .dates import Span, entry_days
 from .entry import SPEAKER_KEY, SUPERSEDED_BY_KEY, Entry, EntryFormatError, linked_paths, parse_entry_bytes
@@ -75,7 +76,7 @@ from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, words
 from .tree import EntryWalk, Problem, content_digest, walk_entry_folders
 
-SCHEMA_VERSION = "11"
+SCHEMA_VERSION = "12"
 INDEX_FILE = f"index-v{SCHEMA_VERSION}.db"
 _INDEX_FILES = re.compile(r"index(?:-v\d+)?\.db")  # this and other versions' index files
 INDEX_LOCK = "index.lock"
@@ -113,7 +114,8 @@ CREATE TABLE docs(
     source TEXT,
     superseded_by TEXT,
     flags TEXT NOT NULL DEFAULT '',
-    speaker TEXT NOT NULL DEFAULT ''
+    speaker TEXT NOT NULL DEFAULT '',
+    answers TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX docs_title_key ON docs(title_key);
 CREATE INDEX docs_folder ON docs(folder);
@@ -175,11 +177,12 @@ class DocRow:
     superseded_by: str | None  # set when a newer entry replaced this one (curate, consolidate)
     flags: str  # comma-separated kinds of instruction-like text found in it (core/safety.py)
     speaker: str  # who said it, as folded words (core/names.py, speaker_words); "" for most entries
+    answers: str  # the kinds of answer its text holds, comma-separated (core/answers.py); often ""
 
 
 # The docs columns a DocRow is made of, in its fields' order.
 _DOC_ROW_COLUMNS = (
-    "id, path, title, summary, importance, maturity, decay, updated, source, superseded_by, flags, speaker"
+    "id, path, title, summary, importance, maturity, decay, updated, source, superseded_by, flags, speaker, answers"
 )
 
 Progress = Callable[[int, int], None]
@@ -791,8 +794,8 @@ class Index:
         updated = _timestamp(entry.updated or entry.created, mtime_ns)
         cursor = conn.execute(
             "INSERT INTO docs (id, path, folder, mtime_ns, size, hash, title, title_key, summary, importance, maturity,"
-            " decay, updated, source, superseded_by, flags, speaker)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " decay, updated, source, superseded_by, flags, speaker, answers)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
                 entry.path,
@@ -811,6 +814,7 @@ class Index:
                 _superseded_by(entry),
                 flags,
                 speaker_words(_speaker(entry), entry.body),
+                answer_kinds(entry.body),
             ),
         )
         rowid = cursor.lastrowid

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, get_args
 
+from .answers import ASKS, AnswerKind, asked_kind
 from .config import Config
 from .dates import DateQuery, local_day, read_query, rerank
 from .diversity import is_list_question, spread_over_folders
@@ -187,6 +188,7 @@ class Recaller:
         self._when: DateQuery | None = None  # what the question says about time (core/dates.py)
         self._undated = ""  # the time the question restricts to, when no entry is dated then
         self._named: list[str] = []  # the question's words that may be a person's name (core/names.py)
+        self._asked_kind: AnswerKind | None = None  # when? how many? (core/answers.py)
 
     def recall(
         self,
@@ -213,6 +215,7 @@ class Recaller:
         timings: dict[str, float] = {"refresh": report.ms}
         terms = self._read_dates(query, prefix)
         self._named = [term for term in terms if len(term) >= 2 and may_be_name(term, query)]
+        self._asked_kind = asked_kind(query)
         traces: list[TierTrace] = []
         found, resolved_by, in_domain = self._cheap_tiers(
             query, terms, prefix, last_tier, timings, traces if explain else None, escalate=escalate
@@ -614,6 +617,7 @@ class Recaller:
         candidates = self._with_links(candidates, scope, tier)
         rows = self.index.docs(c.doc_id for c in candidates)  # one read for both steps
         candidates = self._with_speakers(self._with_topic_context(candidates, rows), alternatives, rows)
+        candidates = self._with_answer_kinds(candidates, rows)
         return _normalized(candidates, cfg.relevance_sharpness)
 
     def _word_weight(
@@ -651,6 +655,23 @@ class Recaller:
             row = rows.get(candidate.doc_id)
             if row is not None and row.speaker and not names.isdisjoint(row.speaker.split()):
                 candidate.relevance *= 1 + gain
+        return candidates
+
+    def _with_answer_kinds(self, candidates: list[_Candidate], rows: Mapping[int, DocRow]) -> list[_Candidate]:
+        """A question asks for a kind of answer (core/answers.py): an entry that says when
+        ranks higher for "when ...?", one with a number for "how many ...?", and an entry whose
+        text is itself a question ranks lower for any query (it asks, it does not tell). For
+        ranking only: coverage, which the gates use, is not touched."""
+        cfg = self.config.recall
+        for candidate in candidates:
+            row = rows.get(candidate.doc_id)
+            if row is None or not row.answers:
+                continue
+            kinds = row.answers.split(",")
+            if self._asked_kind is not None and self._asked_kind in kinds:
+                candidate.relevance *= 1 + cfg.answer_gain
+            if ASKS in kinds:
+                candidate.relevance *= 1 - cfg.question_penalty
         return candidates
 
     def _with_feedback(

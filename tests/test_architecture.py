@@ -75,6 +75,7 @@ LAYERS: dict[str, int] = {
     "neighbours": 3,  # what an added entry lands next to, and the path `mem add` proposes
     "diversity": 1,  # which questions are list-like, and spreading their answers over folders
     "names": 1,  # what may be a person's name, in an entry and in a question
+    "answers": 1,  # the kind of answer a question asks for, and the kinds an entry's text holds
     # 4 the facade, 5 an adapter over it
     "memory": 4,
     "layers": 5,  # opens several memories (Memory objects): above the facade

@@ -1,0 +1,99 @@
+"""Kinds of answer: what a question asks for, and what an entry's text can answer.
+
+Question answering has long matched the kind of answer a question expects with what a
+passage holds (the "answer type" of TREC-era QA systems): "when did we move to Postgres?"
+is answered by a text that says when, "how many replicas run?" by one with a number, and a
+text that only asks ("How long have you been married?") answers nothing. Recall uses these
+for ranking only (core/recall.py, `_with_answer_kinds`; docs/recall.md, "Kinds of answer"):
+a question of a kind lifts the entries that hold that kind; an entry whose text is a
+question ranks lower. Neither changes coverage, so the gates are as before.
+
+An entry's kinds are read from what it says: its body without bracketed notes at its end
+(an attached image's caption, a source, "(session 3, 8 May 2023)"), which describe the text
+rather than say something. The index keeps them (`docs.answers`), so a recall reads no text.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from typing import Literal
+
+from .dates import FULL_MONTHS, WEEKDAYS
+
+AnswerKind = Literal["time", "quantity"]
+ASKS = "asks"  # the entry's text is a question: it asks rather than tells
+
+# A bracketed or parenthesised note closing a text (one level; nested ones end the loop).
+_CLOSING_NOTE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\])\s*$")
+# An entry's text is read as words and numbers once ("10:30" and "2.5" are one token): the
+# dates grammar of core/dates.py, run over every body, made the index build 2x slower.
+_TOKENS = re.compile(r"[a-z0-9]+(?:[.,:][0-9]+)*")
+_NUMBER = re.compile(r"(\d+(?:[.,:]\d+)*)(am|pm)?")
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen"
+    " eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands"
+    " million millions billion dozen dozens couple few several once twice".split()
+)
+# Words that say when ("may" is left out: it is mostly a verb), and the periods that say it
+# after "last", "next", "this" or "past" ("last week", "this summer").
+_TIME_WORDS = frozenset(
+    ("yesterday", "today", "tonight", "tomorrow", "ago", *WEEKDAYS, *(m for m in FULL_MONTHS if m != "may"))
+)
+_PERIODS = frozenset("week weekend month year night time morning evening spring summer autumn fall winter".split())
+_PERIOD_WORDS = frozenset(("last", "next", "this", "past"))
+_CLOCK = frozenset(("am", "pm"))
+# What a question asks for. "How long ago" asks when; "how long" alone, how much time.
+_ASKS_TIME = re.compile(
+    r"\b(?:when|what\s+(?:year|month|day|date|time)|which\s+(?:year|month|day|date)|how\s+long\s+ago)\b",
+    re.IGNORECASE,
+)
+_ASKS_QUANTITY = re.compile(r"\b(?:how\s+(?:many|much|long|often|old|far)|what\s+age)\b", re.IGNORECASE)
+
+
+def asked_kind(query: str) -> AnswerKind | None:
+    """The kind of answer a question asks for: `time` ("when ...", "what year ..."),
+    `quantity` ("how many ...", "how long ...") or None (most questions)."""
+    if _ASKS_TIME.search(query):
+        return "time"
+    if _ASKS_QUANTITY.search(query):
+        return "quantity"
+    return None
+
+
+def answer_kinds(body: str) -> str:
+    """What an entry's body can answer, comma-separated as the index keeps it: `time` (it
+    says when: a year, a month or a weekday, "yesterday", "two days ago", "last week", a time
+    of day), `quantity` (a number: 6, 2.5, "three", "a dozen", "twice"; not a year or a time
+    of day) and `asks` (its text ends with a question mark). "" for none."""
+    text = _without_closing_notes(body)
+    tokens = _TOKENS.findall(text.lower())
+    present = set(tokens)
+    time = not present.isdisjoint(_TIME_WORDS)
+    quantity = not present.isdisjoint(_NUMBER_WORDS)
+    if not time and not present.isdisjoint(_PERIOD_WORDS) and not present.isdisjoint(_PERIODS):
+        time = any(a in _PERIOD_WORDS and b in _PERIODS for a, b in pairwise(tokens))
+    if not (time and quantity):
+        before_clock = {a for a, b in pairwise(tokens) if b in _CLOCK} if not present.isdisjoint(_CLOCK) else set()
+        # Numbers standing alone ("v2", "ec2" and "1st" are words); "10:30", "9am" and
+        # "9 am" are times of day, "1999" and "2024" years.
+        for token in {token for token in present if token[0].isdigit()}:
+            number = _NUMBER.fullmatch(token)
+            if number is None:
+                continue
+            digits = number.group(1)
+            clock = ":" in digits or number.group(2) is not None or token in before_clock
+            year = len(digits) == 4 and digits[:2] in ("19", "20")
+            time = time or clock or year
+            quantity = quantity or not (clock or year)
+    kinds = [kind for kind, found in (("time", time), ("quantity", quantity)) if found]
+    if text.endswith("?"):
+        kinds.append(ASKS)
+    return ",".join(kinds)
+
+
+def _without_closing_notes(body: str) -> str:
+    text = body.strip()
+    while (note := _CLOSING_NOTE.search(text)) is not None:
+        text = text[: note.start()].rstrip()
+    return text
