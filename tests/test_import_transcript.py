@@ -91,7 +91,9 @@ def test_a_short_answer_is_found_through_the_question_it_answers(tmp_path: Path)
 def test_the_link_is_what_carries_it_not_the_file_order(tmp_path: Path) -> None:
     memory = fresh(tmp_path)
     memory.import_source(write_chat(tmp_path, CHAT))
-    (memory.root / "config.yaml").write_text("recall:\n  link_share: 0\n")
+    # The kinds of answer (docs/recall.md) would lift the answer's number for a "how long"
+    # question and lower the turns that ask: off here, so that only the link could carry it.
+    (memory.root / "config.yaml").write_text("recall:\n  link_share: 0\n  answer_gain: 0\n  question_penalty: 0\n")
     memory = Memory(memory.root)
     question = "how long have you done woodworking in the garage workshop"
     found = [hit.path for hit in memory.recall(question, k=3, max_tier="fuzzy").results]
