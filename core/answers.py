@@ -43,10 +43,16 @@ _TIME_WORDS = frozenset(
 _PERIODS = frozenset("week weekend month year night time morning evening spring summer autumn fall winter".split())
 _PERIOD_WORDS = frozenset(("last", "next", "this", "past"))
 _CLOCK = frozenset(("am", "pm"))
-# What a question asks for. "How long ago" asks when; "how long" alone, how much time.
+# What a question asks for. "When" asks when as a question word - followed by a verb ("when
+# did", "when is") or opening a question that has no other question word ("When Jon lost his
+# job?") - and not as a conjunction ("what do we do when the deploy fails?"). "How long ago"
+# asks when; "how long" alone, how much time.
+_AUXILIARIES = "did|do|does|is|was|were|are|will|would|can|could|has|have|had|should|shall|must|might|'s"
 _ASKS_TIME = re.compile(
-    r"\b(?:when|what\s+(?:year|month|day|date|time)|which\s+(?:year|month|day|date)|how\s+long\s+ago)\b",
-    re.IGNORECASE,
+    rf"\bwhen\s*(?:{_AUXILIARIES})\b"
+    r"|^\W*when\b(?!.*\b(?:what|who|whom|whose|which|where|why|how)\b)"
+    r"|\b(?:what\s+(?:year|month|day|date|time)|which\s+(?:year|month|day|date)|how\s+long\s+ago)\b",
+    re.IGNORECASE | re.DOTALL,
 )
 _ASKS_QUANTITY = re.compile(r"\b(?:how\s+(?:many|much|long|often|old|far)|what\s+age)\b", re.IGNORECASE)
 

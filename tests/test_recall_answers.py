@@ -51,6 +51,11 @@ def test_a_question_says_what_kind_of_answer_it_wants() -> None:
         assert asked_kind(query) == "time", query
     for query in ("how many replicas run?", "How long does a canary run", "how often do we rotate keys", "how old"):
         assert asked_kind(query) == "quantity", query
+    assert asked_kind("When Jon lost his job as a banker?") == "time"
+    assert asked_kind("when's the on-call handoff") == "time"
+    # "when" as a conjunction asks for no time.
+    for query in ("what do we do when the deploy fails?", "When the canary fails, who is paged?"):
+        assert asked_kind(query) is None, query
     for query in ("which database do we use?", "why Postgres", "deploy process"):
         assert asked_kind(query) is None, query
 
