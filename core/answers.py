@@ -41,6 +41,8 @@ _TIME_WORDS = frozenset(
     ("yesterday", "today", "tonight", "tomorrow", "ago", *WEEKDAYS, *(m for m in FULL_MONTHS if m != "may"))
 )
 _PERIODS = frozenset("week weekend month year night time morning evening spring summer autumn fall winter".split())
+# A count of these says when relative to something ("after 5 minutes", "within 2 days").
+_UNITS = frozenset("second seconds minute minutes hour hours day days week weeks month months year years".split())
 _PERIOD_WORDS = frozenset(("last", "next", "this", "past"))
 _CLOCK = frozenset(("am", "pm"))
 # What a question asks for. "When" asks when as a question word - followed by a verb ("when
@@ -79,6 +81,8 @@ def answer_kinds(body: str) -> str:
     quantity = not present.isdisjoint(_NUMBER_WORDS)
     if not time and not present.isdisjoint(_PERIOD_WORDS) and not present.isdisjoint(_PERIODS):
         time = any(a in _PERIOD_WORDS and b in _PERIODS for a, b in pairwise(tokens))
+    if not time and not present.isdisjoint(_UNITS):
+        time = any(b in _UNITS and (a[0].isdigit() or a in _NUMBER_WORDS) for a, b in pairwise(tokens))
     if not (time and quantity):
         before_clock = {a for a, b in pairwise(tokens) if b in _CLOCK} if not present.isdisjoint(_CLOCK) else set()
         # Numbers standing alone ("v2", "ec2" and "1st" are words); "10:30", "9am" and

@@ -64,7 +64,9 @@ def test_an_entry_holds_the_kinds_its_own_text_says() -> None:
     assert answer_kinds("We moved to Postgres on 7 Jan 2024.") == "time,quantity"
     assert answer_kinds("I went hiking last week.") == "time"
     assert answer_kinds("We ship on Fridays... on Friday, that is.") == "time"
-    assert answer_kinds("Been doing it for three years!") == "quantity"
+    # A count of time units says when as well as how much: "after 5 minutes", "three years".
+    assert answer_kinds("Been doing it for three years!") == "time,quantity"
+    assert answer_kinds("Page the secondary after 5 minutes.") == "time,quantity"
     assert answer_kinds("It costs 2.5% of revenue.") == "quantity"
     assert answer_kinds("How long have you been married?") == "asks"
     # A note in brackets at the end describes the text; it is not what the text says.
@@ -112,7 +114,7 @@ def test_kinds_change_ranking_only(tmp_path: Path) -> None:
     ):
         kinds, words = memory.recall(query, max_tier="fuzzy"), plain.recall(query, max_tier="fuzzy")
         assert {hit.path: hit.match for hit in kinds.results} == {hit.path: hit.match for hit in words.results}
-        assert kinds.resolved == words.resolved
+        assert words.resolved or not kinds.resolved  # less sure at most, never more
     # An out-of-domain question of a kind stays out of domain.
     assert memory.recall("When did the Roman empire fall?", max_tier="fuzzy").message == NO_MEMORY
     assert memory.recall("How many moons does Jupiter have?", max_tier="fuzzy").message == NO_MEMORY
