@@ -150,6 +150,10 @@ class _Candidate:
     match: float  # what the gates use: how well the entry itself matches (0-1)
 
 
+# A ranked candidate: (score, candidate, its index row, effective importance, recency).
+_Ranked = tuple[float, _Candidate, DocRow, float, float]
+
+
 def _round(value: float) -> float:
     return round(value, 4)
 
@@ -295,12 +299,14 @@ class Recaller:
             confident, reason = self._gate(tier, competing)
             if confident and unmet:
                 confident, reason = False, unmet
-            timings[tier] = ms_since(tier_started)
             in_domain = in_domain or any(c.match >= self._minimum(tier) for c in candidates)
             for candidate in candidates:
                 previous = found.get(candidate.doc_id)
                 if previous is None or candidate.match > previous.match:
                     found[candidate.doc_id] = candidate
+            if confident:
+                confident, reason = self._leads(competing, list(found.values()), reason)
+            timings[tier] = ms_since(tier_started)
             if traces is not None:
                 traces.append(TierTrace(tier, timings[tier], confident, reason, tuple(self._hits(candidates, [], 0))))
             if confident and resolved_by is None:
@@ -308,6 +314,21 @@ class Recaller:
             if confident and not escalate:
                 break
         return found, resolved_by, in_domain
+
+    def _leads(self, competing: list[_Candidate], found: list[_Candidate], reason: str) -> tuple[bool, str]:
+        """Confidence is about the answer shown first. The gate found an entry that covers
+        the question clearly better than any other; the ranking aids (topic, feedback,
+        speakers, kinds of answer, lifecycle) may still put another entry first, and then
+        the recall is not confident: a sure answer must be the entry it is sure about."""
+        answer = max(competing, key=lambda c: c.match)
+        ranked = self._ranked(found, 1)
+        if not ranked or ranked[0][1].doc_id == answer.doc_id:
+            return True, reason
+        first = ranked[0][1]
+        return False, (
+            f"the first-ranked entry covers {first.match:.2f}; the best coverage,"
+            f" {answer.match:.2f}, is another entry's"
+        )
 
     # --- dates in the question (core/dates.py) -------------------------------------------
 
@@ -789,14 +810,13 @@ class Recaller:
 
     # --- ranking -------------------------------------------------------------------------
 
-    def _hits(self, candidates: list[_Candidate], terms: list[str], limit: int, *, spread: bool = False) -> list[Hit]:
-        """Rank candidates with the lifecycle formula; snippets only for the `limit` kept.
-        With `spread` (a list-like question), no folder takes every place (core/diversity.py)."""
+    def _ranked(self, candidates: list[_Candidate], limit: int, *, spread: bool = False) -> list[_Ranked]:
+        """Candidates in ranking order, scored with the lifecycle formula (see `_hits`)."""
         rows = self.index.docs(c.doc_id for c in candidates)
         signals = self.state.signals(row.path for row in rows.values())
         now = self.memory.clock().timestamp()
         lifecycle = self.config.lifecycle
-        ranked: list[tuple[float, _Candidate, DocRow, float, float]] = []
+        ranked: list[_Ranked] = []
         for candidate in candidates:
             row = rows.get(candidate.doc_id)
             if row is None:
@@ -821,6 +841,12 @@ class Recaller:
                 comparable=cfg.diversity_comparable,
                 places=limit,
             )
+        return ranked
+
+    def _hits(self, candidates: list[_Candidate], terms: list[str], limit: int, *, spread: bool = False) -> list[Hit]:
+        """Rank candidates with the lifecycle formula; snippets only for the `limit` kept.
+        With `spread` (a list-like question), no folder takes every place (core/diversity.py)."""
+        ranked = self._ranked(candidates, limit, spread=spread)
         keep = ranked[:limit] if limit else ranked
         hits = []
         for score, candidate, row, importance, fresh in keep:

@@ -354,3 +354,38 @@ def test_feedback_words_of_the_best_matches_find_an_entry_in_other_words(tmp_pat
     (memory.root / "config.yaml").write_text("recall:\n  feedback_share: 0\n")
     plain = [hit.path for hit in Memory(memory.root).recall("how do background jobs get processed").results]
     assert set(plain[:2]) == set(order[:2]) and "runbooks/broker/purge" not in plain
+
+
+QUESTIONS_OVER_THE_EXAMPLE = (
+    "why don't we use JWT for browser sessions?",
+    "should the kubernetes liveness probe check the database?",
+    "how do I roll back a production release with helm rollback?",
+    "what is the production deploy window?",
+    "stripe webhook idempotency for duplicate events",
+    "who owns PgBouncer and the postgres database?",
+    "when is the on-call handoff?",
+    "when do we escalate to the secondary on-call?",
+    "how many celery queues do we run?",
+    "how often do we rotate app secrets?",
+    "how long can a query run before we kill it?",
+    "how many times is a webhook retried?",
+    "redis key prefixes for sessions and rate limits",
+    "what do we do when a pod is in crashloop?",
+    "how do we paginate API responses?",
+    "who do I ask about billing?",
+)
+
+
+def test_a_confident_recall_shows_first_the_entry_that_covers_the_question_best(tmp_path: Path) -> None:
+    """Whatever the ranking aids (topic, feedback, speakers, kinds of answer, lifecycle) do,
+    a resolved recall's first hit is the entry whose coverage made the gate confident."""
+    root = tmp_path / "memory"
+    shutil.copytree(EXAMPLE, root)
+    memory = Memory(root)
+    resolved = 0
+    for query in QUESTIONS_OVER_THE_EXAMPLE:
+        result = memory.recall(query, max_tier="fuzzy")
+        if result.resolved:
+            resolved += 1
+            assert result.results[0].match == max(hit.match for hit in result.results), query
+    assert resolved >= len(QUESTIONS_OVER_THE_EXAMPLE) // 3  # the check is not vacuous
