@@ -6,7 +6,8 @@ is answered by a text that says when, "how many replicas run?" by one with a num
 text that only asks ("How long have you been married?") answers nothing. Recall uses these
 for ranking only (core/recall.py, `_with_answer_kinds`; docs/recall.md, "Kinds of answer"):
 a question of a kind lifts the entries that hold that kind; an entry whose text is a
-question ranks lower. Neither changes coverage, so the gates are as before.
+question ranks lower. Neither changes coverage, which the gates compare (a recall is still
+confident only when its first hit is the entry the gate is sure of: `_leads`).
 
 An entry's kinds are read from what it says: its body without bracketed notes at its end
 (an attached image's caption, a source, "(session 3, 8 May 2023)"), which describe the text
@@ -26,8 +27,9 @@ ASKS = "asks"  # the entry's text is a question: it asks rather than tells
 
 # A bracketed or parenthesised note closing a text (one level; nested ones end the loop).
 _CLOSING_NOTE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\])\s*$")
-# An entry's text is read as words and numbers once ("10:30" and "2.5" are one token): the
-# dates grammar of core/dates.py, run over every body, made the index build 2x slower.
+# An entry's text is read as words and numbers once ("10:30" and "2.5" are one token) and
+# looked up in word sets: the dates grammar of core/dates.py, run over the 10,000 bodies of
+# bench/treegen.py's tree, took 6.2 s against 0.3 s (docs/recall.md, "Kinds of answer").
 _TOKENS = re.compile(r"[a-z0-9]+(?:[.,:][0-9]+)*")
 _NUMBER = re.compile(r"(\d+(?:[.,:]\d+)*)(am|pm)?")
 _NUMBER_WORDS = frozenset(
@@ -71,9 +73,10 @@ def asked_kind(query: str) -> AnswerKind | None:
 
 def answer_kinds(body: str) -> str:
     """What an entry's body can answer, comma-separated as the index keeps it: `time` (it
-    says when: a year, a month or a weekday, "yesterday", "two days ago", "last week", a time
-    of day), `quantity` (a number: 6, 2.5, "three", "a dozen", "twice"; not a year or a time
-    of day) and `asks` (its text ends with a question mark). "" for none."""
+    says when: a year, a month or a weekday, "yesterday", "two days ago", "last week", a count
+    of time units such as "after 5 minutes", a time of day), `quantity` (a number: 6, 2.5,
+    "three", "a dozen", "twice"; not a year or a time of day) and `asks` (its text ends with
+    a question mark). "" for none."""
     text = _without_closing_notes(body)
     tokens = _TOKENS.findall(text.lower())
     present = set(tokens)

@@ -193,6 +193,7 @@ class Recaller:
         self._undated = ""  # the time the question restricts to, when no entry is dated then
         self._named: list[str] = []  # the question's words that may be a person's name (core/names.py)
         self._asked_kind: AnswerKind | None = None  # when? how many? (core/answers.py)
+        self._last_scored: tuple[tuple[tuple[int, float], ...], list[_Ranked]] | None = None  # _ranked's
 
     def recall(
         self,
@@ -811,7 +812,29 @@ class Recaller:
     # --- ranking -------------------------------------------------------------------------
 
     def _ranked(self, candidates: list[_Candidate], limit: int, *, spread: bool = False) -> list[_Ranked]:
-        """Candidates in ranking order, scored with the lifecycle formula (see `_hits`)."""
+        """Candidates in ranking order, scored with the lifecycle formula (see `_hits`).
+        A confident tier ranks its candidates to check its first hit (`_leads`), and the
+        results are then the same candidates: the scoring is kept for that second call."""
+        # The same candidate objects with the same relevance (the steps above change it in
+        # place); the kept list holds them, so their ids cannot be reused meanwhile.
+        key = tuple((id(c), c.relevance) for c in candidates)
+        if self._last_scored is None or self._last_scored[0] != key:
+            self._last_scored = (key, self._scored(candidates))
+        ranked = list(self._last_scored[1])
+        cfg = self.config.recall
+        if spread and cfg.diversity_penalty < 1 and limit:
+            ranked = spread_over_folders(
+                ranked,
+                lambda item: item[0],
+                lambda item: item[2].path.rsplit("/", 1)[0],
+                lambda item: item[1].match,
+                penalty=cfg.diversity_penalty,
+                comparable=cfg.diversity_comparable,
+                places=limit,
+            )
+        return ranked
+
+    def _scored(self, candidates: list[_Candidate]) -> list[_Ranked]:
         rows = self.index.docs(c.doc_id for c in candidates)
         signals = self.state.signals(row.path for row in rows.values())
         now = self.memory.clock().timestamp()
@@ -830,17 +853,6 @@ class Recaller:
                 score *= self.config.recall.superseded_penalty
             ranked.append((score, candidate, row, importance, fresh))
         ranked.sort(key=lambda item: (-item[0], item[2].path))
-        cfg = self.config.recall
-        if spread and cfg.diversity_penalty < 1 and limit:
-            ranked = spread_over_folders(
-                ranked,
-                lambda item: item[0],
-                lambda item: item[2].path.rsplit("/", 1)[0],
-                lambda item: item[1].match,
-                penalty=cfg.diversity_penalty,
-                comparable=cfg.diversity_comparable,
-                places=limit,
-            )
         return ranked
 
     def _hits(self, candidates: list[_Candidate], terms: list[str], limit: int, *, spread: bool = False) -> list[Hit]:
