@@ -1064,7 +1064,7 @@ class Index:
             "SELECT rowid, title, keywords, path FROM fuzzy WHERE rowid IN (SELECT value FROM json_each(?))",
             (_json_list(ids),),
         )
-        return {row[0]: {part for word in words(" ".join(row[1:])) for part in word.split("_") if part} for row in rows}
+        return {row[0]: set(words(" ".join(row[1:]))) for row in rows}
 
     def trigram_search(self, fragments: list[str], scope: str, limit: int) -> list[tuple[int, float]]:
         """Documents containing all fragments (>= 3 characters each) as substrings."""

@@ -37,7 +37,10 @@ def _unspaced() -> re.Pattern[str]:
     return re.compile(_UNSPACED_PATTERN)
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# A word is what SQLite's `unicode61` tokenizer keeps as a token: letters and digits. The
+# underscore separates, as it does in the index: `processed_events` is indexed as two words,
+# so a query or a feedback word must split it the same way or it never matches.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 # English function words: they match nearly every entry and only add noise to BM25 and to
 # the coverage of a query. Kept short and conservative on purpose.
@@ -117,7 +120,7 @@ def query_terms(query: str) -> list[str]:
     A stopword written in capitals in a query that is not all capitals is an acronym, not a
     function word: "SO" (Stack Overflow, a sales order), "IT", "US" stay.
     """
-    raw = [word for word in _WORD.findall(cjk_to_bigrams(query)) if word != "_"]
+    raw = _WORD.findall(cjk_to_bigrams(query))
     shouting = query.isupper()
     tokens = [_fold_word(word) for word in raw]
     content = [

@@ -199,6 +199,26 @@ def test_a_capitalised_stopword_is_an_acronym() -> None:
     assert query_terms("HOW DO I DEPLOY") == ["deploy"]  # all capitals: not acronyms
 
 
+def test_an_identifier_with_underscores_is_found_as_the_index_splits_it(tmp_path: Path) -> None:
+    # The index splits `processed_events` at the underscore (SQLite's unicode61 tokenizer);
+    # a question quoting the identifier must be split the same way, or it matches nothing.
+    deletion = (
+        "policies/pii/deletion-requests",
+        "Trigger the `gdpr_delete` Airflow DAG with the user_id as a config param; it deletes the"
+        " user from every table listed in pii_registry.yml.",
+        "Handling GDPR deletion requests",
+    )
+    backfill = (
+        "runbooks/airflow/backfill-dag",
+        "Run `airflow dags backfill` with a start and end date; pause the DAG first.",
+        "Backfilling an Airflow DAG",
+    )
+    memory = memory_with(tmp_path, deletion, backfill, STRIPE)
+    assert query_terms("run the gdpr_delete dag") == ["run", "gdpr", "delete", "dag"]
+    assert first(memory, "how do I run the gdpr_delete dag") == (deletion[0], True)
+    assert first(memory, "processed_events") == (STRIPE[0], True)
+
+
 def test_explain_names_the_gate_number_coverage(tmp_path: Path) -> None:
     memory = memory_with(tmp_path, CANARY, FLY)
     result = memory.recall("canary traffic share", max_tier="keyword", explain=True)
