@@ -107,7 +107,7 @@ class RecallConfig:
     keyword_minimum: float = 0.15
     fuzzy_floor: float = 0.72
     fuzzy_margin: float = 0.05
-    fuzzy_minimum: float = 0.5
+    fuzzy_minimum: float = 0.4
     fuzzy_min_similarity: float = 80.0  # rapidfuzz ratio (0-100) for a word to count as a typo match
     # Jaro-Winkler similarity (0-1) for a word that may be a person's name to match a name
     # written another way (`dmitry`/Dmitri 0.93, `tim`/Tom 0.80): docs/recall.md, "Names".
