@@ -232,18 +232,6 @@ def related(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(same.split()), tuple(above.split())
 
 
-def related_to_form(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """`related` for a word as a question writes it: WordNet lists base forms, so a plural or
-    tense form ("erased", "leaked", "browsers") takes its base's related words. The word as
-    written comes first ("signed" has its own entry)."""
-    base = light_key(word)
-    for form in dict.fromkeys((word, base, base + "e", word.removesuffix("s"))):
-        found = related(form)
-        if found != ((), ()):
-            return found
-    return (), ()
-
-
 def in_dictionary(word: str) -> bool:
     """Whether WordNet (the related-words table) knows the word, as written or as the base of
     a plural or tense form: `vegan`, `deploys`; not `dmitry` or `kubernetes`."""

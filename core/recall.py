@@ -41,7 +41,7 @@ from .lexicon import (
     background_idf,
     is_real_word,
     light_key,
-    related_to_form,
+    related,
     stem_prefix,
     variants,
 )
@@ -474,7 +474,7 @@ class Recaller:
             cached = self._forms_cache.get(term)
             if cached is None:
                 cached = variants(term, self.index.words_starting(stem_prefix(term)))
-                synonyms, broader = related_to_form(term)
+                synonyms, broader = related(term)
                 for weight, others in ((SYNONYM, synonyms), (BROADER, broader)):
                     for other in others:
                         # the other word as written or as a plural/tense form, at its weight

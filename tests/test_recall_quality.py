@@ -301,10 +301,6 @@ def test_synonyms_and_broader_terms_count_at_a_lower_weight(tmp_path: Path) -> N
     exact = memory.recall("bicycle parks", max_tier="keyword").results[0]
     assert result.results[0].match < exact.match
     assert 0 < BROADER < SYNONYM < DERIVED + 0.01
-    # WordNet lists base forms: a plural or tense form of the question takes its base's
-    # related words ("bikes" -> bicycle), as the word as written would.
-    assert related("bikes") == ((), ())
-    assert memory.recall("where do the bikes go", max_tier="keyword").results[0].path == "people/team/ravi-commute"
 
 
 def test_aliases_are_searched_like_the_title(tmp_path: Path) -> None:
