@@ -74,6 +74,9 @@ FEEDBACK_JOIN_WORDS = 2
 # Feedback runs over at most this many entries in scope: counting which entries have its
 # words grows with the tree (at 10,000 entries it doubled the in-process recall time).
 FEEDBACK_MAX_ENTRIES = 3000
+# A word this long or longer that is unknown may be a typo of a word only bodies have
+# ("selct" for `select *` in a style guide); shorter ones have too many close spellings.
+TYPO_IN_BODY_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -539,14 +542,19 @@ class Recaller:
         """Add to `alternatives` the vocabulary words each unknown word may be a typo or a
         partial word of; whether any was found."""
         cfg = self.config.recall
-        # Words sharing the first letter first; the whole vocabulary only for words that
-        # found nothing that way (a typo in the first letter).
+        # Words of titles, keywords, tags and paths sharing the first letter first; then the
+        # words of bodies too, sharing the first two letters (the whole body vocabulary is
+        # too large to compare at every recall: a first-letter slice of a 10k-entry tree's is
+        # thousands of words); the whole title vocabulary only for words that found nothing
+        # that way (a typo in the first letter).
         nearby = self.index.fuzzy_vocabulary(word[0] for word in unknown)
         everything: list[str] | None = None
         for word in unknown:
             real = is_real_word(word)
             cutoff = max(cfg.fuzzy_min_similarity, 85.0) if real else cfg.fuzzy_min_similarity
             similar = self._similar_words(word, nearby, cutoff, complete=not real)
+            if not similar and len(word) >= TYPO_IN_BODY_LENGTH:
+                similar = self._similar_words(word, self.index.words_starting(word[:2]), cutoff, complete=False)
             if not similar:
                 if everything is None:
                     everything = self.index.fuzzy_vocabulary()

@@ -206,6 +206,24 @@ def test_a_corrected_typo_that_carries_the_question_is_an_answer_not_no_memory(t
     assert memory.recall("recipe for banana bread", max_tier="fuzzy").message == NO_MEMORY
 
 
+def test_a_typo_of_a_word_only_a_body_has_is_corrected(tmp_path: Path) -> None:
+    # "selct" is close to "select", which only the style guide's body has: typos had been
+    # matched to the words of titles, keywords, tags and paths only.
+    sql = (
+        "conventions/sql/style-guide",
+        "Lowercase keywords and trailing commas. `select *` is only allowed in the first CTE of a model.",
+        "SQL style guide",
+    )
+    naming = (
+        "conventions/dbt/model-naming",
+        "Staging models are named stg_<source>__<table>; marts are fct_ or dim_. Models are allowed one owner.",
+        "dbt model naming",
+    )
+    memory = memory_with(tmp_path, sql, naming, STYLE)
+    assert first(memory, "is selct * allowed in models")[0] == sql[0]
+    assert first(memory, "selct")[0] == sql[0]
+
+
 def test_a_capitalised_stopword_is_an_acronym() -> None:
     assert query_terms("what does SO stand for") == ["so", "stand"]
     assert query_terms("the IT team") == ["it", "team"]
