@@ -197,6 +197,9 @@ class Recaller:
         self._named: list[str] = []  # the question's words that may be a person's name (core/names.py)
         self._asked_kind: AnswerKind | None = None  # when? how many? (core/answers.py)
         self._last_scored: tuple[tuple[tuple[int, float], ...], list[_Ranked]] | None = None  # _ranked's
+        # Per tier: the question's most informative word when the memory has it in no form
+        # (set by _score; the gate is then not sure: _knows_subject).
+        self._unseen_subject: dict[Tier, str] = {}
 
     def recall(
         self,
@@ -309,6 +312,8 @@ class Recaller:
                 if previous is None or candidate.match > previous.match:
                     found[candidate.doc_id] = candidate
             if confident:
+                confident, reason = self._knows_subject(tier, reason)
+            if confident:
                 confident, reason = self._leads(competing, list(found.values()), reason)
             timings[tier] = ms_since(tier_started)
             if traces is not None:
@@ -318,6 +323,16 @@ class Recaller:
             if confident and not escalate:
                 break
         return found, resolved_by, in_domain
+
+    def _knows_subject(self, tier: Tier, reason: str) -> tuple[bool, str]:
+        """A memory that has never seen the question's most informative word, in any form,
+        cannot be sure it answers it: "deploy the frontend to Vercel" covers half its weight
+        with a deploy runbook, and is still a question about Vercel. A word the fuzzy tier
+        would correct (a typo of a word the memory has) does not count as unseen."""
+        word = self._unseen_subject.get(tier)
+        if word is None or (tier == "keyword" and self._correct_typos([word], {})):
+            return True, reason
+        return False, f"the question's most informative word, '{word}', is nowhere in the memory"
 
     def _leads(self, competing: list[_Candidate], found: list[_Candidate], reason: str) -> tuple[bool, str]:
         """Confidence is about the answer shown first. The gate found an entry that covers
@@ -623,6 +638,11 @@ class Recaller:
         for part, (containing, _) in preset.items():
             word_weight[part] = self._word_weight(part, {}, term_docs, total, len(containing))
         weight_sum = sum(word_weight.values()) or 1.0
+        # (Not for a CJK bigram: runs are cut into overlapping pairs, and a pair across two
+        # words, "队的", is in no text although each word is.)
+        subject = max(word_weight, key=word_weight.__getitem__, default=None)
+        if subject is not None and not alternatives.get(subject, True) and not has_unspaced_script(subject):
+            self._unseen_subject[tier] = subject
         about = self.index.about_words(scored)
         best_bm25 = max(scored.values()) or 1.0
         candidates = []

@@ -163,6 +163,13 @@ def test_chinese_and_accented_queries(example: Memory, query: str, expected: str
     assert paths(example.recall(query))[0] == expected
 
 
+def test_a_cjk_bigram_across_two_words_is_not_an_unseen_subject(example: Memory) -> None:
+    # "上海外包团队的..." is cut into overlapping pairs; "队的" spans two words and is in no
+    # text, which must not make the recall unsure of the checklist it covers.
+    result = example.recall("上海外包团队的数据库迁移检查清单", max_tier="fuzzy")
+    assert result.resolved and paths(result)[0] == "conventions/migrations/shanghai-team-checklist"
+
+
 def test_trigram_fallback_for_scripts_without_spaces(memory: Memory) -> None:
     memory.add("notes/thai/greeting", "ภาษาไทยไม่มีการเว้นวรรคระหว่างคำ", title="Thai note")
     memory.add("notes/other/plain", "Nothing in Thai here.")

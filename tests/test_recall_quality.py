@@ -224,6 +224,22 @@ def test_a_typo_of_a_word_only_a_body_has_is_corrected(tmp_path: Path) -> None:
     assert first(memory, "selct")[0] == sql[0]
 
 
+def test_no_tier_is_sure_when_the_memory_never_saw_the_questions_main_word(tmp_path: Path) -> None:
+    release = (
+        "runbooks/deploy/release",
+        "Build the frontend with `npm run build`, copy it to the VPS with rsync and restart the service.",
+        "Deploying the frontend",
+    )
+    memory = memory_with(tmp_path, release, STYLE, STRIPE)
+    # Half the question's weight is the runbook's; it is still a question about Netlify.
+    result = memory.recall("how do I deploy the frontend to Netlify", max_tier="fuzzy", explain=True)
+    assert result.results[0].path == release[0] and not result.resolved
+    assert any("netlify" in trace.reason for trace in result.explain)
+    assert first(memory, "how do I deploy the frontend") == (release[0], True)
+    # A typo of a word the memory has is not an unseen word.
+    assert first(memory, "deploying the frontnd") == (release[0], True)
+
+
 def test_a_capitalised_stopword_is_an_acronym() -> None:
     assert query_terms("what does SO stand for") == ["so", "stand"]
     assert query_terms("the IT team") == ["it", "team"]
