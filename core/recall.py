@@ -638,10 +638,11 @@ class Recaller:
         for part, (containing, _) in preset.items():
             word_weight[part] = self._word_weight(part, {}, term_docs, total, len(containing))
         weight_sum = sum(word_weight.values()) or 1.0
-        # (Not for a CJK bigram: runs are cut into overlapping pairs, and a pair across two
-        # words, "队的", is in no text although each word is.)
+        # The most informative word, when no form of it is in the memory (_knows_subject). A
+        # trigram part is never unseen (it has its entries), nor a CJK bigram: runs are cut
+        # into overlapping pairs, and a pair across two words, "队的", is in no text.
         subject = max(word_weight, key=word_weight.__getitem__, default=None)
-        if subject is not None and not alternatives.get(subject, True) and not has_unspaced_script(subject):
+        if subject in alternatives and not alternatives[subject] and not has_unspaced_script(subject):
             self._unseen_subject[tier] = subject
         about = self.index.about_words(scored)
         best_bm25 = max(scored.values()) or 1.0
