@@ -2,9 +2,10 @@
 entry was written or what dates it speaks of (docs/recall.md, "Dates in the question").
 
 - `read_query(query, today)` finds the date expressions of a question - absolute ("in
-  October 2023", "7 Jan 2024", "on 8 May, 2023", "in 2022", "summer 2021"), relative to
-  `today` ("yesterday", "last week", "last month", "two weeks ago", "in the past 3 days"),
-  anchored ("the week before August 3, 2023") - and the words that ask for the newest
+  October 2023", "7 Jan 2024", "on 8 May, 2023", "in 2022", "summer 2021", "Q3 2024",
+  "mid-2024"), relative to `today` ("yesterday", "last week", "last quarter", "two weeks
+  ago", "in the past 3 days"), anchored ("the week before August 3, 2023", "since last
+  week", "after June") - and the words that ask for the newest
   ("latest", "most recent", "recently"). It returns the days they cover, whether the newest
   is wanted, and the question without those words (so "October" and "2023" are not content
   words an entry must contain when the entry's date is only in its frontmatter).
@@ -82,24 +83,31 @@ _NUMBERS = {
     "twelve": 12,
 }
 _COUNT = r"(?P<count>\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
-_UNIT = r"(?P<unit>day|week|month|year)s?"
+_UNIT = r"(?P<unit>hour|day|week|month|year)s?"
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # A part of a period: "early 2023", "the end of May 2023", "the first half of September 2022".
-_PART = r"(?:(?P<part>early|mid|late|(?:the\s+)?(?:beginning|start|middle|end|first\s+half|second\s+half)\s+of)\s+)?"
+_PART_WORDS = r"(?P<part>early|mid|late|(?:the\s+)?(?:beginning|start|middle|end|first\s+half|second\s+half)\s+of)"
+_PART = rf"(?:{_PART_WORDS}(?:\s+|-))?"  # "mid-2024" too
+_QUARTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 4}
 
 # Absolute dates, most specific first. A month name alone is a date only when it cannot be an
 # ordinary word: next to a day or a year, or a full name after "in"/"during" ("in June").
 _ABSOLUTE = (
-    ("day", r"\b(?P<year>(?:19|20)\d\d)-(?P<month>[01]?\d)-(?P<day>[0-3]?\d)\b"),
+    ("day", r"\b(?P<year>(?:19|20)\d\d)(?P<sep>[-/.])(?P<month>[01]?\d)(?P=sep)(?P<day>[0-3]?\d)\b"),
     ("day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"),
     ("day", rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"),
     ("month", rf"\b{_PART}{_MONTH},?\s+(?:of\s+)?{_YEAR}\b"),
+    ("month", rf"\b{_PART}{_YEAR}-(?P<month>0[1-9]|1[0-2])\b(?!-\d)"),  # ISO 8601's 2024-03
+    ("quarter", rf"\bQ(?P<quarter>[1-4])[\s-]+{_YEAR}\b"),
+    ("quarter", rf"\b{_YEAR}[\s-]+Q(?P<quarter>[1-4])\b"),
+    ("quarter", rf"\b(?:the\s+)?(?P<ordinal>{'|'.join(_QUARTERS)})\s+quarter\s+(?:of\s+)?{_YEAR}\b"),
     ("season", rf"\b{_PART}(?P<season>spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b"),
     ("yearly day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w|,?\s*\d)"),
     ("yearly day", rf"\b{_MONTH}\s+{_DAY}\b(?!,?\s*\d)"),
     ("yearly month", rf"\b(?:in|during|since|until|before|after|between|from)\s+{_PART}{_FULL_MONTH}\b"),
     ("year", rf"\b(?:(?:in|during|since|until|before|after|of|year)\s+){_PART}{_YEAR}\b"),
+    ("year", rf"\b{_PART_WORDS}(?:\s+|-){_YEAR}\b"),  # "mid-2024", "early 2023": the part makes it a year
 )
 # In a text (an entry's body) only full dates count: a bare "2049" may be a port.
 IN_TEXT = 4
@@ -107,10 +115,10 @@ IN_TEXT = 4
 _RELATIVE = (
     r"\b(?:"
     r"(?P<today>today|tonight|this\s+morning|this\s+afternoon|this\s+evening)"
-    r"|(?P<yesterday>(?:the\s+day\s+before\s+)?yesterday)"
-    r"|(?P<this>this|last|past|previous)\s+(?P<period>week(?:end)?|month|year|spring|summer|autumn|fall|winter"
+    r"|(?P<yesterday>(?:the\s+day\s+before\s+)?yesterday|last\s+night)"
+    r"|(?P<this>this|last|past|previous)\s+(?P<period>week(?:end)?|month|quarter|year|spring|summer|autumn|fall|winter"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-    rf"|(?:in\s+)?(?:the\s+)?(?:last|past)\s+{_COUNT}\s+{_UNIT}"
+    rf"|(?:(?:in|within|over|during)\s+)?(?:the\s+)?(?:last|past)\s+{_COUNT}\s+{_UNIT}"
     rf"|{_COUNT.replace('count', 'ago_count')}\s+{_UNIT.replace('unit', 'ago_unit')}\s+ago"
     r")\b"
 )
@@ -226,8 +234,9 @@ def read_query(query: str, today: date) -> DateQuery | None:
     for match in grammar.relative.finditer(text):
         span = _relative(match, today)
         if span is not None:
-            dated.append((*match.span(), span))
-            text = _blank(text, *match.span())
+            span, start = _anchored(text, match.start(), span, today)  # "since last week"
+            dated.append((start, match.end(), span))
+            text = _blank(text, start, match.end())
     dated = _joined(query, dated)
     for start, end, _ in dated:
         text = _blank(text, start, end)
@@ -425,9 +434,16 @@ def _absolute(kind: str, match: re.Match[str]) -> Span | None:
         if kind == "year":
             year = int(groups["year"])
             return _part(Span(date(year, 1, 1), date(year, 12, 31)), groups.get("part"))
+        if kind == "quarter":
+            quarter = int(groups["quarter"]) if groups.get("quarter") else _QUARTERS[groups["ordinal"].lower()]
+            return _quarter(int(groups["year"]), quarter)
     except ValueError:  # "31 February 2023", month 13
         return None
     return None
+
+
+def _quarter(year: int, quarter: int) -> Span:
+    return Span(_month(year, 3 * quarter - 2).first, _month(year, 3 * quarter).last)
 
 
 def _month_number(name: str) -> int:
@@ -460,10 +476,15 @@ def _part(span: Span, part: str | None) -> Span:
 
 
 def _anchored(text: str, start: int, span: Span, today: date) -> tuple[Span, int]:
-    """A shift or an open end written just before an absolute date: "two weeks before
-    August 11, 2023" is the two weeks up to it, "since March 2023" from it to today."""
+    """A shift or an open end written just before a date: "two weeks before August 11,
+    2023" is the two weeks up to it, "since March 2023" and "since last week" from it to
+    today. A date without a year is then the last such date: "since March" in December
+    2026 is from 1 March 2026 on, not March of any year."""
     before = text[:start]
     shift = _grammar().shift.search(before)
+    open_end = _grammar().open_end.search(before)
+    if span.yearly and (shift is not None or open_end is not None):
+        span = _last_before(span, today)
     if shift is not None and not span.yearly:
         count = _count(shift.group("count")) if shift.group("count") else 1
         unit = (shift.group("unit1") or shift.group("unit")).lower()
@@ -471,12 +492,29 @@ def _anchored(text: str, start: int, span: Span, today: date) -> tuple[Span, int
         if shift.group("dir").lower() == "before":
             return Span(span.first - timedelta(days=days), span.last), shift.start()
         return Span(span.first, span.last + timedelta(days=days)), shift.start()
-    open_end = _grammar().open_end.search(before)
     if open_end is not None and not span.yearly:
-        if open_end.group("dir").lower() in ("before", "until", "till", "by"):
+        # "until", "by" and "since" include the date; "before" and "after" do not.
+        word = open_end.group("dir").lower()
+        if word == "before":
+            return Span(date.min, max(date.min, span.first - timedelta(days=1))), open_end.start()
+        if word in ("until", "till", "by"):
             return Span(date.min, span.last), open_end.start()
-        return Span(span.first, max(today, span.last)), open_end.start()
+        first = span.last + timedelta(days=1) if word == "after" else span.first
+        return Span(first, max(today, first)), open_end.start()
     return span, start
+
+
+def _last_before(span: Span, today: date) -> Span:
+    """Days of any year placed in the last year where they begin on or before today."""
+    for year in (today.year, today.year - 1):
+        try:
+            first = span.first.replace(year=year)
+            last = span.last.replace(year=year + (span.last < span.first))
+        except ValueError:  # 29 February in a year without it
+            continue
+        if first <= today:
+            return Span(first, last)
+    return span
 
 
 def _count(word: str) -> int:
@@ -485,6 +523,8 @@ def _count(word: str) -> int:
 
 
 def _days(count: int, unit: str) -> int:
+    if unit == "hour":  # a date has no hours: the days they reach back into
+        return -(-count // 24)
     return count * {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
 
 
@@ -500,7 +540,8 @@ def _relative(match: re.Match[str], today: date) -> Span | None:
     if groups["ago_count"]:
         # "two weeks ago": around that day, give or take half the unit.
         unit = groups["ago_unit"].lower()
-        days = _days(_count(groups["ago_count"]), unit)
+        count = _count(groups["ago_count"])
+        days = count // 24 if unit == "hour" else _days(count, unit)  # "3 hours ago": today or yesterday
         center = today - timedelta(days=days)
         slack = timedelta(days=max(1, _days(1, unit) // 2))
         return Span(center - slack, min(today, center + slack))
@@ -533,6 +574,14 @@ def _named_period(which: str, period: str, today: date) -> Span | None:
             return Span(today - timedelta(days=30), today)
         previous = today.replace(day=1) - timedelta(days=1)
         return _month(previous.year, previous.month)
+    if period == "quarter":
+        start = _quarter(today.year, (today.month - 1) // 3 + 1).first
+        if this:
+            return Span(start, today)
+        if which == "past":  # "the past quarter": the last three months
+            return Span(today - timedelta(days=91), today)
+        previous = start - timedelta(days=1)
+        return _quarter(previous.year, (previous.month - 1) // 3 + 1)
     if period == "year":
         if this:
             return Span(date(today.year, 1, 1), today)

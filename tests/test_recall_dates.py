@@ -54,11 +54,29 @@ def days(query: str) -> list[tuple[str, str]]:
         ("changes since March 2025", [("2025-03-01", "2026-03-11")]),
         ("Where was John between August 11 and August 15, 2023?", [("2023-08-11", "2023-08-15")]),
         ("incidents from March 2024 to May 2024", [("2024-03-01", "2024-05-31")]),
-        ("what broke before 2023", [("0001-01-01", "2023-12-31")]),
+        ("what broke before 2023", [("0001-01-01", "2022-12-31")]),  # "before" leaves the date out, "by" keeps it
         ("by July 10, 2022", [("0001-01-01", "2022-07-10")]),
         ("in early 2023", [("2023-01-01", "2023-05-01")]),
         ("a few months ago", [("2025-11-26", "2025-12-26")]),
         ("in the past 3 months", [("2025-12-11", "2026-03-11")]),
+        # the forms a team also types (ninth session): quarters, ISO months and slashes,
+        # a part of a year without "in", hours, and open ends on every kind of date
+        ("incidents in Q3 2024", [("2024-07-01", "2024-09-30")]),
+        ("2024 Q1 planning", [("2024-01-01", "2024-03-31")]),
+        ("the third quarter of 2025", [("2025-07-01", "2025-09-30")]),
+        ("what did we ship last quarter", [("2025-10-01", "2025-12-31")]),
+        ("this quarter", [("2026-01-01", "2026-03-11")]),
+        ("the 2024-03 release", [("2024-03-01", "2024-03-31")]),
+        ("deployed 2024/03/03", [("2024-03-03", "2024-03-03")]),
+        ("what happened mid-2024", [("2024-05-02", "2024-08-31")]),
+        ("late 2023 incidents", [("2023-09-02", "2023-12-31")]),
+        ("what broke last night", [("2026-03-10", "2026-03-10")]),
+        ("alerts within the last 48 hours", [("2026-03-09", "2026-03-11")]),
+        ("the deploy 3 hours ago", [("2026-03-10", "2026-03-11")]),
+        ("decisions since March", [("2026-03-01", "2026-03-11")]),  # the last March, not any year's
+        ("what changed after June", [("2025-07-01", "2026-03-11")]),  # June 2026 is still ahead
+        ("what changed since last week", [("2026-03-02", "2026-03-11")]),
+        ("what broke after 2023", [("2024-01-01", "2026-03-11")]),
     ],
 )
 def test_date_expressions_become_days(query: str, expected: list[tuple[str, str]]) -> None:
@@ -91,6 +109,9 @@ def test_words_asking_for_the_newest(query: str) -> None:
         "it may 3 times fail",  # "may" is a word unless written as the month's name
         "how long ago was the migration",
         "march 2 steps forward",
+        "release 2024-13",  # no month 13
+        "bump to version 2024.1",
+        "can I deploy on a Friday?",  # a rule about Fridays, not one Friday: a bare weekday is no date
     ],
 )
 def test_no_date_where_there_is_none(query: str) -> None:
@@ -176,6 +197,14 @@ def test_the_best_match_outside_the_asked_time_is_not_confident(releases: Path) 
     assert order.index("ops/releases/r43") < order.index("ops/releases/r44")
     keyword = next(trace for trace in result.explain if trace.tier == "keyword")
     assert "not dated 2024-01-07" in keyword.reason
+
+
+def test_a_quarter_picks_the_entry_written_in_it(releases: Path) -> None:
+    """The two shipped releases match "release shipped" equally; the quarter tells them apart."""
+    memory = Memory(releases)
+    assert paths(memory, "which release shipped before 2024-02")[0] == "ops/releases/r43"
+    assert paths(memory, "which release was rolled back in the fourth quarter of 2023")[0] == "ops/releases/r42"
+    assert paths(memory, "which release shipped after 2024-02")[0] == "ops/releases/r44"
 
 
 def test_a_date_alone_never_answers_an_unrelated_question(releases: Path) -> None:
