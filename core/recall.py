@@ -36,6 +36,7 @@ from .errors import InvalidError, MemError
 from .index import DocRow, Index, RefreshReport
 from .lexicon import (
     BROADER,
+    DERIVED,
     INFLECTION,
     SYNONYM,
     background_idf,
@@ -492,8 +493,8 @@ class Recaller:
             cached = self._forms_cache.get(term)
             if cached is None:
                 cached = variants(term, self.index.words_starting(stem_prefix(term)))
-                synonyms, broader = related(term)
-                for weight, others in ((SYNONYM, synonyms), (BROADER, broader)):
+                synonyms, broader, derived = related(term)
+                for weight, others in ((SYNONYM, synonyms), (BROADER, broader), (DERIVED, derived)):
                     for other in others:
                         # the other word as written or as a plural/tense form, at its weight
                         key = light_key(other)

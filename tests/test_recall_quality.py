@@ -322,7 +322,7 @@ def test_mem_recall_used_counts_an_entry_as_used(tmp_path: Path) -> None:
 def test_synonyms_and_broader_terms_count_at_a_lower_weight(tmp_path: Path) -> None:
     from contextree.core.lexicon import BROADER, SYNONYM, related
 
-    synonyms, broader = related("bike")
+    synonyms, broader, _ = related("bike")
     assert "bicycle" in synonyms and "ride" in broader
     memory = memory_with(
         tmp_path,
@@ -335,6 +335,29 @@ def test_synonyms_and_broader_terms_count_at_a_lower_weight(tmp_path: Path) -> N
     exact = memory.recall("bicycle parks", max_tier="keyword").results[0]
     assert result.results[0].match < exact.match
     assert 0 < BROADER < SYNONYM < DERIVED + 0.01
+
+
+def test_derived_forms_count_at_the_derived_weight(tmp_path: Path) -> None:
+    """ "What did we decide" over a decisions/ folder: a noun WordNet derives from the verb
+    (decide -> decision, fail -> failure) is found, which a Porter stemmer does not merge
+    ("decid" / "decis"), at the weight of a derived form, less than the word itself."""
+    from contextree.core.lexicon import DERIVED, related
+
+    assert "decision" in related("decide")[2] and "failure" in related("fail")[2]
+    memory = memory_with(
+        tmp_path,
+        ("decisions/queue/why-rabbitmq", "RabbitMQ over Kafka: our volume is small.", "Why RabbitMQ"),
+        ("incidents/2025/nightly-backup", "The nightly backup had a failure: the disk was full.", "Backup disk full"),
+        STYLE,
+    )
+    decided = memory.recall("what did we decide", max_tier="keyword")
+    assert decided.results and decided.results[0].path == "decisions/queue/why-rabbitmq"
+    assert (
+        memory.recall("why did the backup fail", max_tier="keyword").results[0].path == "incidents/2025/nightly-backup"
+    )
+    failed = memory.recall("backup fail", max_tier="keyword").results[0]
+    exact = memory.recall("backup failure", max_tier="keyword").results[0]
+    assert failed.match < exact.match and DERIVED < 1.0
 
 
 def test_aliases_are_searched_like_the_title(tmp_path: Path) -> None:
