@@ -20,6 +20,7 @@ lifecycle formula; nothing is returned when no hit reaches the floor of a tier t
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import time
 from collections.abc import Mapping
@@ -505,10 +506,54 @@ class Recaller:
             forms[term] = cached
         return forms
 
+    def _with_joined(self, query: str, forms: dict[str, dict[str, float]], scope: str) -> dict[str, dict[str, float]]:
+        """Two words of the query that the memory writes as one ("post mortem" -> postmortem,
+        "data base" -> database, "web hook" -> webhook): the joined word, as written or in a
+        plural or tense form, counts as a form of each of them. Not with a function word: "a
+        part" is not "apart", and "on call" joined to `oncall` made every entry of an oncall/
+        folder cover "call" (a held-out set's rotation question went to its crash runbook)."""
+        raw = words(query)
+        joined = forms
+        for first, second in itertools.pairwise(raw):
+            if first not in forms and second not in forms:
+                continue
+            word = first + second
+            if first in STOPWORDS or second in STOPWORDS:
+                continue
+            key = light_key(word)
+            found = [term for term in self.index.words_starting(key[: max(2, len(key) - 1)]) if light_key(term) == key]
+            found = [term for term in found if self._term_documents([term], scope)[term]]
+            for part in (first, second):
+                if part in forms and found:
+                    if joined is forms:
+                        joined = dict(forms)  # the forms are cached: change a copy
+                    joined[part] = dict(joined[part]) | {
+                        term: max(INFLECTION, forms[part].get(term, 0.0)) for term in found
+                    }
+        return joined
+
+    def _split(self, word: str, scope: str) -> tuple[set[int], dict[int, float]] | None:
+        """A word the memory writes as two ("multitenancy" -> multi-tenancy, "featureflags"
+        -> feature flags): (the entries that have both parts, their BM25 scores for them),
+        for the split that most entries share; None when no split's parts meet in an entry.
+        Only for a word that is no English word ("nowhere" is not "now here")."""
+        if len(word) < 5 or is_real_word(word) or not word.isascii():
+            return None
+        splits = [(word[:at], word[at:]) for at in range(2, len(word) - 1)]
+        documents = self._term_documents(list(dict.fromkeys(part for pair in splits for part in pair)), scope)
+        best = max(splits, key=lambda pair: len(documents[pair[0]] & documents[pair[1]]))
+        both = documents[best[0]] & documents[best[1]]
+        if not both:
+            return None
+        cfg = self.config.recall
+        weights = (cfg.weight_title, cfg.weight_keywords, cfg.weight_path, cfg.weight_summary, cfg.weight_body)
+        scores = dict(self.index.bm25(list(best), weights, scope, max(cfg.candidates, len(both))))
+        return both, {doc_id: scores.get(doc_id, 0.0) for doc_id in both}
+
     def _keyword_tier(self, query: str, terms: list[str], scope: str) -> list[_Candidate]:
         rest, unspaced = split_unspaced(query)
         if not unspaced:
-            return self._score(self._forms(terms), scope, "keyword")
+            return self._score(self._with_joined(query, self._forms(terms), scope), scope, "keyword")
         # Thai and similar scripts: each chunk must occur as a substring (trigram index).
         found = dict(self.index.trigram_search(unspaced, scope, self.config.recall.candidates))
         preset = {" ".join(unspaced): (set(found), found)}
@@ -525,7 +570,7 @@ class Recaller:
         one (a term of the trade spelt differently), never "corrected" into another word
         (`vegan` -> `vegas`)."""
         cfg = self.config.recall
-        forms = self._forms(terms)
+        forms = self._with_joined(query, self._forms(terms), scope)
         unknown = [w for w in terms if not forms[w] and (len(w) >= 3 or has_unspaced_script(w))]
         # A name the memory lacks as written or in a plural or tense form: a Porter-only form
         # (`dmitry` -> `dmitri` at 0.4) or a synonym does not make it known.
@@ -540,6 +585,13 @@ class Recaller:
         found = False
         if unknown:
             found = self._correct_typos(unknown, alternatives)
+        # An unknown word no typo correction explains may be two words written as one.
+        preset: dict[str, tuple[set[int], dict[int, float]]] = {}
+        for word in unknown:
+            if not alternatives.get(word) and (split := self._split(word, scope)) is not None:
+                alternatives.pop(word, None)
+                preset[word] = split
+                found = True
         if named:
             names = self.index.name_vocabulary()
             for word in named:
@@ -552,7 +604,7 @@ class Recaller:
                 alternatives[word] = merged
         if not found:
             return []
-        return self._score(alternatives, scope, "fuzzy")
+        return self._score(alternatives, scope, "fuzzy", preset)
 
     def _correct_typos(self, unknown: list[str], alternatives: dict[str, dict[str, float]]) -> bool:
         """Add to `alternatives` the vocabulary words each unknown word may be a typo or a

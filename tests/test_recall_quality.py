@@ -360,6 +360,39 @@ def test_derived_forms_count_at_the_derived_weight(tmp_path: Path) -> None:
     assert failed.match < exact.match and DERIVED < 1.0
 
 
+def test_words_written_joined_or_split_find_each_other(tmp_path: Path) -> None:
+    """Two query words the memory writes as one ("roll back" / rollback, "post mortem" /
+    postmortems) and one query word it writes as two ("multitenancy" / multi-tenancy)."""
+    memory = memory_with(
+        tmp_path,
+        (
+            "runbooks/incidents/postmortems",
+            "Every incident of severity 2 or worse gets one within 3 days.",
+            "Writing postmortems",
+        ),
+        ("runbooks/deploy/rollback", "Run the rollback job with the previous image tag.", "Rollback"),
+        ("architecture/data/tenants", "Multi-tenancy with a shared schema and a tenant_id column.", "Tenants"),
+        STYLE,
+    )
+    assert first(memory, "post mortem")[0] == "runbooks/incidents/postmortems"
+    assert first(memory, "how do I roll back a bad deploy")[0] == "runbooks/deploy/rollback"
+    assert first(memory, "multitenancy")[0] == "architecture/data/tenants"
+
+
+def test_joining_and_splitting_leave_ordinary_words_alone(tmp_path: Path) -> None:
+    """A function word is not half of a compound ("a part" is not "apart"), and a real word
+    is not two words ("nowhere" is not "now here")."""
+    memory = memory_with(
+        tmp_path,
+        ("notes/style/apart", "Keep the two services apart.", "Services apart"),
+        ("notes/deploy/here", "The deploy is now here, in the new folder.", "Deploy location"),
+        STYLE,
+    )
+    assert memory.recall("nowhere", max_tier="fuzzy").results == ()
+    weak = memory.recall("a part", max_tier="keyword")
+    assert all(hit.path != "notes/style/apart" for hit in weak.results)
+
+
 def test_aliases_are_searched_like_the_title(tmp_path: Path) -> None:
     memory = memory_with(tmp_path, STYLE)
     memory.add(
