@@ -62,6 +62,9 @@ Tier = Literal["path", "keyword", "fuzzy", "llm", "agent"]
 TIERS: tuple[Tier, ...] = get_args(Tier)
 CHEAP_TIERS: tuple[Tier, ...] = ("path", "keyword", "fuzzy")
 NO_MEMORY = "no memory about this"
+# The particles of phrasal verbs a team writes as one word too: set up / setup, roll out /
+# rollout, fail over / failover, log in / login, time out / timeout, hand off / handoff.
+PARTICLES = frozenset("up out over down off in on".split())
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
 BODY_ONLY = 0.75
@@ -508,21 +511,23 @@ class Recaller:
 
     def _with_joined(self, query: str, forms: dict[str, dict[str, float]], scope: str) -> dict[str, dict[str, float]]:
         """Two words of the query that the memory writes as one ("post mortem" -> postmortem,
-        "data base" -> database, "web hook" -> webhook): the joined word, as written or in a
-        plural or tense form, counts as a form of each of them. Not with a function word: "a
+        "data base" -> database, "fails over" -> failover, "set up" -> setup): the joined
+        word, as written or in a plural or tense form, counts as a form of each content word
+        of the two. A function word may only be the particle after a verb (PARTICLES): "a
         part" is not "apart", and "on call" joined to `oncall` made every entry of an oncall/
         folder cover "call" (a held-out set's rotation question went to its crash runbook)."""
         raw = words(query)
         joined = forms
         for first, second in itertools.pairwise(raw):
-            if first not in forms and second not in forms:
+            if first not in forms or (second in STOPWORDS and second not in PARTICLES):
                 continue
-            word = first + second
-            if first in STOPWORDS or second in STOPWORDS:
-                continue
-            key = light_key(word)
-            found = [term for term in self.index.words_starting(key[: max(2, len(key) - 1)]) if light_key(term) == key]
-            found = [term for term in found if self._term_documents([term], scope)[term]]
+            keys = {light_key(first + second), light_key(light_key(first) + second)}  # fails over -> failover
+            found = [
+                term
+                for key in keys
+                for term in self.index.words_starting(key[: max(2, len(key) - 1)])
+                if light_key(term) == key and self._term_documents([term], scope)[term]
+            ]
             for part in (first, second):
                 if part in forms and found:
                     if joined is forms:

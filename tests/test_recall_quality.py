@@ -379,6 +379,20 @@ def test_words_written_joined_or_split_find_each_other(tmp_path: Path) -> None:
     assert first(memory, "multitenancy")[0] == "architecture/data/tenants"
 
 
+def test_a_verb_and_its_particle_find_the_word_written_as_one(tmp_path: Path) -> None:
+    """ "fails over" / failover, "set up" / setup: the particle may be half of the compound
+    (and the verb counts in its base form)."""
+    memory = memory_with(
+        tmp_path,
+        ("runbooks/database/failover", "Promote the replica, then restart PgBouncer.", "Database failover"),
+        ("conventions/database/naming", "Database tables are named in the singular.", "Database naming"),
+        ("runbooks/dev/laptop", "Install uv and run make setup in the repository.", "Laptop setup"),
+        ("runbooks/dev/editor", "Use the shared ruff settings in your editor.", "Editor settings"),
+    )
+    assert first(memory, "what do we do when the database fails over")[0] == "runbooks/database/failover"
+    assert first(memory, "how do I set up my laptop")[0] == "runbooks/dev/laptop"
+
+
 def test_joining_and_splitting_leave_ordinary_words_alone(tmp_path: Path) -> None:
     """A function word is not half of a compound ("a part" is not "apart"), and a real word
     is not two words ("nowhere" is not "now here")."""
