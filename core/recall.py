@@ -627,7 +627,9 @@ class Recaller:
             cutoff = max(cfg.fuzzy_min_similarity, 85.0) if real else cfg.fuzzy_min_similarity
             similar = self._similar_words(word, nearby, cutoff, complete=not real)
             if not similar and len(word) >= TYPO_IN_BODY_LENGTH:
-                similar = self._similar_words(word, self.index.words_starting(word[:2]), cutoff, complete=False)
+                # the first two letters as typed, or swapped ("eslect" for select)
+                body = sorted({*self.index.words_starting(word[:2]), *self.index.words_starting(word[1] + word[0])})
+                similar = self._similar_words(word, body, cutoff, complete=False)
             if not similar:
                 if everything is None:
                     everything = self.index.fuzzy_vocabulary()

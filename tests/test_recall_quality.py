@@ -222,6 +222,7 @@ def test_a_typo_of_a_word_only_a_body_has_is_corrected(tmp_path: Path) -> None:
     memory = memory_with(tmp_path, sql, naming, STYLE)
     assert first(memory, "is selct * allowed in models")[0] == sql[0]
     assert first(memory, "selct")[0] == sql[0]
+    assert first(memory, "is eslect * allowed in models")[0] == sql[0]  # the first two letters swapped
 
 
 def test_no_tier_is_sure_when_the_memory_never_saw_the_questions_main_word(tmp_path: Path) -> None:
