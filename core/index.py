@@ -49,7 +49,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from . import owndb
@@ -988,6 +988,26 @@ class Index:
             [*args, *scope_args],
         ).fetchone()
         return row is not None
+
+    def dated_days(self, spans: Sequence[Span], scope: str, limit: int) -> list[tuple[int, int]]:
+        """The entries in scope written in, or speaking of, one of these spans, as (doc id,
+        day ordinal), the newest first: the day is the latest of the entry's days in the
+        asked time (clipped to its end). Without spans: every entry, by when it was last
+        written. A question about nothing but a time lists these (core/recall.py)."""
+        conn, _ = self.connection()
+        if spans:
+            condition, args = _days_condition(spans)
+            fixed = [span.last.toordinal() for span in spans if not span.yearly]
+            end = max(fixed) if fixed and len(fixed) == len(spans) else date.max.toordinal()
+        else:
+            condition, args, end = "written = 1", [], date.max.toordinal()
+        scoped, scope_args = self._scope_condition(scope)
+        rows = conn.execute(
+            f"SELECT doc, MAX(MIN(last, ?)) AS day FROM dates JOIN docs ON docs.id = dates.doc"
+            f" WHERE ({condition}){scoped} GROUP BY doc ORDER BY day DESC, MAX(docs.updated) DESC, path LIMIT ?",
+            [end, *args, *scope_args, limit],
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
 
     def words_starting(self, prefix: str) -> list[str]:
         """The indexed words (any field) that begin with `prefix`, sorted."""

@@ -83,6 +83,24 @@ FEEDBACK_MAX_ENTRIES = 3000
 # ("selct" for `select *` in a style guide); shorter ones have too many close spellings.
 TYPO_IN_BODY_LENGTH = 4
 
+# A question about nothing but a time ("what happened last week", "what's new", "what did we
+# add yesterday", "anything changed since Monday"): once its date expressions are read, its
+# only other words are these - what happens to a memory or in a conversation, and words for
+# "entries" - so no entry has to contain them, and they are not what the question is about.
+# The answer is the entries of that time, the newest first (`_time_listing`).
+ACTIVITY_WORDS = frozenset(
+    """
+    happen change new news update add do go going on work learn write wrote written note
+    record entry memory thing stuff anything something everything show list see talk
+    discuss say said mention whats hows been there
+    """.split()
+)
+# Without a date expression, one of these makes such a question ask for the newest: "what's
+# new", "what changed", "any updates", "what happened".
+NEWS_WORDS = frozenset("happen change new news update".split())
+# Entries a question about a time lists at most (more than `k`: a model tier chooses among them).
+TIME_LISTING_POOL = 50
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -199,6 +217,8 @@ class Recaller:
         self._forms_cache: dict[str, dict[str, float]] | None = None  # the index's, per content version
         self._when: DateQuery | None = None  # what the question says about time (core/dates.py)
         self._undated = ""  # the time the question restricts to, when no entry is dated then
+        self._time_only = False  # the question asks about nothing but a time (`_time_listing`)
+        self._listing = ""  # what a time listing shows, for the message
         self._named: list[str] = []  # the question's words that may be a person's name (core/names.py)
         self._asked_kind: AnswerKind | None = None  # when? how many? (core/answers.py)
         self._last_scored: tuple[tuple[tuple[int, float], ...], list[_Ranked]] | None = None  # _ranked's
@@ -233,9 +253,15 @@ class Recaller:
         self._named = [term for term in terms if len(term) >= 2 and may_be_name(term, query)]
         self._asked_kind = asked_kind(query)
         traces: list[TierTrace] = []
-        found, resolved_by, in_domain = self._cheap_tiers(
-            query, terms, prefix, last_tier, timings, traces if explain else None, escalate=escalate
-        )
+        if self._when is not None and self._time_only and last_tier != "path":
+            found, resolved_by, in_domain = self._time_listing(
+                self._when, prefix, limit, timings, traces if explain else None
+            )
+            terms = []  # the snippets begin where the entries do
+        else:
+            found, resolved_by, in_domain = self._cheap_tiers(
+                query, terms, prefix, last_tier, timings, traces if explain else None, escalate=escalate
+            )
         # In domain or not: some tier must have had a hit reaching that tier's minimum. Then
         # the candidates of every tier walked are ranked together.
         spread = is_list_question(query)  # list-like: answers spread over folders (core/diversity.py)
@@ -266,7 +292,8 @@ class Recaller:
         if resolved_by is not None:
             message = f"resolved by the {resolved_by} tier"
         else:
-            message = "no tier was confident; the best matches are shown" if hits else NO_MEMORY
+            message = self._listing or "no tier was confident; the best matches are shown"
+            message = message if hits else NO_MEMORY
         timings["total"] = ms_since(started)
         problems = tuple(str(problem) for problem in report.problems)
         return RecallResult(
@@ -363,6 +390,8 @@ class Recaller:
         in a memory of last year's conversations), and no tier is confident."""
         terms = query_terms(query)
         when = read_query(query, local_day(self.memory.clock()))
+        if when is None and _asks_for_news(query, terms):
+            when = DateQuery((), True, (), "", "")  # "what's new", "what changed"
         if when is not None and when.spans and not self.index.has_dates(when.spans, scope):
             self._undated = f"no entry is dated {when.describe()}"
             when = when.without_spans()
@@ -370,7 +399,38 @@ class Recaller:
         if when is None:
             return terms
         rest = query_terms(when.rest)
+        self._time_only = _only_activity(rest)
         return rest if any(term not in STOPWORDS for term in rest) else terms
+
+    def _time_listing(
+        self, when: DateQuery, scope: str, limit: int, timings: dict[str, float], traces: list[TierTrace] | None
+    ) -> tuple[dict[int, _Candidate], Tier | None, bool]:
+        """A question about nothing but a time ("what happened last week", "what's new"):
+        every entry of that time matches it, so the candidates are those entries, the newest
+        first - written in, or speaking of, the asked days (the newest entries, for "latest"
+        alone). Relevance halves a day older: importance and recency order one day's entries.
+        Confident only when one entry is of that time. Counted as the keyword tier's (it reads
+        the index)."""
+        started = time.perf_counter()
+        days = self.index.dated_days(when.spans, scope, max(limit, TIME_LISTING_POOL))
+        newest = days[0][1] if days else 0
+        # A day older halves the relevance; within a day, the later written comes first
+        # (dated_days' order) unless importance and recency say otherwise.
+        candidates = [
+            _Candidate(doc_id, (1 - 0.001 * position) / (1 + newest - day), "keyword", 1.0)
+            for position, (doc_id, day) in enumerate(days)
+        ]
+        confident = len(candidates) == 1
+        count = f"{len(candidates)} {'entry' if len(candidates) == 1 else 'entries'}"
+        listed = f"dated {when.describe()}" if when.spans else "in the memory"
+        reason = f"the question asks only about a time: {count} {listed}, the newest first"
+        self._listing = f"the entries {listed}, the newest first"
+        timings["keyword"] = ms_since(started)
+        if traces is not None:
+            traces.append(
+                TierTrace("keyword", timings["keyword"], confident, reason, tuple(self._hits(candidates, [], 0)))
+            )
+        return {c.doc_id: c for c in candidates}, ("keyword" if confident else None), bool(candidates)
 
     def _by_date(self, tier: Tier, candidates: list[_Candidate]) -> tuple[list[_Candidate], str]:
         """Reorder a tier's candidates by the question's dates (in place). Returns the
@@ -981,6 +1041,30 @@ class Recaller:
         except (MemError, ValueError):
             return ""  # changed, removed or broken since the refresh: no snippet, not a failure
         return snippet(body, terms)
+
+
+_ACTIVITY_KEYS = ACTIVITY_WORDS | {light_key(word) for word in ACTIVITY_WORDS}
+
+
+def _key_in(term: str, words: frozenset[str]) -> bool:
+    return term in words or light_key(term) in {light_key(word) for word in words}
+
+
+def _asks_for_news(query: str, terms: list[str]) -> bool:
+    """ "What's new", "what changed", "anything happened?", "any updates": a question for the
+    newest entries without a date. Only as a "what" or "any" question: "how do I update" is
+    about updating."""
+    first = words(query)[:1]
+    return (
+        first in (["what"], ["whats"], ["anything"], ["any"])
+        and _only_activity(terms)
+        and any(_key_in(term, NEWS_WORDS) for term in terms)
+    )
+
+
+def _only_activity(terms: list[str]) -> bool:
+    """Whether a question's words, its dates aside, say nothing of what it is about."""
+    return all(term in STOPWORDS or term in _ACTIVITY_KEYS or light_key(term) in _ACTIVITY_KEYS for term in terms)
 
 
 def _normalized(candidates: list[_Candidate], sharpness: float) -> list[_Candidate]:

@@ -289,3 +289,83 @@ def test_cli_json_relative_to_today(root: Path, mem: Callable[..., CliResult]) -
     write(root, "decisions/cache/ttl-old", "Cache TTL", "The cache TTL is 10 minutes.", old.isoformat())
     data = mem("recall", "what cache TTL did we decide yesterday", "--json").data
     assert data["results"][0]["path"] == "decisions/cache/ttl-new"
+
+
+# --- a question about nothing but a time (tenth session) ------------------------------------
+
+
+@pytest.fixture
+def journal(root: Path) -> Memory:
+    """Four entries written on different days, with nothing in common but being notes."""
+    clock = FakeClock(NOW)
+    memory = Memory(root, clock=clock)
+    for days_ago, path, body in [
+        (40, "infra/dns/ttl", "DNS records keep a TTL of 300 seconds."),
+        (9, "api/errors/retry-after", "The API sends Retry-After on 429 responses."),
+        (2, "web/forms/validation", "Forms validate on blur, not on every key."),
+        (0, "ops/backup/restore-drill", "The restore drill runs every first Monday."),
+    ]:
+        clock.at(NOW - timedelta(days=days_ago))
+        memory.add(path, body)
+    clock.at(NOW)
+    return memory
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # the newest first, whatever the words: none of them is what the question is about
+        ("what's new", ["ops/backup/restore-drill", "web/forms/validation", "api/errors/retry-after", "infra/dns/ttl"]),
+        ("What changed?", ["ops/backup/restore-drill", "web/forms/validation", "api/errors/retry-after"]),
+        ("any updates", ["ops/backup/restore-drill", "web/forms/validation"]),
+        ("what changed recently", ["ops/backup/restore-drill", "web/forms/validation"]),
+        # a time: the entries of that time only, the newest first
+        ("what happened last week", ["api/errors/retry-after"]),  # 2026-03-02 to 03-08
+        ("what did we add this week", ["ops/backup/restore-drill", "web/forms/validation"]),
+        (
+            "anything new in the past 10 days",
+            ["ops/backup/restore-drill", "web/forms/validation", "api/errors/retry-after"],
+        ),
+        ("show me the notes from January 2026", ["infra/dns/ttl"]),
+    ],
+)
+def test_a_question_about_only_a_time_lists_the_entries_of_that_time(
+    journal: Memory, query: str, expected: list[str]
+) -> None:
+    """Before: "what's new" was confidently an entry that says "new"; "what happened last
+    week" was "no memory" (no entry says "happened"); "what changed recently" was whichever
+    entry says "change"."""
+    result = journal.recall(query, max_tier="fuzzy", explain=True)
+    found = [hit.path for hit in result.results]
+    assert found[: len(expected)] == expected
+    if "last week" in query or "January" in query:
+        assert found == expected  # a time restricts: the others are not of it
+        assert result.resolved  # one entry of that time: it is the answer
+    else:
+        assert not result.resolved  # several: a list, not one sure answer
+        assert "the newest first" in result.message
+    assert all(hit.match == 1.0 for hit in result.results)
+    assert "only about a time" in result.explain[-1].reason
+
+
+def test_a_time_question_with_a_subject_still_searches_the_words(journal: Memory) -> None:
+    """A word of a subject beside the time keeps the question a search: the time reorders."""
+    result = journal.recall("what changed in the forms this week", max_tier="fuzzy")
+    assert result.results[0].path == "web/forms/validation"
+    assert len(result.results) == 1 or result.results[1].match < 1.0
+
+
+@pytest.mark.parametrize("query", ["how do I update", "new", "what is new in the forms", "how do I add a note"])
+def test_activity_words_are_words_when_the_question_is_not_for_the_newest(journal: Memory, query: str) -> None:
+    """Without a date, only a "what ...?" or "any ...?" question of such words asks for the newest."""
+    result = journal.recall(query, max_tier="fuzzy", explain=True)
+    assert all("only about a time" not in trace.reason for trace in result.explain)
+
+
+def test_a_time_no_entry_is_of_says_no_memory(journal: Memory) -> None:
+    assert journal.recall("what happened in 2019", max_tier="fuzzy").message == NO_MEMORY
+
+
+def test_a_time_listing_keeps_to_the_scope(journal: Memory) -> None:
+    result = journal.recall("what's new", scope="web", max_tier="fuzzy")
+    assert [hit.path for hit in result.results] == ["web/forms/validation"]
