@@ -660,6 +660,8 @@ class Recaller:
         if named:
             names = self.index.name_vocabulary()
             for word in named:
+                if word in preset:
+                    continue  # found as two words ("250kb" -> 250 KB): not a name written another way
                 similar = similar_names(word, names, cfg.name_min_similarity)
                 merged = dict(alternatives.get(word, {}))  # a copy: the forms are cached
                 for name, similarity in similar.items():

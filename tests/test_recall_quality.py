@@ -380,6 +380,20 @@ def test_words_written_joined_or_split_find_each_other(tmp_path: Path) -> None:
     assert first(memory, "multitenancy")[0] == "architecture/data/tenants"
 
 
+def test_a_number_written_with_its_unit_is_the_number_and_the_unit(tmp_path: Path) -> None:
+    """ "250kb" against "250 KB": the two words of one entry, and a sure answer (it was
+    unsure, the joined word read as a name nowhere in the memory)."""
+    memory = memory_with(
+        tmp_path,
+        ("frontend/perf/bundle-budget", "The main bundle must stay under 250 KB gzipped.", "Bundle size budget"),
+        ("frontend/perf/images", "Hero images are served as AVIF at 80% quality.", "Image formats"),
+        STYLE,
+    )
+    result = memory.recall("250kb", max_tier="fuzzy")
+    assert result.results[0].path == "frontend/perf/bundle-budget"
+    assert result.resolved
+
+
 def test_a_verb_and_its_particle_find_the_word_written_as_one(tmp_path: Path) -> None:
     """ "fails over" / failover, "set up" / setup: the particle may be half of the compound
     (and the verb counts in its base form)."""
