@@ -102,12 +102,48 @@ _ABSOLUTE = (
     ("quarter", rf"\bQ(?P<quarter>[1-4])[\s-]+{_YEAR}\b"),
     ("quarter", rf"\b{_YEAR}[\s-]+Q(?P<quarter>[1-4])\b"),
     ("quarter", rf"\b(?:the\s+)?(?P<ordinal>{'|'.join(_QUARTERS)})\s+quarter\s+(?:of\s+)?{_YEAR}\b"),
+    ("half", rf"\bH(?P<half>[12])[\s-]+{_YEAR}\b"),  # "H1 2026"
     ("season", rf"\b{_PART}(?P<season>spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b"),
     ("yearly day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w|,?\s*\d)"),
     ("yearly day", rf"\b{_MONTH}\s+{_DAY}\b(?!,?\s*\d)"),
     ("yearly month", rf"\b(?:in|during|since|until|before|after|between|from)\s+{_PART}{_FULL_MONTH}\b"),
-    ("year", rf"\b(?:(?:in|during|since|until|before|after|of|year)\s+){_PART}{_YEAR}\b"),
+    ("yearly month", rf"\b{_PART_WORDS}(?:\s+|-){_FULL_MONTH}\b"),  # "the end of October", "early June"
+    # A quarter or a season without a year, after a preposition: "in Q2", "during the summer".
+    ("yearly quarter", r"\b(?:in|during|since|until|before|after|by)\s+(?P<body>Q(?P<quarter>[1-4]))\b"),
+    (
+        "yearly season",
+        rf"\b(?:in|during|since|until|before|after|over)\s+"
+        rf"(?P<body>(?:the\s+)?{_PART}(?P<season>spring|summer|autumn|fall|winter))\b",
+    ),
+    # The part first: in "the first half of 2026" the "of 2026" of the next one is a year too.
     ("year", rf"\b{_PART_WORDS}(?:\s+|-){_YEAR}\b"),  # "mid-2024", "early 2023": the part makes it a year
+    ("year", rf"\b(?:(?:in|during|since|until|before|after|of|year)\s+){_PART}{_YEAR}\b"),
+)
+# Where an expression that may begin with a preposition starts, for the words before it
+# ("since" in "since in Q2" is not there, but "since Q2" is read as "since" + "Q2").
+_MAIN_GROUP = {"yearly month": "month", "yearly quarter": "body", "yearly season": "body", "year": "year"}
+# "on the 27th": a day of this month (or of the last month that has it), when nothing but
+# punctuation or a joining word follows ("on the 3rd attempt" is no date).
+_DAY_OF_MONTH = (
+    r"\b(?:on|since|before|after|until|by)\s+(?P<the>the\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th))\b"
+    r"(?=\s*(?:[?.!,;:)]|$)|\s+(?:and|or|to|until|through)\b)"
+)
+# "on Friday", "since Monday": a weekday after a preposition, without an article ("on a Friday",
+# "on Fridays" are rules). "Since", "before", "after", "until" and "by" look back; "on" is a
+# past day only in a question in the past tense ("what broke on Friday", not "do we deploy
+# on Friday").
+_WEEKDAY = (
+    r"\b(?P<dir>on|since|before|after|until|by)\s+(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"\b(?!'|\u2019)"
+)
+_PAST_AUXILIARIES = frozenset("did was were had".split())
+_PRESENT_AUXILIARIES = frozenset("do does can is are should must will shall may am s".split())
+_IRREGULAR_PAST = frozenset(
+    """
+    broke went came made said took saw wrote ran began found got left told thought gave sent
+    built paid lost met spent brought bought caught fell felt forgot knew led meant sold stood
+    understood won wore
+    """.split()
 )
 # In a text (an entry's body) only full dates count: a bare "2049" may be a port.
 IN_TEXT = 4
@@ -116,7 +152,9 @@ _RELATIVE = (
     r"\b(?:"
     r"(?P<today>today|tonight|this\s+morning|this\s+afternoon|this\s+evening)"
     r"|(?P<yesterday>(?:the\s+day\s+before\s+)?yesterday|last\s+night)"
-    r"|(?P<this>this|last|past|previous)\s+(?P<period>week(?:end)?|month|quarter|year|spring|summer|autumn|fall|winter"
+    r"|(?P<weekend>over\s+the\s+weekend)"
+    r"|(?P<within>(?:in|within|over|during)\s+the\s+)?"
+    r"(?P<this>this|last|past|previous)\s+(?P<period>week(?:end)?|month|quarter|year|spring|summer|autumn|fall|winter"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     rf"|(?:(?:in|within|over|during)\s+)?(?:the\s+)?(?:last|past)\s+{_COUNT}\s+{_UNIT}"
     rf"|{_COUNT.replace('count', 'ago_count')}\s+{_UNIT.replace('unit', 'ago_unit')}\s+ago"
@@ -133,13 +171,17 @@ _LATEST = (
 )
 # A question is read for dates only when it has a digit or one of these words: compiling the
 # expressions above costs a few milliseconds, which a question without a date never pays.
-_TRIGGER_WORDS = "today tonight yesterday this last past previous ago recent recently latest newest lately nowadays"
+_TRIGGER_WORDS = (
+    "today tonight yesterday this last past previous ago recent recently latest newest lately nowadays weekend"
+)
 _TRIGGERS = frozenset((*_MONTHS, *_SEASONS, *WEEKDAYS, *_TRIGGER_WORDS.split()))
 _WORDS = re.compile(r"[a-z]+|\d")
 
 
 class _Grammar(NamedTuple):
     absolute: tuple[tuple[str, re.Pattern[str]], ...]
+    day_of_month: re.Pattern[str]
+    weekday: re.Pattern[str]
     relative: re.Pattern[str]
     shift: re.Pattern[str]
     open_end: re.Pattern[str]
@@ -151,6 +193,8 @@ def _grammar() -> _Grammar:
     flags = re.IGNORECASE
     return _Grammar(
         tuple((kind, re.compile(pattern, flags)) for kind, pattern in _ABSOLUTE),
+        re.compile(_DAY_OF_MONTH, flags),
+        re.compile(_WEEKDAY, flags),
         re.compile(_RELATIVE, flags),
         re.compile(_SHIFT, flags),
         re.compile(_OPEN, flags),
@@ -224,17 +268,36 @@ def read_query(query: str, today: date) -> DateQuery | None:
             if span is None:
                 continue
             start = match.start()
-            if kind in {"yearly month", "year"}:
-                start = (
-                    match.start("part") if match.group("part") else match.start("month" if "month" in kind else "year")
-                )
+            if kind in _MAIN_GROUP:
+                part = match.groupdict().get("part")
+                main = _MAIN_GROUP[kind]
+                start = match.start("part") if part and main != "body" else match.start(main)
             span, start = _anchored(text, start, span, today)
             dated.append((start, match.end(), span))
             text = _blank(text, start, match.end())
+    for match in grammar.day_of_month.finditer(text):
+        span = _day_of_month(int(match.group("day")), today)
+        if span is not None:
+            span, start = _anchored(text, match.start("the"), span, today)
+            dated.append((start, match.end(), span))
+            text = _blank(text, start, match.end())
+    past = _past_tense(query)
+    for match in grammar.weekday.finditer(text):
+        if match.group("dir").lower() == "on" and not past:
+            continue
+        back = (today.weekday() - WEEKDAYS.index(match.group("weekday").lower())) % 7 or 7
+        span, start = _anchored(text, match.start("weekday"), day_span(today - timedelta(days=back)), today)
+        start = min(start, match.start()) if match.group("dir").lower() == "on" else start
+        dated.append((start, match.end(), span))
+        text = _blank(text, start, match.end())
     for match in grammar.relative.finditer(text):
         span = _relative(match, today)
         if span is not None:
-            span, start = _anchored(text, match.start(), span, today)  # "since last week"
+            start = match.start()
+            part = re.search(rf"{_PART_WORDS}\s+$", text[:start], re.IGNORECASE)
+            if part is not None and match.group("period") and match.group("period").lower() not in WEEKDAYS:
+                span, start = _part(span, part.group("part")), part.start()  # "the end of last month"
+            span, start = _anchored(text, start, span, today)  # "since last week"
             dated.append((start, match.end(), span))
             text = _blank(text, start, match.end())
     dated = _joined(query, dated)
@@ -415,7 +478,7 @@ def _absolute(kind: str, match: re.Match[str]) -> Span | None:
             month = _month_number(groups["month"])
             day = date(int(groups["year"]), month, int(groups["day"]))
             return Span(day, day)
-        if kind.startswith("yearly") and groups["month"] in ("may", "march", "mar"):
+        if kind in ("yearly day", "yearly month") and groups["month"] in ("may", "march", "mar"):
             return None  # "it may 3 times", "march 2 steps": a word, unless written as a name
         if kind == "yearly day":
             day = date(2000, _month_number(groups["month"]), int(groups["day"]))  # 2000: a leap year
@@ -437,6 +500,23 @@ def _absolute(kind: str, match: re.Match[str]) -> Span | None:
         if kind == "quarter":
             quarter = int(groups["quarter"]) if groups.get("quarter") else _QUARTERS[groups["ordinal"].lower()]
             return _quarter(int(groups["year"]), quarter)
+        if kind == "half":
+            year = int(groups["year"])
+            return (
+                Span(date(year, 1, 1), date(year, 6, 30))
+                if groups["half"] == "1"
+                else Span(date(year, 7, 1), date(year, 12, 31))
+            )
+        if kind == "yearly quarter":
+            whole = _quarter(2000, int(groups["quarter"]))
+            return Span(whole.first, whole.last, yearly=True)
+        if kind == "yearly season":
+            first, last = _SEASONS[groups["season"].lower()]
+            # 2000-2001: a winter ends in the next year (its last day comes before its first
+            # in the calendar; the overlap tests wrap around the new year).
+            season = Span(_month(2000, first).first, _month(2000 + (last < first), last).last)
+            whole = _part(season, groups.get("part"))
+            return Span(whole.first, whole.last, yearly=True)
     except ValueError:  # "31 February 2023", month 13
         return None
     return None
@@ -517,6 +597,34 @@ def _last_before(span: Span, today: date) -> Span:
     return span
 
 
+def _day_of_month(day: int, today: date) -> Span | None:
+    """ "On the 27th": that day of this month when it has come, else of the last month with it."""
+    year, month = today.year, today.month
+    for _ in range(3):
+        try:
+            found = date(year, month, day)
+        except ValueError:  # "the 31st" in a 30-day month, "the 0th"
+            found = None
+        if found is not None and found <= today:
+            return day_span(found)
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return None
+
+
+def _past_tense(query: str) -> bool:
+    """Whether a question speaks of the past: "did", "was" ..., or without a present
+    auxiliary ("do we deploy", "can I"), a verb in the past ("what broke", "who deployed")."""
+    words = re.findall(r"[a-z]+", query.lower())
+    if any(word in _PAST_AUXILIARIES for word in words):
+        return True
+    if any(word in _PRESENT_AUXILIARIES for word in words):
+        return False
+    return any(
+        word in _IRREGULAR_PAST or (len(word) >= 5 and word.endswith("ed") and not word.endswith("eed"))
+        for word in words
+    )
+
+
 def _count(word: str) -> int:
     word = " ".join(word.lower().split())
     return int(word) if word.isdigit() else _NUMBERS[word]
@@ -535,8 +643,13 @@ def _relative(match: re.Match[str], today: date) -> Span | None:
     if groups["yesterday"]:
         back = 2 if groups["yesterday"].lower().startswith("the") else 1
         return day_span(today - timedelta(days=back))
+    if groups["weekend"]:  # the weekend we are in, else the last one
+        return _named_period("this" if today.weekday() >= 5 else "last", "weekend", today)
     if groups["period"]:
-        return _named_period(groups["this"].lower(), groups["period"].lower(), today)
+        which = groups["this"].lower()
+        if groups["within"] and which == "last" and groups["period"].lower() in ("week", "month", "year"):
+            which = "past"  # "in the last week": the last seven days, as "in the last 7 days"
+        return _named_period(which, groups["period"].lower(), today)
     if groups["ago_count"]:
         # "two weeks ago": around that day, give or take half the unit.
         unit = groups["ago_unit"].lower()
@@ -564,6 +677,8 @@ def _named_period(which: str, period: str, today: date) -> Span | None:
         return Span(monday - timedelta(days=7), monday - timedelta(days=1))
     if period == "weekend":
         saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+        if this and today.weekday() < 5:
+            saturday += timedelta(days=7)  # on a weekday, "this weekend" is the coming one
         if not this and saturday + timedelta(days=1) >= today:
             saturday -= timedelta(days=7)  # during a weekend, "last weekend" is the one before
         return Span(saturday, saturday + timedelta(days=1))
@@ -603,12 +718,20 @@ def _yearly_overlap(one: Span, other: Span) -> bool:
     if not other.yearly and (other.last - other.first).days >= 365:
         return True
     asked = (one.first.month, one.first.day), (one.last.month, one.last.day)
+
+    def inside(day: tuple[int, int]) -> bool:  # a winter wraps around the new year
+        if asked[0] <= asked[1]:
+            return asked[0] <= day <= asked[1]
+        return day >= asked[0] or day <= asked[1]
+
     if other.yearly:
         seen = (other.first.month, other.first.day), (other.last.month, other.last.day)
-        return asked[0] <= seen[1] and seen[0] <= asked[1]
+        if asked[0] <= asked[1] and seen[0] <= seen[1]:
+            return asked[0] <= seen[1] and seen[0] <= asked[1]
+        return inside(seen[0]) or inside(seen[1]) or asked[0] in (seen[0], seen[1])
     day = other.first
     while day <= other.last:  # at most a year of days
-        if asked[0] <= (day.month, day.day) <= asked[1]:
+        if inside((day.month, day.day)):
             return True
         day += timedelta(days=1)
     return False

@@ -1215,9 +1215,13 @@ def _days_condition(spans: Sequence[Span]) -> tuple[str, list[object]]:
     for span in spans:
         if span.yearly:
             low, high = f"{span.first:%m-%d}", f"{span.last:%m-%d}"
+            # A winter ("in the winter": 12-01 to 02-29) wraps around the new year.
+            inside = "BETWEEN ? AND ?" if low <= high else ">= ? OR {0} <= ?"
+            first_day = f"strftime('%m-%d', first + {_ORDINAL_TO_JULIAN})"
+            last_day = f"strftime('%m-%d', last + {_ORDINAL_TO_JULIAN})"
             parts.append(
-                f"(last - first >= 365 OR strftime('%m-%d', first + {_ORDINAL_TO_JULIAN}) BETWEEN ? AND ?"
-                f" OR strftime('%m-%d', last + {_ORDINAL_TO_JULIAN}) BETWEEN ? AND ?)"
+                f"(last - first >= 365 OR {first_day} {inside.format(first_day)}"
+                f" OR {last_day} {inside.format(last_day)})"
             )
             args.extend((low, high, low, high))
         else:

@@ -77,6 +77,27 @@ def days(query: str) -> list[tuple[str, str]]:
         ("what changed after June", [("2025-07-01", "2026-03-11")]),  # June 2026 is still ahead
         ("what changed since last week", [("2026-03-02", "2026-03-11")]),
         ("what broke after 2023", [("2024-01-01", "2026-03-11")]),
+        # tenth session: a day of the month, a weekday in a question about the past, a part
+        # of a relative period, halves, unyeared quarters and seasons after "since"
+        ("what happened on the 27th", [("2026-02-27", "2026-02-27")]),  # the last 27th that has come
+        ("what did we decide on the 31st?", [("2026-01-31", "2026-01-31")]),  # February has none
+        ("changes since the 3rd", [("2026-03-03", "2026-03-11")]),
+        ("what broke on Monday", [("2026-03-09", "2026-03-09")]),
+        ("who deployed on Wednesday", [("2026-03-04", "2026-03-04")]),  # today is one: the one before
+        ("did we ship on Tuesday", [("2026-03-10", "2026-03-10")]),
+        ("incidents since Monday", [("2026-03-09", "2026-03-11")]),
+        ("the notes from before Friday", [("0001-01-01", "2026-03-05")]),
+        ("what happened at the end of last month", [("2026-02-20", "2026-02-28")]),
+        ("the beginning of last year", [("2025-01-01", "2025-05-01")]),
+        ("late last year", [("2025-09-02", "2025-12-31")]),
+        ("the start of this month", [("2026-03-01", "2026-03-03")]),
+        ("the first half of 2026", [("2026-01-01", "2026-07-01")]),  # the part, not "of 2026"
+        ("H1 2025 goals", [("2025-01-01", "2025-06-30")]),
+        ("what changed in the last week", [("2026-03-04", "2026-03-11")]),  # the last seven days
+        ("what broke over the weekend", [("2026-03-07", "2026-03-08")]),
+        ("this weekend", [("2026-03-14", "2026-03-15")]),  # on a weekday, the coming one
+        ("everything since Q4", [("2025-10-01", "2026-03-11")]),
+        ("since the summer", [("2025-06-01", "2026-03-11")]),
     ],
 )
 def test_date_expressions_become_days(query: str, expected: list[tuple[str, str]]) -> None:
@@ -89,6 +110,30 @@ def test_a_month_or_day_without_a_year_is_that_time_of_any_year() -> None:
     assert found.matches([Span(date(2019, 6, 20), date(2019, 6, 20))])
     assert not found.matches([Span(date(2019, 7, 2), date(2019, 7, 2))])
     assert read_query("the party on 8 May", TODAY) is not None
+
+
+def test_a_quarter_or_a_season_without_a_year_is_that_time_of_any_year() -> None:
+    """ "In Q2", "during the winter": like "in June", of any year (an imported conversation of
+    another year has its own); a winter runs over the new year."""
+    quarter = read_query("what did we ship in Q2", TODAY)
+    assert quarter is not None and quarter.spans[0].yearly
+    assert quarter.matches([Span(date(2019, 5, 20), date(2019, 5, 20))])
+    assert not quarter.matches([Span(date(2019, 7, 2), date(2019, 7, 2))])
+    assert "Q2" not in quarter.rest and "Q" not in quarter.rest.split()
+    winter = read_query("what broke during the winter", TODAY)
+    assert winter is not None and winter.spans[0].yearly
+    assert winter.matches([Span(date(2019, 1, 10), date(2019, 1, 10))])
+    assert winter.matches([Span(date(2018, 12, 24), date(2018, 12, 24))])
+    assert not winter.matches([Span(date(2019, 7, 2), date(2019, 7, 2))])
+
+
+def test_a_winter_finds_the_entries_of_december_and_january(root: Path) -> None:
+    """The index's test of a time of any year wraps around the new year too."""
+    write(root, "ops/incidents/ice", "Snow took the office offline", "The office lost power.", "2024-01-15T10:00:00Z")
+    write(root, "ops/incidents/heat", "The office overheated", "The office lost power.", "2024-07-15T10:00:00Z")
+    assert paths(Memory(root), "what took the office offline during the winter")[0] == "ops/incidents/ice"
+    assert paths(Memory(root), "why did the office lose power in the winter")[0] == "ops/incidents/ice"
+    assert paths(Memory(root), "why did the office lose power in the summer")[0] == "ops/incidents/heat"
 
 
 @pytest.mark.parametrize(
@@ -112,6 +157,10 @@ def test_words_asking_for_the_newest(query: str) -> None:
         "release 2024-13",  # no month 13
         "bump to version 2024.1",
         "can I deploy on a Friday?",  # a rule about Fridays, not one Friday: a bare weekday is no date
+        "do we deploy on Friday",  # the present tense: a rule too
+        "are releases allowed on Monday?",
+        "Monday deploys are banned - why?",
+        "it worked on the 3rd attempt",  # an ordinal before a noun is no day of the month
     ],
 )
 def test_no_date_where_there_is_none(query: str) -> None:
