@@ -95,6 +95,15 @@ _QUARTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, 
 # ordinary word: next to a day or a year, or a full name after "in"/"during" ("in June").
 _ABSOLUTE = (
     ("day", r"\b(?P<year>(?:19|20)\d\d)(?P<sep>[-/.])(?P<month>[01]?\d)(?P=sep)(?P<day>[0-3]?\d)\b"),
+    # "1 to 15 June 2024", "June 1-15, 2024": the days between, both included
+    (
+        "days",
+        rf"\b(?P<day1>[0-3]?\d)(?:st|nd|rd|th)?\s*(?:-|\u2013|to|and|until|through)\s*{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b",
+    ),
+    (
+        "days",
+        rf"\b{_MONTH}\s+(?P<day1>[0-3]?\d)(?:st|nd|rd|th)?\s*(?:-|\u2013|to|and|until|through)\s*{_DAY},?\s+{_YEAR}\b",
+    ),
     ("day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"),
     ("day", rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"),
     ("month", rf"\b{_PART}{_MONTH},?\s+(?:of\s+)?{_YEAR}\b"),
@@ -106,10 +115,10 @@ _ABSOLUTE = (
     ("season", rf"\b{_PART}(?P<season>spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b"),
     ("yearly day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w|,?\s*\d)"),
     ("yearly day", rf"\b{_MONTH}\s+{_DAY}\b(?!,?\s*\d)"),
-    ("yearly month", rf"\b(?:in|during|since|until|before|after|between|from)\s+{_PART}{_FULL_MONTH}\b"),
+    ("yearly month", rf"\b(?:in|during|since|until|before|after|between|from)\s+{_PART}{_MONTH}(?!\w)"),
     ("yearly month", rf"\b{_PART_WORDS}(?:\s+|-){_FULL_MONTH}\b"),  # "the end of October", "early June"
-    # A quarter or a season without a year, after a preposition: "in Q2", "during the summer".
-    ("yearly quarter", r"\b(?:in|during|since|until|before|after|by)\s+(?P<body>Q(?P<quarter>[1-4]))\b"),
+    # A quarter or a season without a year: "Q2", "during the summer" (a season after a preposition).
+    ("yearly quarter", r"\b(?P<body>Q(?P<quarter>[1-4]))\b"),  # "Q3 planning" (with a year: above)
     (
         "yearly season",
         rf"\b(?:in|during|since|until|before|after|over)\s+"
@@ -117,7 +126,7 @@ _ABSOLUTE = (
     ),
     # The part first: in "the first half of 2026" the "of 2026" of the next one is a year too.
     ("year", rf"\b{_PART_WORDS}(?:\s+|-){_YEAR}\b"),  # "mid-2024", "early 2023": the part makes it a year
-    ("year", rf"\b(?:(?:in|during|since|until|before|after|of|year)\s+){_PART}{_YEAR}\b"),
+    ("year", rf"\b(?:(?:in|during|since|until|before|after|of|from|year)\s+){_PART}{_YEAR}\b"),
 )
 # Where an expression that may begin with a preposition starts, for the words before it
 # ("since" in "since in Q2" is not there, but "since Q2" is read as "since" + "Q2").
@@ -146,7 +155,7 @@ _IRREGULAR_PAST = frozenset(
     """.split()
 )
 # In a text (an entry's body) only full dates count: a bare "2049" may be a port.
-IN_TEXT = 4
+IN_TEXT = 6
 
 _RELATIVE = (
     r"\b(?:"
@@ -165,7 +174,7 @@ _RELATIVE = (
 _SHIFT = (
     rf"\b(?:(?:the|a|an|last)\s+(?P<unit1>day|week|weekend|month|year)|{_COUNT}\s+{_UNIT})\s+(?P<dir>before|after)\s+$"
 )
-_OPEN = r"\b(?P<dir>before|until|till|by|after|since)\s+$"
+_OPEN = r"\b(?P<dir>before|until|till|by|after|since)\s+(?:the\s+)?$"
 _LATEST = (
     r"\b(?:(?:the\s+)?(?:most\s+recent(?:ly)?|latest|newest|last\s+time)|recent(?:ly)?|lately|nowadays|these\s+days)\b"
 )
@@ -474,12 +483,17 @@ def _blank(text: str, start: int, end: int) -> str:
 def _absolute(kind: str, match: re.Match[str]) -> Span | None:
     groups = match.groupdict()
     try:
+        if kind == "days":
+            month, year = _month_number(groups["month"]), int(groups["year"])
+            start, end = date(year, month, int(groups["day1"])), date(year, month, int(groups["day"]))
+            return Span(start, end) if start <= end else None
         if kind == "day":
             month = _month_number(groups["month"])
             day = date(int(groups["year"]), month, int(groups["day"]))
             return Span(day, day)
-        if kind in ("yearly day", "yearly month") and groups["month"] in ("may", "march", "mar"):
-            return None  # "it may 3 times", "march 2 steps": a word, unless written as a name
+        month_first = match.start("month") < match.start("day") if kind == "yearly day" else True
+        if kind in ("yearly day", "yearly month") and groups["month"] in ("may", "march", "mar") and month_first:
+            return None  # "it may 3 times", "march 2 steps": a word, unless written as a name (not "on 8 may")
         if kind == "yearly day":
             day = date(2000, _month_number(groups["month"]), int(groups["day"]))  # 2000: a leap year
             return Span(day, day, yearly=True)
@@ -542,6 +556,9 @@ def _part(span: Span, part: str | None) -> Span:
     if not part:
         return span
     words = part.lower().split()
+    months = _whole_months(span)
+    if months >= 3:  # a year, a season, a quarter: its parts are months ("early 2023": January-April)
+        return _part_in_months(span, months, words)
     length = (span.last - span.first).days + 1
     third = max(1, length // 3)
     if words[0] in ("early", "beginning", "start") or "beginning" in words or "start" in words:
@@ -553,6 +570,32 @@ def _part(span: Span, part: str | None) -> Span:
     if "second" in words:
         return Span(span.first + timedelta(days=length // 2), span.last, span.yearly)
     return Span(span.first + timedelta(days=third), span.last - timedelta(days=third), span.yearly)  # mid
+
+
+def _whole_months(span: Span) -> int:
+    """How many calendar months a span is, when it is whole months; else 0."""
+    if span.first.day != 1 or (span.last + timedelta(days=1)).day != 1:
+        return 0
+    return (span.last.year - span.first.year) * 12 + span.last.month - span.first.month + 1
+
+
+def _part_in_months(span: Span, months: int, words: list[str]) -> Span:
+    def month_at(offset: int) -> Span:
+        index = span.first.month - 1 + offset
+        return _month(span.first.year + index // 12, index % 12 + 1)
+
+    third, half = months // 3, months // 2
+    if words[0] in ("early", "beginning", "start") or "beginning" in words or "start" in words:
+        first, last = 0, third - 1
+    elif words[0] in ("late", "end") or "end" in words:
+        first, last = months - third, months - 1
+    elif "first" in words:
+        first, last = 0, half - 1
+    elif "second" in words:
+        first, last = half, months - 1
+    else:  # mid
+        first, last = third, months - third - 1
+    return Span(month_at(first).first, month_at(last).last, span.yearly)
 
 
 def _anchored(text: str, start: int, span: Span, today: date) -> tuple[Span, int]:
@@ -658,8 +701,11 @@ def _relative(match: re.Match[str], today: date) -> Span | None:
         center = today - timedelta(days=days)
         slack = timedelta(days=max(1, _days(1, unit) // 2))
         return Span(center - slack, min(today, center + slack))
-    days = _days(_count(groups["count"]), groups["unit"].lower())
-    return Span(today - timedelta(days=days), today)  # "in the past 3 days"
+    unit = groups["unit"].lower()
+    days = _days(_count(groups["count"]), unit)
+    # "in the past 3 days": three days, today the last of them; hours reach back into the
+    # day they began in ("within the last 48 hours" at 3 pm: from two days ago).
+    return Span(today - timedelta(days=days if unit == "hour" else days - 1), today)
 
 
 def _named_period(which: str, period: str, today: date) -> Span | None:
@@ -673,7 +719,7 @@ def _named_period(which: str, period: str, today: date) -> Span | None:
         if this:
             return Span(monday, today)
         if which == "past":  # "the past week": the last seven days
-            return Span(today - timedelta(days=7), today)
+            return Span(today - timedelta(days=6), today)
         return Span(monday - timedelta(days=7), monday - timedelta(days=1))
     if period == "weekend":
         saturday = today - timedelta(days=(today.weekday() - 5) % 7)
@@ -685,8 +731,9 @@ def _named_period(which: str, period: str, today: date) -> Span | None:
     if period == "month":
         if this:
             return Span(today.replace(day=1), today)
-        if which == "past":
-            return Span(today - timedelta(days=30), today)
+        if which == "past":  # "the past month": from the day after this day last month
+            previous = today.replace(day=1) - timedelta(days=1)
+            return Span(previous.replace(day=min(today.day, previous.day)) + timedelta(days=1), today)
         previous = today.replace(day=1) - timedelta(days=1)
         return _month(previous.year, previous.month)
     if period == "quarter":
@@ -701,7 +748,7 @@ def _named_period(which: str, period: str, today: date) -> Span | None:
         if this:
             return Span(date(today.year, 1, 1), today)
         if which == "past":
-            return Span(today - timedelta(days=365), today)
+            return Span(today - timedelta(days=364), today)
         return Span(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
     first, last = _SEASONS[period]
     year = today.year if this else today.year - 1

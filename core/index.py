@@ -76,7 +76,9 @@ from .store import body_limit, file_lock, read_bytes_limited
 from .text import cjk_to_bigrams, fold, fts_quote, ms_since, needs_trigrams, words
 from .tree import EntryWalk, Problem, content_digest, walk_entry_folders
 
-SCHEMA_VERSION = "12"
+# 13: the dates read in bodies changed (day ranges, "1 to 15 June 2024"): an index of 12 has
+# other date rows for the same files, so a new version is built beside it.
+SCHEMA_VERSION = "13"
 INDEX_FILE = f"index-v{SCHEMA_VERSION}.db"
 _INDEX_FILES = re.compile(r"index(?:-v\d+)?\.db")  # this and other versions' index files
 INDEX_LOCK = "index.lock"
