@@ -87,7 +87,23 @@ _UNIT = r"(?P<unit>hour|day|week|month|year)s?"
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # A part of a period: "early 2023", "the end of May 2023", "the first half of September 2022".
-_PART_WORDS = r"(?P<part>early|mid|late|(?:the\s+)?(?:beginning|start|middle|end|first\s+half|second\s+half)\s+of)"
+_PART_WORDS = (
+    r"(?P<part>early|mid|late|(?:the\s+)?(?:beginning|start|middle|end|first\s+half|second\s+half"
+    r"|(?:first|second|third|fourth|last)\s+week)\s+of)"
+)
+_WEEK_NUMBERS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_HOLIDAYS = {
+    "christmas eve": (12, 24),
+    "christmas": (12, 25),
+    "christmas day": (12, 25),
+    "new year's eve": (12, 31),
+    "new years eve": (12, 31),
+    "new year's": (1, 1),
+    "new years": (1, 1),
+    "new year's day": (1, 1),
+    "new years day": (1, 1),
+    "halloween": (10, 31),
+}
 _PART = rf"(?:{_PART_WORDS}(?:\s+|-))?"  # "mid-2024" too
 _QUARTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 4}
 
@@ -105,6 +121,8 @@ _ABSOLUTE = (
         rf"\b{_MONTH}\s+(?P<day1>[0-3]?\d)(?:st|nd|rd|th)?\s*(?:-|\u2013|to|and|until|through)\s*{_DAY},?\s+{_YEAR}\b",
     ),
     ("day", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"),
+    # 25/12/2023 or 12/25/2023: only when one of the two numbers cannot be a month
+    ("numeric day", r"\b(?P<one>[0-3]?\d)(?P<sep>[/.])(?P<two>[0-3]?\d)(?P=sep)(?P<year>(?:19|20)\d\d)\b"),
     ("day", rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"),
     ("month", rf"\b{_PART}{_MONTH},?\s+(?:of\s+)?{_YEAR}\b"),
     ("month", rf"\b{_PART}{_YEAR}-(?P<month>0[1-9]|1[0-2])\b(?!-\d)"),  # ISO 8601's 2024-03
@@ -124,6 +142,12 @@ _ABSOLUTE = (
         rf"\b(?:in|during|since|until|before|after|over)\s+"
         rf"(?P<body>(?:the\s+)?{_PART}(?P<season>spring|summer|autumn|fall|winter))\b",
     ),
+    # Days named for what happens on them, the same every year.
+    (
+        "holiday",
+        rf"\b(?P<holiday>christmas\s+eve|christmas(?:\s+day)?|new\s+year(?:'|\u2019)?s\s+eve|new\s+year(?:'|\u2019)?s(?:\s+day)?|halloween)(?:\s+(?:of\s+)?{_YEAR})?\b",
+    ),
+    ("years", rf"\b(?:between|from)\s+(?P<year1>(?:19|20)\d\d)\s+(?:and|to|until|through|-)\s+{_YEAR}\b"),
     # The part first: in "the first half of 2026" the "of 2026" of the next one is a year too.
     ("year", rf"\b{_PART_WORDS}(?:\s+|-){_YEAR}\b"),  # "mid-2024", "early 2023": the part makes it a year
     ("year", rf"\b(?:(?:in|during|since|until|before|after|of|from|year)\s+){_PART}{_YEAR}\b"),
@@ -155,7 +179,7 @@ _IRREGULAR_PAST = frozenset(
     """.split()
 )
 # In a text (an entry's body) only full dates count: a bare "2049" may be a port.
-IN_TEXT = 6
+IN_TEXT = 7
 
 _RELATIVE = (
     r"\b(?:"
@@ -165,7 +189,7 @@ _RELATIVE = (
     r"|(?P<within>(?:in|within|over|during)\s+the\s+)?"
     r"(?P<this>this|last|past|previous)\s+(?P<period>week(?:end)?|month|quarter|year|spring|summer|autumn|fall|winter"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-    rf"|(?:(?:in|within|over|during)\s+)?(?:the\s+)?(?:last|past)\s+{_COUNT}\s+{_UNIT}"
+    rf"|(?:(?:in|within|over|during)\s+)?(?:the\s+)?(?:last|past)\s+(?:{_COUNT}\s+)?{_UNIT}"
     rf"|{_COUNT.replace('count', 'ago_count')}\s+{_UNIT.replace('unit', 'ago_unit')}\s+ago"
     r")\b"
 )
@@ -182,6 +206,7 @@ _LATEST = (
 # expressions above costs a few milliseconds, which a question without a date never pays.
 _TRIGGER_WORDS = (
     "today tonight yesterday this last past previous ago recent recently latest newest lately nowadays weekend"
+    " christmas year halloween"
 )
 _TRIGGERS = frozenset((*_MONTHS, *_SEASONS, *WEEKDAYS, *_TRIGGER_WORDS.split()))
 _WORDS = re.compile(r"[a-z]+|\d")
@@ -483,6 +508,20 @@ def _blank(text: str, start: int, end: int) -> str:
 def _absolute(kind: str, match: re.Match[str]) -> Span | None:
     groups = match.groupdict()
     try:
+        if kind == "numeric day":
+            one, two = int(groups["one"]), int(groups["two"])
+            if (one > 12) == (two > 12):
+                return None  # 7/1/2024: day-month and month-day orders disagree; 31/31: no date
+            month_number, day_number = (two, one) if one > 12 else (one, two)
+            found = date(int(groups["year"]), month_number, day_number)
+            return Span(found, found)
+        if kind == "holiday":
+            month_number, day_number = _HOLIDAYS[" ".join(groups["holiday"].lower().replace("\u2019", "'").split())]
+            found = date(int(groups["year"]) if groups.get("year") else 2000, month_number, day_number)
+            return Span(found, found, yearly=not groups.get("year"))
+        if kind == "years":
+            first_year, last_year = int(groups["year1"]), int(groups["year"])
+            return Span(date(first_year, 1, 1), date(last_year, 12, 31)) if first_year <= last_year else None
         if kind == "days":
             month, year = _month_number(groups["month"]), int(groups["year"])
             start, end = date(year, month, int(groups["day1"])), date(year, month, int(groups["day"]))
@@ -492,6 +531,13 @@ def _absolute(kind: str, match: re.Match[str]) -> Span | None:
             day = date(int(groups["year"]), month, int(groups["day"]))
             return Span(day, day)
         month_first = match.start("month") < match.start("day") if kind == "yearly day" else True
+        if kind == "yearly day" and month_first:
+            written = match.string[match.start("day") : match.end()].lower()
+            before = match.string[: match.start()].lower()
+            if written.endswith(("st", "nd", "rd", "th")) or re.search(
+                r"\b(?:on|since|by|until|before|after)\s+$", before
+            ):
+                month_first = False  # "on march 3rd" is a date
         if kind in ("yearly day", "yearly month") and groups["month"] in ("may", "march", "mar") and month_first:
             return None  # "it may 3 times", "march 2 steps": a word, unless written as a name (not "on 8 may")
         if kind == "yearly day":
@@ -556,6 +602,12 @@ def _part(span: Span, part: str | None) -> Span:
     if not part:
         return span
     words = part.lower().split()
+    if "week" in words:  # "the first week of January": its days 1-7; "the last week": its last 7
+        which = words[-3]
+        if which == "last":
+            return Span(max(span.first, span.last - timedelta(days=6)), span.last, span.yearly)
+        start = span.first + timedelta(days=7 * (_WEEK_NUMBERS[which] - 1))
+        return Span(min(start, span.last), min(start + timedelta(days=6), span.last), span.yearly)
     months = _whole_months(span)
     if months >= 3:  # a year, a season, a quarter: its parts are months ("early 2023": January-April)
         return _part_in_months(span, months, words)
@@ -702,10 +754,22 @@ def _relative(match: re.Match[str], today: date) -> Span | None:
         slack = timedelta(days=max(1, _days(1, unit) // 2))
         return Span(center - slack, min(today, center + slack))
     unit = groups["unit"].lower()
-    days = _days(_count(groups["count"]), unit)
+    count = _count(groups["count"]) if groups["count"] else 1  # "in the last hour"
+    if unit in ("month", "year"):
+        return _months_back(today, count * (12 if unit == "year" else 1))
+    days = _days(count, unit)
     # "in the past 3 days": three days, today the last of them; hours reach back into the
     # day they began in ("within the last 48 hours" at 3 pm: from two days ago).
     return Span(today - timedelta(days=days if unit == "hour" else days - 1), today)
+
+
+def _months_back(today: date, months: int) -> Span:
+    """ "The past 3 months": from the day after this day that many months ago (clamped to
+    the month's length) to today."""
+    index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(index, 12)
+    back = date(year, month + 1, min(today.day, _month(year, month + 1).last.day))
+    return Span(back + timedelta(days=1), today)
 
 
 def _named_period(which: str, period: str, today: date) -> Span | None:
@@ -732,8 +796,7 @@ def _named_period(which: str, period: str, today: date) -> Span | None:
         if this:
             return Span(today.replace(day=1), today)
         if which == "past":  # "the past month": from the day after this day last month
-            previous = today.replace(day=1) - timedelta(days=1)
-            return Span(previous.replace(day=min(today.day, previous.day)) + timedelta(days=1), today)
+            return _months_back(today, 1)
         previous = today.replace(day=1) - timedelta(days=1)
         return _month(previous.year, previous.month)
     if period == "quarter":
@@ -741,14 +804,14 @@ def _named_period(which: str, period: str, today: date) -> Span | None:
         if this:
             return Span(start, today)
         if which == "past":  # "the past quarter": the last three months
-            return Span(today - timedelta(days=91), today)
+            return _months_back(today, 3)
         previous = start - timedelta(days=1)
         return _quarter(previous.year, (previous.month - 1) // 3 + 1)
     if period == "year":
         if this:
             return Span(date(today.year, 1, 1), today)
         if which == "past":
-            return Span(today - timedelta(days=364), today)
+            return _months_back(today, 12)
         return Span(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
     first, last = _SEASONS[period]
     year = today.year if this else today.year - 1

@@ -104,6 +104,14 @@ def days(query: str) -> list[tuple[str, str]]:
         ("anything from 2023 about vendor contracts?", [("2023-01-01", "2023-12-31")]),
         ("after the 3rd of May 2024 what did bob say", [("2024-05-04", "2026-03-11")]),
         ("what did we discuss since sept", [("2025-09-01", "2026-03-11")]),  # an abbreviation after a preposition
+        ("notes from 25/12/2023", [("2023-12-25", "2023-12-25")]),  # 25 cannot be a month
+        ("the 12/25/2023 deploy", [("2023-12-25", "2023-12-25")]),
+        ("the week before Christmas 2023", [("2023-12-18", "2023-12-25")]),
+        ("between 2022 and 2023 how many times did we rotate the keys?", [("2022-01-01", "2023-12-31")]),
+        ("first week of January 2025 - what was on fire?", [("2025-01-01", "2025-01-07")]),
+        ("the last week of June 2024", [("2024-06-24", "2024-06-30")]),
+        ("what happened in the last hour", [("2026-03-10", "2026-03-11")]),
+        ("in the past year", [("2025-03-12", "2026-03-11")]),  # from the day after this day last year
     ],
 )
 def test_date_expressions_become_days(query: str, expected: list[tuple[str, str]]) -> None:
@@ -117,6 +125,9 @@ def test_a_month_or_day_without_a_year_is_that_time_of_any_year() -> None:
     assert not found.matches([Span(date(2019, 7, 2), date(2019, 7, 2))])
     assert read_query("the party on 8 May", TODAY) is not None
     lower = read_query("what did we decide on 8 may about the schema", TODAY)  # day first: "may" is the month
+    assert read_query("on march 3rd, what did we say about the incident?", TODAY) is not None  # an ordinal
+    eve = read_query("what did we discuss on new year's eve", TODAY)
+    assert eve is not None and eve.spans[0].yearly and (eve.spans[0].first.month, eve.spans[0].first.day) == (12, 31)
     assert lower is not None and lower.spans[0].yearly and lower.spans[0].first.month == 5
 
 
@@ -169,6 +180,7 @@ def test_words_asking_for_the_newest(query: str) -> None:
         "are releases allowed on Monday?",
         "Monday deploys are banned - why?",
         "it worked on the 3rd attempt",  # an ordinal before a noun is no day of the month
+        "what happened on 7/1/2024",  # July 1st or 7 January: not guessed
     ],
 )
 def test_no_date_where_there_is_none(query: str) -> None:
