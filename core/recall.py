@@ -280,15 +280,8 @@ class Recaller:
             if model.resolved_by is not None:
                 resolved_by = model.resolved_by
                 hits = self._model_hits(model.paths, model.resolved_by, terms, prefix)[:limit]
-        if model is not None and model.resolved_by is not None and self.config.recall.record_access:
-            # The entries a model's answer cites were used (docs/lifecycle.md). Being the first
-            # hit is not a use: a wrong first hit would be rewarded as often as a right one.
-            # The lifecycle's "now" comes from the Memory's clock, so simulated time in tests
-            # and tools sees the same accesses that ranking and `mem consolidate` see.
-            shown = {hit.path for hit in hits}
-            cited = [path for path in model.citations if path in shown]
-            if cited:
-                self.state.record(cited, self.memory.clock().timestamp())
+        if model is not None and model.resolved_by is not None:
+            self._record_citations(model.citations, hits)
         if resolved_by is not None:
             message = f"resolved by the {resolved_by} tier"
         else:
@@ -311,6 +304,18 @@ class Recaller:
             citations=model.citations if model is not None and model.resolved_by is not None else (),
             llm=model.info if model is not None else None,
         )
+
+    def _record_citations(self, citations: tuple[str, ...], hits: list[Hit]) -> None:
+        """The entries a model's answer cites were used (docs/lifecycle.md). Being the first
+        hit is not a use: a wrong first hit would be rewarded as often as a right one. The
+        lifecycle's "now" comes from the Memory's clock, so simulated time in tests and tools
+        sees the same accesses that ranking and `mem consolidate` see."""
+        if not self.config.recall.record_access:
+            return
+        shown = {hit.path for hit in hits}
+        cited = [path for path in citations if path in shown]
+        if cited:
+            self.state.record(cited, self.memory.clock().timestamp())
 
     def _cheap_tiers(
         self,
