@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .entry import SPEAKER_KEY, derive_title
 from .import_format import Candidate, Skipped, place
@@ -36,7 +38,10 @@ def read_conversation(source: Path, into: list[str]) -> Iterator[Candidate | Ski
             other = [key for speaker, key in last_of.items() if speaker != turn.role]
             answers[turn.role] = other[-1] if other else ""
         path = place(into, [source.stem], f"turn-{number:04d}")
-        meta = {"title": derive_title(turn.text, path)[:120], SPEAKER_KEY: turn.role}
+        meta: dict[str, Any] = {"title": derive_title(turn.text, path)[:120], SPEAKER_KEY: turn.role}
+        said = _said(turn.said)
+        if said is not None:  # when it was said, not when it was imported: "what did we discuss last week"
+            meta["created"] = meta["updated"] = said
         digest = hashlib.sha256(f"{turn.role}\n{turn.text}".encode()).hexdigest()
         yield Candidate(
             path=path,
@@ -50,3 +55,14 @@ def read_conversation(source: Path, into: list[str]) -> Iterator[Candidate | Ski
         last_of.pop(turn.role, None)
         last_of[turn.role] = name  # insertion order: the latest speaker last
         previous_speaker = turn.role
+
+
+def _said(stamp: str) -> datetime | None:
+    """A turn's timestamp as a UTC moment to the second, or None (absent or unreadable)."""
+    try:
+        moment = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00")) if stamp else None
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None  # a time without a zone cannot be placed
+    return moment.astimezone(UTC).replace(microsecond=0)

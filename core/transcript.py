@@ -45,6 +45,7 @@ class Turn:
     line: int  # 0-based line of the transcript it came from
     role: str  # user | assistant
     text: str
+    said: str = ""  # when, as the line's `timestamp` says (ISO 8601; Claude Code and Codex write one)
 
 
 def _block_texts(content: Any) -> str:
@@ -140,8 +141,14 @@ def all_turns(path: Path) -> list[Turn]:
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             found = None
         if found is not None and (text := clean(found[1])):
-            turns.append(Turn(line, found[0], text))
+            turns.append(Turn(line, found[0], text, _timestamp(raw)))
     return turns
+
+
+def _timestamp(raw: bytes) -> str:
+    """The `timestamp` of a transcript line (already known to be a JSON object), or ""."""
+    value = json.loads(raw).get("timestamp")
+    return value if isinstance(value, str) else ""
 
 
 def is_transcript(head: bytes) -> bool:

@@ -6,11 +6,14 @@ whose words are all in the question it answers is found by those words."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from contextree import Memory
 from contextree.core.entry import REPLY_TO_KEY
 from contextree.core.importing import detect
+
+from .lifecycleutil import FakeClock
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hooks"
 
@@ -115,3 +118,48 @@ def test_the_agents_transcripts_are_conversations(tmp_path: Path) -> None:
         assert {entry.extra["speaker"] for entry in turns} == {"user", "assistant"}
         assert all(entry.extra.get(REPLY_TO_KEY) in created for entry in turns[1:])
         assert not any("TOOL_OUTPUT_MARKER" in entry.body or "THINKING_MARKER" in entry.body for entry in turns)
+
+
+def test_a_turn_is_dated_when_it_was_said(tmp_path: Path) -> None:
+    """A transcript line's `timestamp` (Claude Code and Codex write one) becomes the turn's
+    created/updated, so "what did we discuss last week" finds a session imported today."""
+    clock = FakeClock(datetime(2026, 12, 4, 15, 0, tzinfo=UTC))
+    root = tmp_path / "memory"
+    Memory.init(root)
+    memory = Memory(root, clock=clock)
+    file = tmp_path / "old-session.jsonl"
+    lines = []
+    for number, (role, text, said) in enumerate(
+        [
+            ("user", "Should the invoice PDFs be rendered with WeasyPrint?", "2026-11-24T10:00:00Z"),
+            ("assistant", "Yes, WeasyPrint: it keeps the CSS the designers wrote.", "2026-11-24T10:00:40Z"),
+            ("user", "And the queue for it?", "2026-12-04T09:00:00+01:00"),
+        ]
+    ):
+        record = json.loads(claude_line(role, text, f"t{number}", f"t{number - 1}" if number else None))
+        record["timestamp"] = said
+        lines.append(json.dumps(record))
+    file.write_text("\n".join(lines) + "\n")
+    paths = [item.path for item in memory.import_source(file).items]
+    first = memory.get(paths[0])
+    assert (first.created, first.updated) == (datetime(2026, 11, 24, 10, 0, tzinfo=UTC),) * 2
+    assert memory.get(paths[2]).created == datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    # last week is 23-29 November: the two turns said then, not the one of today
+    found = [hit.path for hit in memory.recall("what did we discuss last week", max_tier="fuzzy").results]
+    assert found == [paths[1], paths[0]]
+    assert memory.recall("what did we decide about WeasyPrint last week", max_tier="fuzzy").results[0].path in paths[:2]
+
+
+def test_a_turn_without_a_usable_timestamp_is_not_given_one(tmp_path: Path) -> None:
+    memory = fresh(tmp_path)
+    file = tmp_path / "no-zone.jsonl"
+    record = json.loads(claude_line("user", "The staging database was restored.", "t0", None))
+    record["timestamp"] = "2026-11-24T10:00:00"  # no zone: not placed
+    other = json.loads(claude_line("assistant", "Restored from the nightly snapshot.", "t1", "t0"))
+    other["timestamp"] = "yesterday"
+    file.write_text(json.dumps(record) + "\n" + json.dumps(other) + "\n")
+    paths = [item.path for item in memory.import_source(file).items]
+    for path in paths:
+        entry = memory.get(path)
+        assert entry.created is None or entry.created.date() != datetime(2026, 11, 24).date()
+    assert len(paths) == 2  # imported all the same
