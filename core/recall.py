@@ -1064,11 +1064,13 @@ class Recaller:
         return snippet(body, terms)
 
 
+# The words and their base forms ("happened" -> happen), for the checks below.
 _ACTIVITY_KEYS = ACTIVITY_WORDS | {light_key(word) for word in ACTIVITY_WORDS}
+_NEWS_KEYS = NEWS_WORDS | {light_key(word) for word in NEWS_WORDS}
 
 
-def _key_in(term: str, words: frozenset[str]) -> bool:
-    return term in words or light_key(term) in {light_key(word) for word in words}
+def _is_in(term: str, keys: frozenset[str]) -> bool:
+    return term in keys or light_key(term) in keys
 
 
 def _asks_for_news(query: str, terms: list[str]) -> bool:
@@ -1079,13 +1081,13 @@ def _asks_for_news(query: str, terms: list[str]) -> bool:
     return (
         first in (["what"], ["whats"], ["anything"], ["any"])
         and _only_activity(terms)
-        and any(_key_in(term, NEWS_WORDS) for term in terms)
+        and any(_is_in(term, _NEWS_KEYS) for term in terms)
     )
 
 
 def _only_activity(terms: list[str]) -> bool:
     """Whether a question's words, its dates aside, say nothing of what it is about."""
-    return all(term in STOPWORDS or term in _ACTIVITY_KEYS or light_key(term) in _ACTIVITY_KEYS for term in terms)
+    return all(term in STOPWORDS or _is_in(term, _ACTIVITY_KEYS) for term in terms)
 
 
 def _normalized(candidates: list[_Candidate], sharpness: float) -> list[_Candidate]:
