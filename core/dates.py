@@ -186,6 +186,8 @@ _RELATIVE = (
     r"(?P<today>today|tonight|this\s+morning|this\s+afternoon|this\s+evening)"
     r"|(?P<yesterday>(?:the\s+day\s+before\s+)?yesterday|last\s+night)"
     r"|(?P<weekend>over\s+the\s+weekend)"
+    r"|(?P<otherday>the\s+other\s+day)"
+    r"|(?<=of\s)the\s+(?P<current>week|month|quarter|year)"  # "the end of the month": this one
     r"|(?P<within>(?:in|within|over|during)\s+the\s+)?"
     r"(?P<this>this|last|past|previous)\s+(?P<period>week(?:end)?|month|quarter|year|spring|summer|autumn|fall|winter"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -206,7 +208,7 @@ _LATEST = (
 # expressions above costs a few milliseconds, which a question without a date never pays.
 _TRIGGER_WORDS = (
     "today tonight yesterday this last past previous ago recent recently latest newest lately nowadays weekend"
-    " christmas year halloween"
+    " christmas year halloween month week day"
 )
 _TRIGGERS = frozenset((*_MONTHS, *_SEASONS, *WEEKDAYS, *_TRIGGER_WORDS.split()))
 _WORDS = re.compile(r"[a-z]+|\d")
@@ -329,7 +331,8 @@ def read_query(query: str, today: date) -> DateQuery | None:
         if span is not None:
             start = match.start()
             part = re.search(rf"{_PART_WORDS}\s+$", text[:start], re.IGNORECASE)
-            if part is not None and match.group("period") and match.group("period").lower() not in WEEKDAYS:
+            period = match.group("period") or match.group("current")
+            if part is not None and period and period.lower() not in WEEKDAYS:
                 span, start = _part(span, part.group("part")), part.start()  # "the end of last month"
             span, start = _anchored(text, start, span, today)  # "since last week"
             dated.append((start, match.end(), span))
@@ -738,6 +741,10 @@ def _relative(match: re.Match[str], today: date) -> Span | None:
     if groups["yesterday"]:
         back = 2 if groups["yesterday"].lower().startswith("the") else 1
         return day_span(today - timedelta(days=back))
+    if groups["otherday"]:  # a few days ago: the week before today
+        return Span(today - timedelta(days=7), today - timedelta(days=1))
+    if groups["current"]:
+        return _named_period("this", groups["current"].lower(), today)
     if groups["weekend"]:  # the weekend we are in, else the last one
         return _named_period("this" if today.weekday() >= 5 else "last", "weekend", today)
     if groups["period"]:

@@ -112,6 +112,8 @@ def days(query: str) -> list[tuple[str, str]]:
         ("the last week of June 2024", [("2024-06-24", "2024-06-30")]),
         ("what happened in the last hour", [("2026-03-10", "2026-03-11")]),
         ("in the past year", [("2025-03-12", "2026-03-11")]),  # from the day after this day last year
+        ("the other day we discussed the cache", [("2026-03-04", "2026-03-10")]),  # the week before today
+        ("at the start of the year", [("2026-01-01", "2026-01-23")]),  # "the year": this one
     ],
 )
 def test_date_expressions_become_days(query: str, expected: list[tuple[str, str]]) -> None:
@@ -181,6 +183,8 @@ def test_words_asking_for_the_newest(query: str) -> None:
         "Monday deploys are banned - why?",
         "it worked on the 3rd attempt",  # an ordinal before a noun is no day of the month
         "what happened on 7/1/2024",  # July 1st or 7 January: not guessed
+        "how many requests per day",
+        "a 30 day trial",
     ],
 )
 def test_no_date_where_there_is_none(query: str) -> None:
