@@ -92,15 +92,12 @@ _PART_WORDS = (
     r"|(?:first|second|third|fourth|last)\s+week)\s+of)"
 )
 _WEEK_NUMBERS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-_HOLIDAYS = {
+_HOLIDAYS = {  # looked up without apostrophes and with single spaces: "new year's eve" -> new years eve
     "christmas eve": (12, 24),
     "christmas": (12, 25),
     "christmas day": (12, 25),
-    "new year's eve": (12, 31),
     "new years eve": (12, 31),
-    "new year's": (1, 1),
     "new years": (1, 1),
-    "new year's day": (1, 1),
     "new years day": (1, 1),
     "halloween": (10, 31),
 }
@@ -208,7 +205,7 @@ _LATEST = (
 # expressions above costs a few milliseconds, which a question without a date never pays.
 _TRIGGER_WORDS = (
     "today tonight yesterday this last past previous ago recent recently latest newest lately nowadays weekend"
-    " christmas year halloween month week day"
+    " christmas year halloween month week other"
 )
 _TRIGGERS = frozenset((*_MONTHS, *_SEASONS, *WEEKDAYS, *_TRIGGER_WORDS.split()))
 _WORDS = re.compile(r"[a-z]+|\d")
@@ -319,11 +316,12 @@ def read_query(query: str, today: date) -> DateQuery | None:
             text = _blank(text, start, match.end())
     past = _past_tense(query)
     for match in grammar.weekday.finditer(text):
-        if match.group("dir").lower() == "on" and not past:
+        on = match.group("dir").lower() == "on"
+        if on and not past:
             continue
         back = (today.weekday() - WEEKDAYS.index(match.group("weekday").lower())) % 7 or 7
         span, start = _anchored(text, match.start("weekday"), day_span(today - timedelta(days=back)), today)
-        start = min(start, match.start()) if match.group("dir").lower() == "on" else start
+        start = match.start() if on else start  # "on" is no open end: the whole "on Friday" is read
         dated.append((start, match.end(), span))
         text = _blank(text, start, match.end())
     for match in grammar.relative.finditer(text):
@@ -519,7 +517,8 @@ def _absolute(kind: str, match: re.Match[str]) -> Span | None:
             found = date(int(groups["year"]), month_number, day_number)
             return Span(found, found)
         if kind == "holiday":
-            month_number, day_number = _HOLIDAYS[" ".join(groups["holiday"].lower().replace("\u2019", "'").split())]
+            name = re.sub(r"['\u2019]", "", groups["holiday"].lower())
+            month_number, day_number = _HOLIDAYS[" ".join(name.split())]
             found = date(int(groups["year"]) if groups.get("year") else 2000, month_number, day_number)
             return Span(found, found, yearly=not groups.get("year"))
         if kind == "years":
@@ -533,16 +532,9 @@ def _absolute(kind: str, match: re.Match[str]) -> Span | None:
             month = _month_number(groups["month"])
             day = date(int(groups["year"]), month, int(groups["day"]))
             return Span(day, day)
-        month_first = match.start("month") < match.start("day") if kind == "yearly day" else True
-        if kind == "yearly day" and month_first:
-            written = match.string[match.start("day") : match.end()].lower()
-            before = match.string[: match.start()].lower()
-            if written.endswith(("st", "nd", "rd", "th")) or re.search(
-                r"\b(?:on|since|by|until|before|after)\s+$", before
-            ):
-                month_first = False  # "on march 3rd" is a date
-        if kind in ("yearly day", "yearly month") and groups["month"] in ("may", "march", "mar") and month_first:
-            return None  # "it may 3 times", "march 2 steps": a word, unless written as a name (not "on 8 may")
+        is_word = kind.startswith("yearly") and groups.get("month") in ("may", "march", "mar")
+        if is_word and _may_be_a_word(kind, match):
+            return None
         if kind == "yearly day":
             day = date(2000, _month_number(groups["month"]), int(groups["day"]))  # 2000: a leap year
             return Span(day, day, yearly=True)
@@ -585,6 +577,19 @@ def _absolute(kind: str, match: re.Match[str]) -> Span | None:
     return None
 
 
+def _may_be_a_word(kind: str, match: re.Match[str]) -> bool:
+    """Whether "may" or "march" in lower case, without a year, may be the verb: "it may 3
+    times", "march 2 steps" (written as a name, it is the month). Not after a day ("on 8
+    may"), before an ordinal ("march 3rd") or after a preposition ("on march 3")."""
+    if kind != "yearly day":
+        return True
+    if match.start("day") < match.start("month"):
+        return False
+    ordinal = match.group(0).lower().endswith(("st", "nd", "rd", "th"))
+    after_preposition = re.search(r"\b(?:on|since|by|until|before|after)\s+$", match.string[: match.start()], re.I)
+    return not ordinal and after_preposition is None
+
+
 def _quarter(year: int, quarter: int) -> Span:
     return Span(_month(year, 3 * quarter - 2).first, _month(year, 3 * quarter).last)
 
@@ -601,7 +606,9 @@ def _month(year: int, month: int) -> Span:
 
 
 def _part(span: Span, part: str | None) -> Span:
-    """Early, mid or late in a period (its first, middle or last third), or a half of it."""
+    """Early, mid or late in a period (its first, middle or last third), a half of it, or one
+    of its weeks. A year, a season or a quarter is cut in whole months ("early 2023":
+    January-April), anything else in days."""
     if not part:
         return span
     words = part.lower().split()
@@ -612,19 +619,28 @@ def _part(span: Span, part: str | None) -> Span:
         start = span.first + timedelta(days=7 * (_WEEK_NUMBERS[which] - 1))
         return Span(min(start, span.last), min(start + timedelta(days=6), span.last), span.yearly)
     months = _whole_months(span)
-    if months >= 3:  # a year, a season, a quarter: its parts are months ("early 2023": January-April)
-        return _part_in_months(span, months, words)
-    length = (span.last - span.first).days + 1
-    third = max(1, length // 3)
+    if months >= 3:
+        first, last = _part_range(words, months)
+        index = span.first.year * 12 + span.first.month - 1
+        (year_one, month_one), (year_two, month_two) = divmod(index + first, 12), divmod(index + last, 12)
+        return Span(_month(year_one, month_one + 1).first, _month(year_two, month_two + 1).last, span.yearly)
+    first, last = _part_range(words, (span.last - span.first).days + 1)
+    return Span(span.first + timedelta(days=first), span.first + timedelta(days=last), span.yearly)
+
+
+def _part_range(words: list[str], units: int) -> tuple[int, int]:
+    """The units (days or months, 0-based, both ends included) of a period of `units` that a
+    part names."""
+    third, half = max(1, units // 3), units // 2
     if words[0] in ("early", "beginning", "start") or "beginning" in words or "start" in words:
-        return Span(span.first, span.first + timedelta(days=third - 1), span.yearly)
+        return 0, third - 1
     if words[0] in ("late", "end") or "end" in words:
-        return Span(span.last - timedelta(days=third - 1), span.last, span.yearly)
+        return units - third, units - 1
     if "first" in words:
-        return Span(span.first, span.first + timedelta(days=length // 2 - 1), span.yearly)
+        return 0, half - 1
     if "second" in words:
-        return Span(span.first + timedelta(days=length // 2), span.last, span.yearly)
-    return Span(span.first + timedelta(days=third), span.last - timedelta(days=third), span.yearly)  # mid
+        return half, units - 1
+    return third, units - third - 1  # mid
 
 
 def _whole_months(span: Span) -> int:
@@ -632,25 +648,6 @@ def _whole_months(span: Span) -> int:
     if span.first.day != 1 or (span.last + timedelta(days=1)).day != 1:
         return 0
     return (span.last.year - span.first.year) * 12 + span.last.month - span.first.month + 1
-
-
-def _part_in_months(span: Span, months: int, words: list[str]) -> Span:
-    def month_at(offset: int) -> Span:
-        index = span.first.month - 1 + offset
-        return _month(span.first.year + index // 12, index % 12 + 1)
-
-    third, half = months // 3, months // 2
-    if words[0] in ("early", "beginning", "start") or "beginning" in words or "start" in words:
-        first, last = 0, third - 1
-    elif words[0] in ("late", "end") or "end" in words:
-        first, last = months - third, months - 1
-    elif "first" in words:
-        first, last = 0, half - 1
-    elif "second" in words:
-        first, last = half, months - 1
-    else:  # mid
-        first, last = third, months - third - 1
-    return Span(month_at(first).first, month_at(last).last, span.yearly)
 
 
 def _anchored(text: str, start: int, span: Span, today: date) -> tuple[Span, int]:

@@ -222,7 +222,8 @@ def _text_list(value: Any) -> list[str]:
     return items[:MAX_LIST_ITEMS]
 
 
-def _moment(value: Any) -> datetime | date | None:
+def moment_of(value: Any) -> datetime | date | None:
+    """A date or time as a source writes it (ISO 8601, `Z` for UTC), or None."""
     if isinstance(value, (datetime, date)):
         return value
     if isinstance(value, str):
@@ -273,7 +274,7 @@ def map_metadata(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], li
         out["keywords"] = keywords[:MAX_LIST_ITEMS]
     for target, keys in (("created", _CREATED_KEYS), ("updated", _UPDATED_KEYS)):
         key, value = _first(meta, keys)
-        moment = _moment(value)
+        moment = moment_of(value)
         if moment is not None:
             out[target] = moment
             used.add(key or "")

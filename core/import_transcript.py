@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .entry import SPEAKER_KEY, derive_title
-from .import_format import Candidate, Skipped, place
+from .import_format import Candidate, Skipped, moment_of, place
 from .transcript import all_turns
 
 
@@ -58,11 +58,9 @@ def read_conversation(source: Path, into: list[str]) -> Iterator[Candidate | Ski
 
 
 def _said(stamp: str) -> datetime | None:
-    """A turn's timestamp as a UTC moment to the second, or None (absent or unreadable)."""
-    try:
-        moment = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00")) if stamp else None
-    except ValueError:
+    """A turn's timestamp as a UTC moment to the second, or None (absent, unreadable, or a
+    time without a zone, which cannot be placed)."""
+    moment = moment_of(stamp)
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
         return None
-    if moment is None or moment.tzinfo is None:
-        return None  # a time without a zone cannot be placed
     return moment.astimezone(UTC).replace(microsecond=0)

@@ -137,18 +137,14 @@ def all_turns(path: Path) -> list[Turn]:
     turns: list[Turn] = []
     for line, raw in enumerate(data.split(b"\n")):
         try:
-            found = turn_of(json.loads(raw)) if raw.strip() else None
+            record = json.loads(raw) if raw.strip() else None
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            found = None
+            record = None
+        found = turn_of(record)
         if found is not None and (text := clean(found[1])):
-            turns.append(Turn(line, found[0], text, _timestamp(raw)))
+            said = record.get("timestamp") if isinstance(record, dict) else None
+            turns.append(Turn(line, found[0], text, said if isinstance(said, str) else ""))
     return turns
-
-
-def _timestamp(raw: bytes) -> str:
-    """The `timestamp` of a transcript line (already known to be a JSON object), or ""."""
-    value = json.loads(raw).get("timestamp")
-    return value if isinstance(value, str) else ""
 
 
 def is_transcript(head: bytes) -> bool:
