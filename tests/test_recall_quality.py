@@ -241,6 +241,17 @@ def test_no_tier_is_sure_when_the_memory_never_saw_the_questions_main_word(tmp_p
     assert first(memory, "deploying the frontnd") == (release[0], True)
 
 
+def test_a_number_weighs_as_often_as_the_language_uses_it(tmp_path: Path) -> None:
+    # "5" is as common in English as "people"; "503" is not; a four-digit number is rare.
+    assert background_idf("5") < background_idf("503") < background_idf("4096")
+    memory = memory_with(tmp_path, CANARY, SESSIONS, STYLE)
+    # Canary has "5%": a small number alone does not make a question about unit conversion
+    # the canary runbook's.
+    result = memory.recall("convert 5 miles to km", max_tier="fuzzy")
+    assert (result.results, result.message) == ((), NO_MEMORY)
+    assert first(memory, "how many days do sessions live in redis")[0] == SESSIONS[0]
+
+
 def test_a_capitalised_stopword_is_an_acronym() -> None:
     assert query_terms("what does SO stand for") == ["so", "stand"]
     assert query_terms("the IT team") == ["it", "team"]
