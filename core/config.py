@@ -108,6 +108,9 @@ class RecallConfig:
     fuzzy_floor: float = 0.72
     fuzzy_margin: float = 0.05
     fuzzy_minimum: float = 0.4
+    # A tier's minimum is at least this when a heavy word of the question is foreign: in no
+    # form in the memory and no common word (a name: "Vercel"; docs/recall.md, "Foreign words").
+    foreign_minimum: float = 0.3
     fuzzy_min_similarity: float = 80.0  # rapidfuzz ratio (0-100) for a word to count as a typo match
     # Jaro-Winkler similarity (0-1) for a word that may be a person's name to match a name
     # written another way (`dmitry`/Dmitri 0.93, `tim`/Tom 0.80): docs/recall.md, "Names".
@@ -293,6 +296,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "recall.fuzzy_floor": SHARE,
     "recall.fuzzy_margin": SHARE,
     "recall.fuzzy_minimum": SHARE,
+    "recall.foreign_minimum": SHARE,
     "recall.fuzzy_min_similarity": PERCENT,
     "recall.name_min_similarity": SHARE,
     "recall.feedback_share": SHARE,

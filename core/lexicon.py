@@ -40,6 +40,9 @@ RARE_ZIPF = 2.0
 # A word at least this frequent is a real word of the language (Zipf 3: about one in a
 # million words): `vegan` 3.9, `vegas` 4.4, `readiness` 3.6; typos like `kubernets` are absent.
 REAL_WORD_ZIPF = 3.0
+# Everyday English: about 30 uses per million words and more ("afternoon" 4.7, "dinner" 4.8;
+# "vacation" 4.4 and "ingredients" 4.1 are under it).
+EVERYDAY_ZIPF = 4.5
 # Content words in a typical entry: how likely a word of a given frequency is to occur in an
 # entry at all (its document probability, from which its background IDF follows).
 ENTRY_WORDS = 40
@@ -92,6 +95,14 @@ def trade_zipf(word: str) -> float:
 
 def is_real_word(word: str) -> bool:
     return zipf(word) >= REAL_WORD_ZIPF
+
+
+def is_common_word(word: str) -> bool:
+    """In the trade's table (common in commit messages across projects: `linter`, `flaky`,
+    `rollback`) or everyday in English at large (`afternoon`, `dinner`). A product's name
+    (`vercel`, `sentry`), a word of a topic most projects never write about (`vacation`,
+    `payout`) and a typo are not."""
+    return trade_zipf(word) > RARE_ZIPF or zipf(word) >= EVERYDAY_ZIPF
 
 
 def background_idf(word: str) -> float:

@@ -41,6 +41,7 @@ from .lexicon import (
     INFLECTION,
     SYNONYM,
     background_idf,
+    is_common_word,
     is_phrasal,
     is_real_word,
     light_key,
@@ -72,6 +73,10 @@ PHRASAL_PARTICLES = frozenset("up out over down off".split())
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
 BODY_ONLY = 0.75
+# A foreign word (_note_foreign) raises the bar for an answer when it carries at least this
+# share of the question's informative weight: "the Stripe Connect payout schedule" is about
+# payouts, "what's the wifi password at the office" only mentions an office.
+FOREIGN_SHARE = 0.25
 # Entries that gain from feedback words (core/recall.py, _with_feedback), at most: the rest of
 # those that have one of them would only lengthen the ranking.
 FEEDBACK_JOINS = 50
@@ -229,6 +234,8 @@ class Recaller:
         # Per tier: the question's most informative word when the memory has it in no form
         # (set by _score; the gate is then not sure: _knows_subject).
         self._unseen_subject: dict[Tier, str] = {}
+        # Per tier: the question's heaviest foreign word, when it has one (_note_foreign).
+        self._foreign: dict[Tier, str] = {}
 
     def recall(
         self,
@@ -347,7 +354,9 @@ class Recaller:
             confident, reason = self._gate(tier, competing)
             if confident and unmet:
                 confident, reason = False, unmet
-            in_domain = in_domain or any(c.match >= self._minimum(tier) for c in candidates)
+            reaches, unreached = self._reaches_minimum(tier, candidates)
+            in_domain = in_domain or reaches
+            reason = f"{reason}; {unreached}" if unreached else reason
             for candidate in candidates:
                 previous = found.get(candidate.doc_id)
                 if previous is None or candidate.match > previous.match:
@@ -495,9 +504,30 @@ class Recaller:
 
     # --- tiers ---------------------------------------------------------------------------
 
-    def _minimum(self, tier: Tier) -> float:
+    def _reaches_minimum(self, tier: Tier, candidates: list[_Candidate]) -> tuple[bool, str]:
+        """Whether some hit reaches the tier's minimum (the question is in domain), and if
+        not, why, for `--explain`."""
+        minimum = self._minimum(tier)
+        if not candidates or any(c.match >= minimum for c in candidates):
+            return bool(candidates), ""
+        foreign = self._foreign.get(tier) if minimum > self._base_minimum(tier) else None
+        why = f" ('{foreign}' is a foreign word: in no entry, no common word)" if foreign else ""
+        return False, f"no hit reaches the minimum {minimum:.2f}{why}"
+
+    def _base_minimum(self, tier: Tier) -> float:
         cfg = self.config.recall
         return {"path": 1.0, "keyword": cfg.keyword_minimum, "fuzzy": cfg.fuzzy_minimum}.get(tier, 1.0)
+
+    def _minimum(self, tier: Tier) -> float:
+        """The coverage some hit of this tier must reach for the question to be in domain. A
+        question naming what the memory has never heard of (a foreign word: _note_foreign)
+        must be covered better: "how do I set up Sentry for error tracking" shares "error"
+        with an error-handling convention and is still a question about Sentry."""
+        minimum = self._base_minimum(tier)
+        word = self._foreign.get(tier)
+        if word is None or (tier == "keyword" and self._correct_typos([word], {})):
+            return minimum  # a typo the fuzzy tier corrects is not foreign
+        return max(minimum, self.config.recall.foreign_minimum)
 
     def _gate(self, tier: Tier, candidates: list[_Candidate]) -> tuple[bool, str]:
         if not candidates:
@@ -785,6 +815,7 @@ class Recaller:
         subject = max(word_weight, key=word_weight.__getitem__, default=None)
         if subject in alternatives and not alternatives[subject] and not has_unspaced_script(subject):
             self._unseen_subject[tier] = subject
+        self._note_foreign(tier, alternatives, word_weight, weight_sum)
         about = self.index.about_words(scored)
         best_bm25 = max(scored.values()) or 1.0
         candidates = []
@@ -811,6 +842,28 @@ class Recaller:
         candidates = self._with_speakers(self._with_topic_context(candidates, rows), alternatives, rows)
         candidates = self._with_answer_kinds(candidates, rows)
         return _normalized(candidates, cfg.relevance_sharpness)
+
+    def _note_foreign(
+        self, tier: Tier, alternatives: Mapping[str, Mapping[str, float]], weight: Mapping[str, float], total: float
+    ) -> None:
+        """A foreign word is one the memory has in no form and that is no common word either,
+        of the trade's English or of English at large (lexicon.is_common_word): a name
+        (Vercel, Sentry, Firebase) or a topic outside the trade (vacation, payout).
+        Paraphrases swap the memory's words for common ones ("linter" for ruff, "flaky" for
+        intermittent, "afternoon"); a question with a heavy foreign word is about something
+        the memory does not know, however many of its other words the memory has
+        (_minimum). Numbers and times ("8am", "24") and unspaced scripts are never foreign."""
+        foreign = [
+            word
+            for word, forms in alternatives.items()
+            if not forms
+            and weight.get(word, 0.0) >= FOREIGN_SHARE * total
+            and not any(char.isdigit() for char in word)
+            and not has_unspaced_script(word)
+            and not is_common_word(word)
+        ]
+        if foreign:
+            self._foreign[tier] = max(foreign, key=lambda word: weight[word])
 
     def _word_weight(
         self, word: str, forms: dict[str, float], term_docs: dict[str, set[int]], total: int, containing: int = -1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from contextree import Memory
+from contextree.core.config import set_value
 from contextree.core.errors import NotFoundError
 from contextree.core.lexicon import DERIVED, INFLECTION, background_idf, is_real_word, light_key, related, variants
 from contextree.core.recall import NO_MEMORY
@@ -239,6 +240,42 @@ def test_no_tier_is_sure_when_the_memory_never_saw_the_questions_main_word(tmp_p
     assert first(memory, "how do I deploy the frontend") == (release[0], True)
     # A typo of a word the memory has is not an unseen word.
     assert first(memory, "deploying the frontnd") == (release[0], True)
+
+
+ERRORS = (
+    "conventions/rust/error-handling",
+    "Use anyhow in the binary and thiserror in the library. Errors become HTTP responses through"
+    " one AppError type; log the internal message, never send it to the client.",
+    "Rust error handling",
+)
+PAYMENTS = (
+    "decisions/payments/lemonsqueezy",
+    "LemonSqueezy instead of Stripe: it is the merchant of record and files the VAT. Fees are 5% + 50c.",
+    "Why LemonSqueezy over Stripe",
+)
+
+
+def test_a_question_about_a_name_the_memory_never_heard_of_is_no_memory(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, ERRORS, PAYMENTS, STYLE)
+    # Each shares a word with an entry ("error", "Stripe") and is about something else: a
+    # heavy word that is in no entry and no common word (a product, a topic outside the trade).
+    for query in (
+        "how do I set up Sentry for error tracking",
+        "what's the Stripe Connect payout schedule",
+        "how do I request vacation days",
+    ):
+        result = memory.recall(query, max_tier="fuzzy")
+        assert (result.results, result.message) == ((), NO_MEMORY), query
+    explained = memory.recall("how do I set up Sentry for error tracking", max_tier="fuzzy", explain=True)
+    assert any("'sentry'" in trace.reason and "0.30" in trace.reason for trace in explained.explain)
+    # A common word the memory lacks is a paraphrase, not a foreign topic; a typo of a word
+    # the memory has is corrected, not foreign; so is a word the memory has in another form.
+    assert first(memory, "which linter do we use")[0] == STYLE[0]
+    assert first(memory, "how do errors turn into http responces")[0] == ERRORS[0]
+    assert first(memory, "what fees does lemonsquezy charge")[0] == PAYMENTS[0]
+    # The bar is `recall.foreign_minimum`: at the keyword tier's own minimum, it is answered.
+    set_value(memory.root, "recall.foreign_minimum", "0.15")
+    assert Memory(memory.root).recall("how do I set up Sentry for error tracking", max_tier="fuzzy").results
 
 
 def test_a_number_weighs_as_often_as_the_language_uses_it(tmp_path: Path) -> None:
