@@ -105,6 +105,19 @@ def is_common_word(word: str) -> bool:
     return trade_zipf(word) > RARE_ZIPF or zipf(word) >= EVERYDAY_ZIPF
 
 
+def is_garbled_function_word(word: str, function_words: frozenset[str]) -> bool:
+    """`teh`, `waht`, `iwth`, `shoudl`: a function word of three letters or more with two
+    neighbouring letters swapped, the commonest typo, and no real word itself (`form` is
+    `from` swapped, `three` is `there`)."""
+    if len(word) < 3 or word in function_words or is_real_word(word):
+        return False
+    return any(
+        word[:i] + word[i + 1] + word[i] + word[i + 2 :] in function_words
+        for i in range(len(word) - 1)
+        if word[i] != word[i + 1]
+    )
+
+
 def background_idf(word: str) -> float:
     """-ln(probability that an entry of ENTRY_WORDS words contains the word)."""
     return _idf(zipf(word))

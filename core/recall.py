@@ -42,6 +42,7 @@ from .lexicon import (
     SYNONYM,
     background_idf,
     is_common_word,
+    is_garbled_function_word,
     is_phrasal,
     is_real_word,
     light_key,
@@ -406,7 +407,7 @@ class Recaller:
         and "2023" say when, and an entry dated then must not have to contain them. A time no
         entry in scope is dated in is not read as a date: its words stay words ("last weekend"
         in a memory of last year's conversations), and no tier is confident."""
-        terms = query_terms(query)
+        terms = self._without_garbled_function_words(query_terms(query))
         when = read_query(query, local_day(self.memory.clock()))
         if when is None and _asks_for_news(query, terms):
             when = DateQuery((), True, (), "", "")  # "what's new", "what changed"
@@ -416,9 +417,19 @@ class Recaller:
         self._when = when
         if when is None:
             return terms
-        rest = query_terms(when.rest)
+        rest = self._without_garbled_function_words(query_terms(when.rest))
         self._time_only = _only_activity(rest)
         return rest if any(term not in STOPWORDS for term in rest) else terms
+
+    def _without_garbled_function_words(self, terms: list[str]) -> list[str]:
+        """A function word typed with two letters swapped ("waht", "iwth") is one, unless the
+        memory has the word: as an unknown word it would weigh as much as the rarest, and
+        the question would be about it."""
+        if not any(is_garbled_function_word(term, STOPWORDS) for term in terms):
+            return terms
+        forms = self._forms(terms)
+        kept = [term for term in terms if forms[term] or not is_garbled_function_word(term, STOPWORDS)]
+        return kept or terms
 
     def _time_listing(
         self, when: DateQuery, scope: str, limit: int, timings: dict[str, float], traces: list[TierTrace] | None

@@ -55,8 +55,15 @@ STOPWORDS = frozenset(
     very was we were what when where which while who whom why will with would you your
     yours yourself yourselves s t d ll m re ve don doesn didn isn wasn aren weren won
     tell know let get got also ever us
+    shouldn couldn wouldn hasn hadn mustn needn mightn
+    dont doesnt didnt isnt wasnt arent werent shouldnt couldnt wouldnt hasnt havent hadnt
+    whats hows wheres whos thats theres youre theyre ive weve youve
     """.split()
 )
+# An auxiliary's negation ("don't", "haven't", "shouldn't"), dropped whole before the words
+# are cut: split at the apostrophe, its stem would be a word ("haven") or a stray one
+# ("shouldn"). Contractions written without the apostrophe ("dont", "whats") are stopwords.
+_NEGATION = re.compile(r"\b[^\W_]+n['\u2019]t\b", re.IGNORECASE)
 
 
 def has_unspaced_script(text: str) -> bool:
@@ -120,7 +127,7 @@ def query_terms(query: str) -> list[str]:
     A stopword written in capitals in a query that is not all capitals is an acronym, not a
     function word: "SO" (Stack Overflow, a sales order), "IT", "US" stay.
     """
-    raw = _WORD.findall(cjk_to_bigrams(query))
+    raw = _WORD.findall(cjk_to_bigrams(_NEGATION.sub(" ", query)))
     shouting = query.isupper()
     tokens = [_fold_word(word) for word in raw]
     content = [
@@ -128,6 +135,8 @@ def query_terms(query: str) -> list[str]:
         for word, token in zip(raw, tokens, strict=True)
         if token not in STOPWORDS or (not shouting and len(word) > 1 and word.isupper())
     ]
+    if not content:  # only function words: all of them, as written
+        tokens = [_fold_word(word) for word in _WORD.findall(cjk_to_bigrams(query))]
     return list(dict.fromkeys(content or tokens))
 
 

@@ -289,6 +289,23 @@ def test_a_number_weighs_as_often_as_the_language_uses_it(tmp_path: Path) -> Non
     assert first(memory, "how many days do sessions live in redis")[0] == SESSIONS[0]
 
 
+def test_contractions_and_swapped_letters_of_function_words_are_function_words(tmp_path: Path) -> None:
+    # Cut at the apostrophe, "haven't" left the word "haven" and "shouldn't" a stray "shouldn";
+    # without the apostrophe, "whats" and "dont" were unknown words weighing as the rarest.
+    assert query_terms("why shouldn't we deploy on friday") == ["deploy", "friday"]
+    assert query_terms("we haven\u2019t deployed") == ["deployed"]
+    assert query_terms("whats the deploy window") == query_terms("what's the deploy window")
+    assert query_terms("dont deploy on fridays") == ["deploy", "fridays"]
+    elt = ("decisions/data/elt", "Our ELT pipeline loads raw tables first and transforms them in the warehouse.", "ELT")
+    memory = memory_with(tmp_path, FLY, CANARY, STYLE, elt)
+    right = memory.recall("what is the deploy process", max_tier="fuzzy")
+    garbled = memory.recall("waht is the deploy process", max_tier="fuzzy")
+    assert [hit.path for hit in garbled.results] == [hit.path for hit in right.results]
+    assert (garbled.resolved, garbled.results[0].match) == (right.resolved, right.results[0].match)
+    # "elt" is "let" with two letters swapped, and a word this memory has: it stays a word.
+    assert first(memory, "how does the elt pipeline work")[0] == elt[0]
+
+
 def test_a_capitalised_stopword_is_an_acronym() -> None:
     assert query_terms("what does SO stand for") == ["so", "stand"]
     assert query_terms("the IT team") == ["it", "team"]
