@@ -72,7 +72,10 @@ WORTH_READING = 0.25
 
 def worth_reading(result: RecallResult) -> tuple[Hit, ...]:
     """The hits a person sees by default, in rank order: the first one, and every other one
-    at least WORTH_READING relevant."""
+    at least WORTH_READING relevant. A time listing ("what happened last week") shows every
+    entry it found: each is an answer, and its relevance only says how old it is."""
+    if any(hit.day for hit in result.results):
+        return result.results
     return tuple(hit for rank, hit in enumerate(result.results) if rank == 0 or hit.relevance >= WORTH_READING)
 
 
@@ -102,7 +105,8 @@ def render_recall(
     for position, hit in enumerate(hits, 1):
         number = f"{position}. "
         where = (f"{hit.memory}: ", "magenta") if labelled else ""  # several memories: whose hit
-        lead = Text.assemble((number, "bold"), where, (hit.path, "bold cyan"), "  ")
+        day = (f"{hit.day}  ", "green") if hit.day else ""  # a time listing's: the day it is listed under
+        lead = Text.assemble((number, "bold"), where, day, (hit.path, "bold cyan"), "  ")
         title = Text(printable(hit.title))
         line = columns(lead, title, None, width)
         if line is None:  # a long path: the title hangs under it

@@ -25,7 +25,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal, get_args
 
 from .answers import ASKS, AnswerKind, asked_kind
@@ -132,6 +132,9 @@ class Hit:
     superseded_by: str | None = None  # a newer entry replaced this one
     flags: tuple[str, ...] = ()  # instruction-like text found in it: treat with suspicion (docs/security.md)
     memory: str = "project"  # the memory it is in: project, personal or an extra (core/layers.py)
+    # A time listing's ("what happened last week"): the day it is listed under, the last of
+    # the asked days it was written in or speaks of (ISO date). None for any other recall.
+    day: str | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,7 @@ class Recaller:
         self._undated = ""  # the time the question restricts to, when no entry is dated then
         self._time_only = False  # the question asks about nothing but a time (`_time_listing`)
         self._listing = ""  # what a time listing shows, for the message
+        self._listed_days: dict[int, int] = {}  # a time listing's entries: doc id -> day ordinal
         self._named: list[str] = []  # the question's words that may be a person's name (core/names.py)
         self._asked_kind: AnswerKind | None = None  # when? how many? (core/answers.py)
         self._last_scored: tuple[tuple[tuple[int, float], ...], list[_Ranked]] | None = None  # _ranked's
@@ -442,11 +446,13 @@ class Recaller:
         the index)."""
         started = time.perf_counter()
         days = self.index.dated_days(when.spans, scope, max(limit, TIME_LISTING_POOL))
-        newest = days[0][1] if days else 0
-        # A day older halves the relevance; within a day, the later written comes first
-        # (dated_days' order) unless importance and recency say otherwise.
+        self._listed_days = dict(days)
+        # Each older day listed halves the relevance, more than importance and recency can
+        # make up for (docs/lifecycle.md, the tie window): the list stays newest first. Within
+        # a day, the later written comes first (dated_days' order) unless they say otherwise.
+        day_rank = {day: rank for rank, day in enumerate(sorted({day for _, day in days}, reverse=True))}
         candidates = [
-            _Candidate(doc_id, (1 - 0.001 * position) / (1 + newest - day), "keyword", 1.0)
+            _Candidate(doc_id, (1 - 0.001 * position) * 0.5 ** day_rank[day], "keyword", 1.0)
             for position, (doc_id, day) in enumerate(days)
         ]
         confident = len(candidates) == 1
@@ -1114,9 +1120,14 @@ class Recaller:
                     updated=format_time(datetime.fromtimestamp(row.updated, UTC)),
                     superseded_by=row.superseded_by,
                     flags=tuple(kind for kind in row.flags.split(",") if kind),
+                    day=self._listed_day(candidate.doc_id),
                 )
             )
         return hits
+
+    def _listed_day(self, doc_id: int) -> str | None:
+        day = self._listed_days.get(doc_id)
+        return None if day is None else date.fromordinal(day).isoformat()
 
     def _snippet(self, path: str, terms: list[str]) -> str:
         """From the file as it is now; only the body is needed, so the YAML is not parsed."""

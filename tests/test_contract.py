@@ -99,6 +99,7 @@ RECALL_HIT = {
     "superseded_by",
     "flags",
     "memory",
+    "day",
 }
 
 

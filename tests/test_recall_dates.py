@@ -422,6 +422,34 @@ def test_a_question_about_only_a_time_lists_the_entries_of_that_time(
     assert "only about a time" in result.explain[-1].reason
 
 
+def test_a_time_listing_stays_newest_first_and_says_each_entrys_day(root: Path, mem: Callable[..., CliResult]) -> None:
+    """Importance and recency reorder near ties only: a listing's days are not near ties (a
+    core note of the day before had come before a draft of the day after). Each hit
+    carries the day it is listed under; a recall that is no listing carries none."""
+    clock = FakeClock(NOW)
+    memory = Memory(root, clock=clock)
+    for days_ago, path, importance, maturity in [
+        (43, "notes/a/older", 100, "core"),
+        (41, "notes/a/newer", 1, "draft"),
+        (40, "notes/a/newest", 1, "draft"),
+        (0, "notes/a/today", 50, "draft"),
+    ]:
+        clock.at(NOW - timedelta(days=days_ago))
+        memory.add(path, "A note of the day.", importance=importance, maturity=maturity)
+    clock.at(NOW)
+    result = memory.recall("what's new", max_tier="fuzzy")
+    expected = ["notes/a/today", "notes/a/newest", "notes/a/newer", "notes/a/older"]
+    assert [hit.path for hit in result.results] == expected
+    days = [(NOW - timedelta(days=n)).date().isoformat() for n in (0, 40, 41, 43)]
+    assert [hit.day for hit in result.results] == days
+    assert memory.recall("note of the day", max_tier="fuzzy").results[0].day is None
+    # A person sees every entry of the listing with its day, not only those "worth reading"
+    # (a relevance that only says how old an entry is).
+    lines = mem("recall", "what's new").stdout.splitlines()
+    for path, day in zip(expected, days, strict=True):
+        assert any(path in line and day in line for line in lines), path
+
+
 def test_a_time_question_with_a_subject_still_searches_the_words(journal: Memory) -> None:
     """A word of a subject beside the time keeps the question a search: the time reorders."""
     result = journal.recall("what changed in the forms this week", max_tier="fuzzy")
