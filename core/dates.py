@@ -297,16 +297,19 @@ def read_query(query: str, today: date) -> DateQuery | None:
     text = query
     for kind, pattern in grammar.absolute:
         for match in pattern.finditer(text):
-            span = _absolute(kind, match)
-            if span is None:
+            readings = _both_orders(match) if kind == "numeric day" else [_absolute(kind, match)]
+            if not any(readings):
                 continue
-            start = match.start()
+            first = match.start()
             if kind in _MAIN_GROUP:
                 part = match.groupdict().get("part")
                 main = _MAIN_GROUP[kind]
-                start = match.start("part") if part and main != "body" else match.start(main)
-            span, start = _anchored(text, start, span, today)
-            dated.append((start, match.end(), span))
+                first = match.start("part") if part and main != "body" else match.start(main)
+            start = first
+            for reading in readings:
+                if reading is not None:
+                    anchored, start = _anchored(text, first, reading, today)
+                    dated.append((start, match.end(), anchored))
             text = _blank(text, start, match.end())
     for match in grammar.day_of_month.finditer(text):
         span = _day_of_month(int(match.group("day")), today)
@@ -506,13 +509,30 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
+def _both_orders(match: re.Match[str]) -> list[Span | None]:
+    """A numeric date in a question: the day, or both days when its two numbers can each be
+    the month (`7/1/2024` is 1 July in the US and 7 January in most of the world; the one
+    who asks may write either). In a body (dates_in_text) such a date stays unread: an entry
+    is not dated on a day its writer may not have meant."""
+    one, two, year = int(match.group("one")), int(match.group("two")), int(match.group("year"))
+    if one > 12 or two > 12:
+        return [_absolute("numeric day", match)]
+    readings: list[Span | None] = []
+    for month_number, day_number in dict.fromkeys(((one, two), (two, one))):
+        try:
+            readings.append(day_span(date(year, month_number, day_number)))
+        except ValueError:  # 0/5/2024
+            readings.append(None)
+    return readings
+
+
 def _absolute(kind: str, match: re.Match[str]) -> Span | None:
     groups = match.groupdict()
     try:
         if kind == "numeric day":
             one, two = int(groups["one"]), int(groups["two"])
             if (one > 12) == (two > 12):
-                return None  # 7/1/2024: day-month and month-day orders disagree; 31/31: no date
+                return None  # 7/1/2024: the orders disagree (a question reads both: _both_orders); 31/31
             month_number, day_number = (two, one) if one > 12 else (one, two)
             found = date(int(groups["year"]), month_number, day_number)
             return Span(found, found)

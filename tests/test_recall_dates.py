@@ -106,6 +106,9 @@ def days(query: str) -> list[tuple[str, str]]:
         ("what did we discuss since sept", [("2025-09-01", "2026-03-11")]),  # an abbreviation after a preposition
         ("notes from 25/12/2023", [("2023-12-25", "2023-12-25")]),  # 25 cannot be a month
         ("the 12/25/2023 deploy", [("2023-12-25", "2023-12-25")]),
+        # both numbers may be the month: 1 July in the US, 7 January elsewhere - both days
+        ("what happened on 7/1/2024", [("2024-07-01", "2024-07-01"), ("2024-01-07", "2024-01-07")]),
+        ("on 5/5/2024", [("2024-05-05", "2024-05-05")]),
         ("the week before Christmas 2023", [("2023-12-18", "2023-12-25")]),
         ("between 2022 and 2023 how many times did we rotate the keys?", [("2022-01-01", "2023-12-31")]),
         ("first week of January 2025 - what was on fire?", [("2025-01-01", "2025-01-07")]),
@@ -182,7 +185,7 @@ def test_words_asking_for_the_newest(query: str) -> None:
         "are releases allowed on Monday?",
         "Monday deploys are banned - why?",
         "it worked on the 3rd attempt",  # an ordinal before a noun is no day of the month
-        "what happened on 7/1/2024",  # July 1st or 7 January: not guessed
+        "what happened on 0/1/2024",  # no month 0
         "how many requests per day",
         "a 30 day trial",
     ],
@@ -208,6 +211,10 @@ def test_dates_written_in_a_body() -> None:
         Span(date(2023, 5, 1), date(2023, 5, 31)),
     ]
     assert dates_in_text("Code freeze from 1 to 15 June 2024.") == [Span(date(2024, 6, 1), date(2024, 6, 15))]
+    # A body's 7/1/2024 dates it on no day: its writer meant one of the two, and which is unknown.
+    assert dates_in_text("Migrated on 7/1/2024, cut over on 25/12/2023.") == [
+        Span(date(2023, 12, 25), date(2023, 12, 25))
+    ]
 
 
 # --- through Memory.recall ----------------------------------------------------------------
@@ -448,6 +455,21 @@ def test_a_time_listing_stays_newest_first_and_says_each_entrys_day(root: Path, 
     lines = mem("recall", "what's new").stdout.splitlines()
     for path, day in zip(expected, days, strict=True):
         assert any(path in line and day in line for line in lines), path
+
+
+def test_a_numeric_date_of_two_possible_orders_lists_both_days(root: Path) -> None:
+    clock = FakeClock(NOW)
+    memory = Memory(root, clock=clock)
+    for day, path in [
+        (date(2024, 1, 7), "ops/a/january"),
+        (date(2024, 7, 1), "ops/a/july"),
+        (date(2024, 3, 3), "ops/a/march"),
+    ]:
+        clock.at(datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
+        memory.add(path, "Deployed the release.")
+    clock.at(NOW)
+    result = memory.recall("what happened on 7/1/2024", max_tier="fuzzy")
+    assert [hit.path for hit in result.results] == ["ops/a/july", "ops/a/january"]
 
 
 def test_a_time_question_with_a_subject_still_searches_the_words(journal: Memory) -> None:
