@@ -22,8 +22,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal, get_args
@@ -71,6 +72,12 @@ PARTICLES = frozenset("up out over down off in on".split())
 # ... and those of them after which the verb alone means something else ("set up" is not
 # "set"; "in" and "on" are mostly prepositions: "does it build on ARM").
 PHRASAL_PARTICLES = frozenset("up out over down off".split())
+# An identifier in a question: words joined by `_ - . : /` with no space (`larkspur-prod-ro`,
+# `user_sess:<user_id>`, `invoice.paid`); a URL or a path of more parts than this is no
+# identifier a phrase helps with.
+_IDENTIFIER = re.compile(r"\w+(?:[-_.:/<>]+\w+)+")
+MAX_IDENTIFIER_PARTS = 6
+IDENTIFIER_PART = 0.5
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
 BODY_ONLY = 0.75
@@ -661,6 +668,30 @@ class Recaller:
                     joined[part] = dict(joined[part]) | {
                         term: max(INFLECTION, forms[part].get(term, 0.0)) for term in found
                     }
+        return self._with_identifier_phrases(query, joined, scope)
+
+    def _with_identifier_phrases(
+        self, query: str, forms: dict[str, dict[str, float]], scope: str
+    ) -> dict[str, dict[str, float]]:
+        """An identifier the question writes as one (`larkspur-prod-ro`, `user_sess:<user_id>`,
+        `invoice.paid`) is cut into words as the index cuts it, and each word counts wherever
+        it is; the entries that write the words together, as the identifier, rank first: the
+        phrase is a form of each of its words (FTS5 matches it as a phrase), so BM25 counts
+        it beside them. Coverage is unchanged (the phrase counts as much as the word alone)."""
+        joined = forms
+        for chunk in _IDENTIFIER.findall(query):
+            parts = words(chunk)
+            if len(parts) < 2 or len(parts) > MAX_IDENTIFIER_PARTS:
+                continue
+            phrase = " ".join(parts)
+            if not self._term_documents([phrase], scope)[phrase]:
+                continue
+            for part in parts:
+                if joined.get(part):
+                    if joined is forms:
+                        joined = dict(forms)  # the forms are cached: change a copy
+                    apart = {term: weight * IDENTIFIER_PART for term, weight in joined[part].items()}
+                    joined[part] = apart | {phrase: 1.0}
         return joined
 
     def _split(self, word: str, scope: str) -> tuple[set[int], dict[int, float]] | None:
@@ -840,7 +871,7 @@ class Recaller:
             covered = 0.0
             for word, similar in alternatives.items():
                 present = [
-                    similarity * (1.0 if term in about.get(doc_id, ()) else BODY_ONLY)
+                    similarity * (1.0 if _is_about(term, about.get(doc_id, ())) else BODY_ONLY)
                     for term, similarity in similar.items()
                     if doc_id in term_docs[term]
                 ]
@@ -1142,6 +1173,14 @@ class Recaller:
 # The words and their base forms ("happened" -> happen), for the checks below.
 _ACTIVITY_KEYS = ACTIVITY_WORDS | {light_key(word) for word in ACTIVITY_WORDS}
 _NEWS_KEYS = NEWS_WORDS | {light_key(word) for word in NEWS_WORDS}
+
+
+def _is_about(term: str, about: Collection[str]) -> bool:
+    """Whether a term is among an entry's title, keyword, tag and path words; a phrase
+    ("set up", an identifier's "zero downtime") when each of its words is."""
+    if term in about:
+        return True
+    return " " in term and all(word in about for word in term.split())
 
 
 def _is_in(term: str, keys: frozenset[str]) -> bool:

@@ -306,6 +306,28 @@ def test_contractions_and_swapped_letters_of_function_words_are_function_words(t
     assert first(memory, "how does the elt pipeline work")[0] == elt[0]
 
 
+def test_an_identifier_written_as_one_finds_the_entry_that_writes_it(tmp_path: Path) -> None:
+    readonly = (
+        "access/db/readonly",
+        "Use the prod replica for reports; RO credentials are in the vault.",
+        "Larkspur read-only access",
+    )
+    runbook = (
+        "runbooks/db/kill-long-queries",
+        "Connect to larkspur-prod-ro with psql and run pg_cancel_backend on the pid.",
+        "Killing long queries",
+    )
+    app = ("architecture/app/larkspur", "Larkspur is the main Django app; prod runs on EKS.", "Larkspur app")
+    memory = memory_with(tmp_path, readonly, runbook, app)
+    # Its words apart ("Larkspur" in a title, "prod", "RO") had confidently been the answer.
+    assert first(memory, "larkspur-prod-ro") == (runbook[0], True)
+    assert first(memory, "how do I connect to larkspur-prod-ro")[0] == runbook[0]
+    # An identifier whose words an entry's title has, together, counts as the title's.
+    zero = ("conventions/db/zero-downtime", "Add columns nullable first; backfill later.", "Zero-downtime migrations")
+    other = memory_with(tmp_path / "b", zero, STYLE)
+    assert first(other, "zero-downtime migration rules") == (zero[0], True)
+
+
 def test_a_capitalised_stopword_is_an_acronym() -> None:
     assert query_terms("what does SO stand for") == ["so", "stand"]
     assert query_terms("the IT team") == ["it", "team"]
