@@ -72,9 +72,10 @@ PARTICLES = frozenset("up out over down off in on".split())
 # ... and those of them after which the verb alone means something else ("set up" is not
 # "set"; "in" and "on" are mostly prepositions: "does it build on ARM").
 PHRASAL_PARTICLES = frozenset("up out over down off".split())
-# An identifier in a question: words joined by `_ - . : /` with no space (`larkspur-prod-ro`,
-# `user_sess:<user_id>`, `invoice.paid`); a URL or a path of more parts than this is no
-# identifier a phrase helps with.
+# An identifier in a question: words joined by `_ - . : / < >` with no space
+# (`larkspur-prod-ro`, `user_sess:<user_id>`, `invoice.paid`); a URL or a path of more parts
+# than this is no identifier a phrase helps with. Where some entry writes the identifier,
+# each of its words found apart counts this much (_with_identifier_phrases).
 _IDENTIFIER = re.compile(r"\w+(?:[-_.:/<>]+\w+)+")
 MAX_IDENTIFIER_PARTS = 6
 IDENTIFIER_PART = 0.5
@@ -248,6 +249,7 @@ class Recaller:
         self._unseen_subject: dict[Tier, str] = {}
         # Per tier: the question's heaviest foreign word, when it has one (_note_foreign).
         self._foreign: dict[Tier, str] = {}
+        self._typos: dict[str, bool] = {}  # unknown word -> whether the fuzzy tier corrects it
 
     def recall(
         self,
@@ -392,7 +394,7 @@ class Recaller:
         with a deploy runbook, and is still a question about Vercel. A word the fuzzy tier
         would correct (a typo of a word the memory has) does not count as unseen."""
         word = self._unseen_subject.get(tier)
-        if word is None or (tier == "keyword" and self._correct_typos([word], {})):
+        if word is None or (tier == "keyword" and self._is_typo(word)):
             return True, reason
         return False, f"the question's most informative word, '{word}', is nowhere in the memory"
 
@@ -549,9 +551,15 @@ class Recaller:
         with an error-handling convention and is still a question about Sentry."""
         minimum = self._base_minimum(tier)
         word = self._foreign.get(tier)
-        if word is None or (tier == "keyword" and self._correct_typos([word], {})):
+        if word is None or (tier == "keyword" and self._is_typo(word)):
             return minimum  # a typo the fuzzy tier corrects is not foreign
         return max(minimum, self.config.recall.foreign_minimum)
+
+    def _is_typo(self, word: str) -> bool:
+        """Whether the fuzzy tier would correct this unknown word (asked once per recall)."""
+        if word not in self._typos:
+            self._typos[word] = self._correct_typos([word], {})
+        return self._typos[word]
 
     def _gate(self, tier: Tier, candidates: list[_Candidate]) -> tuple[bool, str]:
         if not candidates:
@@ -674,10 +682,11 @@ class Recaller:
         self, query: str, forms: dict[str, dict[str, float]], scope: str
     ) -> dict[str, dict[str, float]]:
         """An identifier the question writes as one (`larkspur-prod-ro`, `user_sess:<user_id>`,
-        `invoice.paid`) is cut into words as the index cuts it, and each word counts wherever
-        it is; the entries that write the words together, as the identifier, rank first: the
-        phrase is a form of each of its words (FTS5 matches it as a phrase), so BM25 counts
-        it beside them. Coverage is unchanged (the phrase counts as much as the word alone)."""
+        `invoice.paid`) is cut into words as the index cuts it. When some entry writes those
+        words together, the phrase (FTS5 matches it as one) is a full form of each word, and
+        each word found apart counts IDENTIFIER_PART: an entry with "Larkspur" in its title
+        and "prod" and "RO" in its body is not about `larkspur-prod-ro`. When none does, the
+        words count as they are."""
         joined = forms
         for chunk in _IDENTIFIER.findall(query):
             parts = words(chunk)
