@@ -297,8 +297,8 @@ def read_query(query: str, today: date) -> DateQuery | None:
     text = query
     for kind, pattern in grammar.absolute:
         for match in pattern.finditer(text):
-            readings = _both_orders(match) if kind == "numeric day" else [_absolute(kind, match)]
-            if not any(readings):
+            readings = _readings(kind, match)
+            if not readings:
                 continue
             first = match.start()
             if kind in _MAIN_GROUP:
@@ -307,9 +307,8 @@ def read_query(query: str, today: date) -> DateQuery | None:
                 first = match.start("part") if part and main != "body" else match.start(main)
             start = first
             for reading in readings:
-                if reading is not None:
-                    anchored, start = _anchored(text, first, reading, today)
-                    dated.append((start, match.end(), anchored))
+                anchored, start = _anchored(text, first, reading, today)
+                dated.append((start, match.end(), anchored))
             text = _blank(text, start, match.end())
     for match in grammar.day_of_month.finditer(text):
         span = _day_of_month(int(match.group("day")), today)
@@ -509,33 +508,36 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
-def _both_orders(match: re.Match[str]) -> list[Span | None]:
-    """A numeric date in a question: the day, or both days when its two numbers can each be
-    the month (`7/1/2024` is 1 July in the US and 7 January in most of the world; the one
-    who asks may write either). In a body (dates_in_text) such a date stays unread: an entry
-    is not dated on a day its writer may not have meant."""
+def _readings(kind: str, match: re.Match[str]) -> list[Span]:
+    """The days an expression of a question can mean: one, or none, or for a numeric date two."""
+    if kind == "numeric day":
+        return _numeric_days(match)
+    span = _absolute(kind, match)
+    return [span] if span is not None else []
+
+
+def _numeric_days(match: re.Match[str]) -> list[Span]:
+    """The days a numeric date can be: one for `25/12/2023` or `12/25/2023` (25 is no month),
+    two for `7/1/2024` (1 July in the US, 7 January in most of the world), none for
+    `31/31/2024`. A question reads every one (the one who asks may write either order); a
+    body only a date with one reading (_absolute): an entry is not dated on a day its
+    writer may not have meant."""
     one, two, year = int(match.group("one")), int(match.group("two")), int(match.group("year"))
-    if one > 12 or two > 12:
-        return [_absolute("numeric day", match)]
-    readings: list[Span | None] = []
+    days = []
     for month_number, day_number in dict.fromkeys(((one, two), (two, one))):
         try:
-            readings.append(day_span(date(year, month_number, day_number)))
-        except ValueError:  # 0/5/2024
-            readings.append(None)
-    return readings
+            days.append(day_span(date(year, month_number, day_number)))
+        except ValueError:  # month 25, 31 February
+            continue
+    return days
 
 
 def _absolute(kind: str, match: re.Match[str]) -> Span | None:
     groups = match.groupdict()
     try:
         if kind == "numeric day":
-            one, two = int(groups["one"]), int(groups["two"])
-            if (one > 12) == (two > 12):
-                return None  # 7/1/2024: the orders disagree (a question reads both: _both_orders); 31/31
-            month_number, day_number = (two, one) if one > 12 else (one, two)
-            found = date(int(groups["year"]), month_number, day_number)
-            return Span(found, found)
+            days = _numeric_days(match)
+            return days[0] if len(days) == 1 else None
         if kind == "holiday":
             name = re.sub(r"['\u2019]", "", groups["holiday"].lower())
             month_number, day_number = _HOLIDAYS[" ".join(name.split())]
@@ -641,9 +643,8 @@ def _part(span: Span, part: str | None) -> Span:
     months = _whole_months(span)
     if months >= 3:
         first, last = _part_range(words, months)
-        index = span.first.year * 12 + span.first.month - 1
-        (year_one, month_one), (year_two, month_two) = divmod(index + first, 12), divmod(index + last, 12)
-        return Span(_month(year_one, month_one + 1).first, _month(year_two, month_two + 1).last, span.yearly)
+        opening, closing = _months_after(span.first, first), _months_after(span.first, last)
+        return Span(_month(*opening).first, _month(*closing).last, span.yearly)
     first, last = _part_range(words, (span.last - span.first).days + 1)
     return Span(span.first + timedelta(days=first), span.first + timedelta(days=last), span.yearly)
 
@@ -790,10 +791,15 @@ def _relative(match: re.Match[str], today: date) -> Span | None:
 def _months_back(today: date, months: int) -> Span:
     """ "The past 3 months": from the day after this day that many months ago (clamped to
     the month's length) to today."""
-    index = today.year * 12 + today.month - 1 - months
-    year, month = divmod(index, 12)
-    back = date(year, month + 1, min(today.day, _month(year, month + 1).last.day))
+    year, month = _months_after(today, -months)
+    back = date(year, month, min(today.day, _month(year, month).last.day))
     return Span(back + timedelta(days=1), today)
+
+
+def _months_after(day: date, months: int) -> tuple[int, int]:
+    """(year, month) of the month `months` after the one `day` is in (before, if negative)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return year, month + 1
 
 
 def _named_period(which: str, period: str, today: date) -> Span | None:

@@ -68,10 +68,9 @@ CHEAP_TIERS: tuple[Tier, ...] = ("path", "keyword", "fuzzy")
 NO_MEMORY = "no memory about this"
 # The particles of phrasal verbs a team writes as one word too: set up / setup, roll out /
 # rollout, fail over / failover, log in / login, time out / timeout, hand off / handoff.
+# (Those after which the verb alone means something else, "set up" not being "set", are the
+# phrasal verbs of core/data/english-phrasal.txt: lexicon.is_phrasal.)
 PARTICLES = frozenset("up out over down off in on".split())
-# ... and those of them after which the verb alone means something else ("set up" is not
-# "set"; "in" and "on" are mostly prepositions: "does it build on ARM").
-PHRASAL_PARTICLES = frozenset("up out over down off".split())
 # An identifier in a question: words joined by `_ - . : / < >` with no space
 # (`larkspur-prod-ro`, `user_sess:<user_id>`, `invoice.paid`); a URL or a path of more parts
 # than this is no identifier a phrase helps with. Where some entry writes the identifier,
@@ -110,7 +109,7 @@ ACTIVITY_WORDS = frozenset(
     """
     happen change new news update add do go going on work learn write wrote written note
     record entry memory thing stuff anything something everything show list see talk
-    discuss say said mention whats hows been there
+    discuss say said mention been there
     """.split()
 )
 # Without a date expression, one of these makes such a question ask for the newest: "what's
@@ -438,10 +437,11 @@ class Recaller:
         """A function word typed with two letters swapped ("waht", "iwth") is one, unless the
         memory has the word: as an unknown word it would weigh as much as the rarest, and
         the question would be about it."""
-        if not any(is_garbled_function_word(term, STOPWORDS) for term in terms):
+        garbled = [term for term in terms if is_garbled_function_word(term, STOPWORDS)]
+        if not garbled:
             return terms
-        forms = self._forms(terms)
-        kept = [term for term in terms if forms[term] or not is_garbled_function_word(term, STOPWORDS)]
+        known = self._forms(garbled)
+        kept = [term for term in terms if term not in known or known[term]]
         return kept or terms
 
     def _time_listing(
@@ -450,7 +450,7 @@ class Recaller:
         """A question about nothing but a time ("what happened last week", "what's new"):
         every entry of that time matches it, so the candidates are those entries, the newest
         first - written in, or speaking of, the asked days (the newest entries, for "latest"
-        alone). Relevance halves a day older: importance and recency order one day's entries.
+        alone). Importance and recency order one day's entries only.
         Confident only when one entry is of that time. Counted as the keyword tier's (it reads
         the index)."""
         started = time.perf_counter()
@@ -650,7 +650,7 @@ class Recaller:
         made every entry of an oncall/ folder cover "call" (a held-out set's rotation question
         went to its crash runbook)."""
         raw = words(query)
-        joined = forms
+        joined = dict(forms)  # the forms are cached: their dicts are replaced here, never changed
         for first, second in itertools.pairwise(raw):
             if first not in forms or (second in STOPWORDS and second not in PARTICLES):
                 continue
@@ -661,33 +661,25 @@ class Recaller:
                 for term in self.index.words_starting(key[: max(2, len(key) - 1)])
                 if light_key(term) == key and self._term_documents([term], scope)[term]
             ]
-            if second in PHRASAL_PARTICLES and first in forms and is_phrasal(first, second):
+            if is_phrasal(first, second):
                 # A phrasal verb: the phrase (FTS5 matches "set up" as a phrase) counts fully,
                 # the verb alone as a related word ("must set unique_key" is not "set up").
-                if joined is forms:
-                    joined = dict(forms)
-                alone = {term: weight * DERIVED for term, weight in forms[first].items()}
                 phrases = {f"{term} {second}": weight for term, weight in forms[first].items() if weight >= INFLECTION}
-                joined[first] = alone | phrases
+                joined[first] = _as_phrase(forms[first], phrases, DERIVED)
             for part in (first, second):
                 if part in forms and found:
-                    if joined is forms:
-                        joined = dict(forms)  # the forms are cached: change a copy
-                    joined[part] = dict(joined[part]) | {
-                        term: max(INFLECTION, forms[part].get(term, 0.0)) for term in found
-                    }
+                    joined[part] = joined[part] | {term: max(INFLECTION, forms[part].get(term, 0.0)) for term in found}
         return self._with_identifier_phrases(query, joined, scope)
 
     def _with_identifier_phrases(
-        self, query: str, forms: dict[str, dict[str, float]], scope: str
+        self, query: str, joined: dict[str, dict[str, float]], scope: str
     ) -> dict[str, dict[str, float]]:
         """An identifier the question writes as one (`larkspur-prod-ro`, `user_sess:<user_id>`,
         `invoice.paid`) is cut into words as the index cuts it. When some entry writes those
         words together, the phrase (FTS5 matches it as one) is a full form of each word, and
         each word found apart counts IDENTIFIER_PART: an entry with "Larkspur" in its title
         and "prod" and "RO" in its body is not about `larkspur-prod-ro`. When none does, the
-        words count as they are."""
-        joined = forms
+        words count as they are. Replaces entries of `joined` (_with_joined's copy)."""
         for chunk in _IDENTIFIER.findall(query):
             parts = words(chunk)
             if len(parts) < 2 or len(parts) > MAX_IDENTIFIER_PARTS:
@@ -697,10 +689,7 @@ class Recaller:
                 continue
             for part in parts:
                 if joined.get(part):
-                    if joined is forms:
-                        joined = dict(forms)  # the forms are cached: change a copy
-                    apart = {term: weight * IDENTIFIER_PART for term, weight in joined[part].items()}
-                    joined[part] = apart | {phrase: 1.0}
+                    joined[part] = _as_phrase(joined[part], {phrase: 1.0}, IDENTIFIER_PART)
         return joined
 
     def _split(self, word: str, scope: str) -> tuple[set[int], dict[int, float]] | None:
@@ -1182,6 +1171,12 @@ class Recaller:
 # The words and their base forms ("happened" -> happen), for the checks below.
 _ACTIVITY_KEYS = ACTIVITY_WORDS | {light_key(word) for word in ACTIVITY_WORDS}
 _NEWS_KEYS = NEWS_WORDS | {light_key(word) for word in NEWS_WORDS}
+
+
+def _as_phrase(word_forms: Mapping[str, float], phrases: Mapping[str, float], apart: float) -> dict[str, float]:
+    """A word that the question writes in a phrase (a phrasal verb, an identifier): the
+    phrase's forms count as given, the word's own forms found apart only `apart` as much."""
+    return {term: weight * apart for term, weight in word_forms.items()} | dict(phrases)
 
 
 def _is_about(term: str, about: Collection[str]) -> bool:
