@@ -10,6 +10,11 @@ stopwords, Snowball stemmer over the bodies) is computed in the same run as the 
     .venv/bin/python bench/locomo.py [--data ../shared/bench/locomo-dev.json] [--out bench/out/locomo.json]
 
 No embeddings and no LLM are used: `max_tier` stays at the cheap tiers.
+
+`--reply-links` writes the same turns as `mem import` writes a conversation: each turn also
+records in `reply_to` the turn it answers (core/import_transcript.py's rule), and recall lets
+relevance flow along that link. The protocol's own tree has no links; the figures with them
+are reported beside, never instead (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from contextree import Memory
-from contextree.core.entry import Entry, dump_entry
+from contextree.core.entry import REPLY_TO_KEY, Entry, dump_entry
+from contextree.core.import_transcript import reply_targets
 
 KS = (1, 5, 10, 25)
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
@@ -48,8 +54,9 @@ def entry_path(sample_id: str, session: int, dia_id: str) -> str:
     return f"{sample_id}/session-{session}/{dia_id.lower().replace(':', '-')}"
 
 
-def build_tree(conversations: list[dict[str, Any]], root: Path) -> dict[str, str]:
-    """Write one entry per turn in the documented format; returns path -> body for BM25."""
+def build_tree(conversations: list[dict[str, Any]], root: Path, *, reply_links: bool = False) -> dict[str, str]:
+    """Write one entry per turn in the documented format; returns path -> body for BM25.
+    With `reply_links`, each turn records the turn it answers, as an import would."""
     Memory.init(root)
     bodies: dict[str, str] = {}
     for conversation in conversations:
@@ -61,19 +68,22 @@ def build_tree(conversations: list[dict[str, Any]], root: Path) -> dict[str, str
                 continue
             session = int(match.group(1))
             date = talk.get(f"session_{session}_date_time", "")
-            for turn in turns:
+            paths = [entry_path(sample_id, session, turn["dia_id"]) for turn in turns]
+            answered = reply_targets([turn["speaker"] for turn in turns])
+            for turn, path, target in zip(turns, paths, answered, strict=True):
                 text = turn["text"]
                 body = f"{turn['speaker']}: {text}"
                 if turn.get("blip_caption"):
                     body += f" [image: {turn['blip_caption']}]"
                 body += f"\n\n(session {session}, {date})\n"
-                path = entry_path(sample_id, session, turn["dia_id"])
+                links = {REPLY_TO_KEY: paths[target]} if reply_links and target is not None else {}
                 entry = Entry(
                     path=path,
                     title=text[:60].strip() or turn["dia_id"],
                     body=body,
                     decay="never",
                     source="import:locomo",
+                    extra=links,
                 )
                 file = root / (path + ".md")
                 file.parent.mkdir(parents=True, exist_ok=True)
@@ -159,13 +169,14 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "locomo.json")
     parser.add_argument("--no-bm25", action="store_true", help="skip the bm25s reference")
+    parser.add_argument("--reply-links", action="store_true", help="turns link the turn they answer (as an import)")
     args = parser.parse_args()
     conversations = json.loads(args.data.read_text(encoding="utf-8"))
     asked = questions(conversations)
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "locomo"
-        bodies = build_tree(conversations, root)
+        bodies = build_tree(conversations, root, reply_links=args.reply_links)
         memory = Memory(root)
         started = time.perf_counter()
         memory.reindex()
@@ -182,6 +193,7 @@ def main() -> int:
 
     report: dict[str, Any] = {
         "entries": len(bodies),
+        "reply_links": args.reply_links,
         "questions": len(asked),
         "index_build_s": round(build_s, 2),
         "contextree": summarize(rows, "ours"),
@@ -200,7 +212,8 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
 
-    print(f"LoCoMo dev: {report['entries']} entries, {report['questions']} questions (categories 1-4)")
+    links = ", turns linked to the turn they answer" if args.reply_links else ""
+    print(f"LoCoMo dev: {report['entries']} entries, {report['questions']} questions (categories 1-4){links}")
     header = "| retriever | category | n | R@1 | R@5 | R@10 | R@25 |"
     print(header + "\n|---|---|---|---|---|---|---|")
     for name in ("contextree", "bm25s"):

@@ -13,7 +13,7 @@ cut out as in capture; tool calls and results are not turns.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,14 +29,9 @@ def read_conversation(source: Path, into: list[str]) -> Iterator[Candidate | Ski
     if not turns:
         yield Skipped(label, "no user or assistant turn in it")
         return
-    last_of: dict[str, str] = {}  # speaker -> name of their latest turn
-    answers: dict[str, str] = {}  # speaker -> the turn their current run of messages answers
-    previous_speaker = ""
-    for number, turn in enumerate(turns, 1):
-        name = f"{label}#{turn.line + 1}"
-        if turn.role != previous_speaker:
-            other = [key for speaker, key in last_of.items() if speaker != turn.role]
-            answers[turn.role] = other[-1] if other else ""
+    names = [f"{label}#{turn.line + 1}" for turn in turns]
+    answered = reply_targets([turn.role for turn in turns])
+    for number, (turn, name, target) in enumerate(zip(turns, names, answered, strict=True), 1):
         path = place(into, [source.stem], f"turn-{number:04d}")
         meta: dict[str, Any] = {"title": derive_title(turn.text, path)[:120], SPEAKER_KEY: turn.role}
         said = _said(turn.said)
@@ -50,11 +45,28 @@ def read_conversation(source: Path, into: list[str]) -> Iterator[Candidate | Ski
             origin=name,
             digest=digest,
             names=(name,),
-            reply_to=answers[turn.role],
+            reply_to=names[target] if target is not None else "",
         )
-        last_of.pop(turn.role, None)
-        last_of[turn.role] = name  # insertion order: the latest speaker last
-        previous_speaker = turn.role
+
+
+def reply_targets(speakers: Sequence[str]) -> list[int | None]:
+    """For each turn of a conversation (its speakers in order), the index of the turn it
+    answers: the latest earlier turn of another speaker, and for a second message in a row
+    the turn the first one answered. None for the opening turns. bench/locomo.py links a
+    benchmark's turns by the same rule."""
+    latest: dict[str, int] = {}  # speaker -> their latest turn, the latest speaker last
+    answering: dict[str, int | None] = {}  # speaker -> what their current run of messages answers
+    targets: list[int | None] = []
+    previous = None
+    for at, speaker in enumerate(speakers):
+        if speaker != previous:
+            others = [turn for who, turn in latest.items() if who != speaker]
+            answering[speaker] = others[-1] if others else None
+        targets.append(answering[speaker])
+        latest.pop(speaker, None)
+        latest[speaker] = at
+        previous = speaker
+    return targets
 
 
 def _said(stamp: str) -> datetime | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from contextree import Memory
 from contextree.core.entry import REPLY_TO_KEY
+from contextree.core.import_transcript import reply_targets
 from contextree.core.importing import detect
 
 from .lifecycleutil import FakeClock
@@ -163,3 +164,11 @@ def test_a_turn_without_a_usable_timestamp_is_not_given_one(tmp_path: Path) -> N
         entry = memory.get(path)
         assert entry.created is None or entry.created.date() != datetime(2026, 11, 24).date()
     assert len(paths) == 2  # imported all the same
+
+
+def test_a_turn_answers_the_latest_turn_of_another_speaker() -> None:
+    """A second message in a row answers what the first one answered; with three speakers,
+    a turn answers whoever spoke last before it (bench/locomo.py links by the same rule)."""
+    assert reply_targets(["ann", "ann", "bo", "ann", "bo", "bo"]) == [None, None, 1, 2, 3, 3]
+    assert reply_targets(["ann", "bo", "cy", "ann"]) == [None, 0, 1, 2]
+    assert reply_targets([]) == []
