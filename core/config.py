@@ -111,6 +111,10 @@ class RecallConfig:
     # A tier's minimum is at least this when a heavy word of the question is foreign: in no
     # form in the memory and no common word (a name: "Vercel"; docs/recall.md, "Foreign words").
     foreign_minimum: float = 0.3
+    # An entry that shares a single word with a question of several must cover at least this
+    # share of it to count (a coincidence otherwise: "rotate ssh keys on the bastion host"
+    # against a password-rotation runbook; docs/recall.md, "One word in common").
+    one_word_minimum: float = 0.4
     fuzzy_min_similarity: float = 80.0  # rapidfuzz ratio (0-100) for a word to count as a typo match
     # Jaro-Winkler similarity (0-1) for a word that may be a person's name to match a name
     # written another way (`dmitry`/Dmitri 0.93, `tim`/Tom 0.80): docs/recall.md, "Names".
@@ -297,6 +301,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "recall.fuzzy_margin": SHARE,
     "recall.fuzzy_minimum": SHARE,
     "recall.foreign_minimum": SHARE,
+    "recall.one_word_minimum": SHARE,
     "recall.fuzzy_min_similarity": PERCENT,
     "recall.name_min_similarity": SHARE,
     "recall.feedback_share": SHARE,

@@ -194,6 +194,10 @@ class _Candidate:
     relevance: float  # what ranking uses (for keyword hits: including the topic context)
     tier: Tier
     match: float  # what the gates use: how well the entry itself matches (0-1)
+    # The coverage left without the entry's heaviest matching word: 0 when it shares a single
+    # word with the question (_reaches_minimum). A question of one word, and entries found
+    # another way (a path, a date), count as more than one word.
+    beyond_one_word: float = 1.0
 
 
 # A ranked candidate: (score, candidate, its index row, effective importance, recency).
@@ -532,10 +536,22 @@ class Recaller:
 
     def _reaches_minimum(self, tier: Tier, candidates: list[_Candidate]) -> tuple[bool, str]:
         """Whether some hit reaches the tier's minimum (the question is in domain), and if
-        not, why, for `--explain`."""
+        not, why, for `--explain`. A hit that shares a single word with a question of several
+        must cover `recall.one_word_minimum` of it: one word in common is what a question
+        about something else has with a memory of the same trade ("how do I rotate ssh keys
+        on the bastion host" and a password-rotation runbook), as in a search engine's
+        "minimum should match"."""
         minimum = self._minimum(tier)
-        if not candidates or any(c.match >= minimum for c in candidates):
+        one_word = max(minimum, self.config.recall.one_word_minimum)
+        if not candidates or any(
+            c.match >= minimum and (c.beyond_one_word > 0 or c.match >= one_word) for c in candidates
+        ):
             return bool(candidates), ""
+        if any(c.match >= minimum for c in candidates):
+            return False, (
+                f"the hits over the minimum {minimum:.2f} share one word with the question,"
+                f" and none covers {one_word:.2f} with it"
+            )
         foreign = self._foreign.get(tier) if minimum > self._base_minimum(tier) else None
         why = f" ('{foreign}' is a foreign word: in no entry, no common word)" if foreign else ""
         return False, f"no hit reaches the minimum {minimum:.2f}{why}"
@@ -866,7 +882,8 @@ class Recaller:
         best_bm25 = max(scored.values()) or 1.0
         candidates = []
         for doc_id, score in scored.items():
-            covered = 0.0
+            shares: list[float] = []
+            has_subject = False
             for word, similar in alternatives.items():
                 present = [
                     similarity * (1.0 if _is_about(term, about.get(doc_id, ())) else BODY_ONLY)
@@ -874,13 +891,18 @@ class Recaller:
                     if doc_id in term_docs[term]
                 ]
                 if present:
-                    covered += word_weight[word] * max(present)
+                    shares.append(word_weight[word] * max(present))
+                    has_subject = has_subject or word == subject
             for part, (containing, _) in preset.items():
                 if doc_id in containing:
-                    covered += word_weight[part]
-            coverage = covered / weight_sum if word_weight else 1.0
+                    shares.append(word_weight[part])
+            coverage = sum(shares) / weight_sum if word_weight else 1.0
             relevance = coverage * (0.5 + 0.5 * max(score, 0.0) / best_bm25)
-            candidates.append(_Candidate(doc_id, relevance, tier, coverage))
+            # One word in common counts only if it is the question's most informative one
+            # (_reaches_minimum): "customers lose their shopping carts" is about carts.
+            alone = len(word_weight) > 1 and not has_subject
+            beyond = (sum(shares) - max(shares, default=0.0)) / weight_sum if alone else 1.0
+            candidates.append(_Candidate(doc_id, relevance, tier, coverage, beyond))
         if tier == "keyword" and total <= FEEDBACK_MAX_ENTRIES:
             candidates = self._with_feedback(candidates, alternatives, scope)
         candidates = self._with_links(candidates, scope, tier)
