@@ -357,8 +357,9 @@ def read_query(query: str, today: date) -> DateQuery | None:
 
 
 def _joined(query: str, dated: list[tuple[int, int, Span]]) -> list[tuple[int, int, Span]]:
-    """ "between A and B", "from A to B": one span from A to B (a day or month written
-    without its year takes the other end's: "between August 11 and August 15, 2023")."""
+    """ "between A and B", "from A to B", "A to B", "A - B": one span from A to B (a day or
+    month written without its year takes the other end's: "between August 11 and August 15,
+    2023"). "A and B" alone is two dates."""
     dated = sorted(dated, key=lambda item: item[0])
     joined: list[tuple[int, int, Span]] = []
     at = 0
@@ -366,17 +367,22 @@ def _joined(query: str, dated: list[tuple[int, int, Span]]) -> list[tuple[int, i
         start, end, first = dated[at]
         if at + 1 < len(dated):
             next_start, next_end, last = dated[at + 1]
-            link = re.fullmatch(r"\s*(and|to|until|till|-)\s*", query[end:next_start], re.IGNORECASE)
+            link = _RANGE_LINK.fullmatch(query[end:next_start])
             opening = re.search(r"\b(between|from)\s+$", query[:start], re.IGNORECASE)
-            if link and opening and (opening.group(1).lower() == "between") == (link.group(1).lower() == "and"):
+            between = opening is not None and opening.group(1).lower() == "between"
+            if link and between == (link.group(1).lower() == "and"):
                 first, last = _same_year(first, last), _same_year(last, first)
                 if not first.yearly and not last.yearly and first.first <= last.last:
-                    joined.append((opening.start(), next_end, Span(first.first, last.last)))
+                    joined.append((opening.start() if opening else start, next_end, Span(first.first, last.last)))
                     at += 2
                     continue
         joined.append(dated[at])
         at += 1
     return joined
+
+
+# What joins two dates into a range: "to", "until", "through", a dash (with "between": "and").
+_RANGE_LINK = re.compile(r"\s*(and|to|until|till|through|thru|-|\u2013|\u2014)\s*", re.IGNORECASE)
 
 
 def _same_year(span: Span, other: Span) -> Span:
@@ -390,17 +396,20 @@ def _same_year(span: Span, other: Span) -> Span:
 
 
 def dates_in_text(text: str) -> list[Span]:
-    """The full dates written in a text (days, and months with their year)."""
-    spans: list[Span] = []
+    """The full dates written in a text (days, and months with their year), a range written
+    from one to another as one span ("no deploys from 2026-12-14 to 2027-01-04": a question
+    about December 20 is about it)."""
     if not any(character.isdigit() for character in text):
-        return spans
+        return []
+    dated: list[tuple[int, int, Span]] = []
+    written = text
     for kind, pattern in _grammar().absolute[:IN_TEXT]:
         for match in pattern.finditer(text):
             span = _absolute(kind, match)
             if span is not None:
-                spans.append(span)
+                dated.append((match.start(), match.end(), span))
                 text = _blank(text, *match.span())
-    return spans
+    return [span for _, _, span in _joined(written, dated)]
 
 
 def day_span(day: date) -> Span:

@@ -78,7 +78,8 @@ from .tree import EntryWalk, Problem, content_digest, walk_entry_folders
 
 # 13: the dates read in bodies changed (day ranges, "1 to 15 June 2024"): an index of 12 has
 # other date rows for the same files, so a new version is built beside it.
-SCHEMA_VERSION = "13"
+# 14: a range written from one date to another ("from 2026-12-14 to 2027-01-04") is one row.
+SCHEMA_VERSION = "14"
 INDEX_FILE = f"index-v{SCHEMA_VERSION}.db"
 _INDEX_FILES = re.compile(r"index(?:-v\d+)?\.db")  # this and other versions' index files
 INDEX_LOCK = "index.lock"
@@ -1211,7 +1212,9 @@ _ORDINAL_TO_JULIAN = 1721424.5
 
 def _days_condition(spans: Sequence[Span]) -> tuple[str, list[object]]:
     """SQL over the `dates` table: a row overlaps one of the spans. A yearly span ("in June")
-    compares month and day; a row of a year or more overlaps it in any case."""
+    compares month and day: a row overlaps it when one of the row's ends is in it, or when the
+    row holds its first day ("on December 20" and a freeze from 12-14 to 01-04, across the new
+    year); a row of a year or more overlaps it in any case."""
     parts: list[str] = []
     args: list[object] = []
     for span in spans:
@@ -1221,11 +1224,13 @@ def _days_condition(spans: Sequence[Span]) -> tuple[str, list[object]]:
             inside = "BETWEEN ? AND ?" if low <= high else ">= ? OR {0} <= ?"
             first_day = f"strftime('%m-%d', first + {_ORDINAL_TO_JULIAN})"
             last_day = f"strftime('%m-%d', last + {_ORDINAL_TO_JULIAN})"
+            holds = f"(CASE WHEN {first_day} <= {last_day} THEN ? BETWEEN {first_day} AND {last_day}"
+            holds += f" ELSE (? >= {first_day} OR ? <= {last_day}) END)"
             parts.append(
                 f"(last - first >= 365 OR {first_day} {inside.format(first_day)}"
-                f" OR {last_day} {inside.format(last_day)})"
+                f" OR {last_day} {inside.format(last_day)} OR {holds})"
             )
-            args.extend((low, high, low, high))
+            args.extend((low, high, low, high, low, low, low))
         else:
             parts.append("(first <= ? AND last >= ?)")
             args.extend((span.last.toordinal(), span.first.toordinal()))

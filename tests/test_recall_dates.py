@@ -205,10 +205,10 @@ def test_dates_written_in_a_body() -> None:
     body = "Caroline: I went to the support group.\n\n(session 3, 1:56 pm on 8 May, 2023)\n"
     assert dates_in_text(body) == [Span(date(2023, 5, 8), date(2023, 5, 8))]
     other = "Shipped 2023-05-08; planned for May 2023; port 2049; on June 3 2024."
-    assert dates_in_text(other) == [
+    assert dates_in_text(other) == [  # in the order written
         Span(date(2023, 5, 8), date(2023, 5, 8)),
-        Span(date(2024, 6, 3), date(2024, 6, 3)),
         Span(date(2023, 5, 1), date(2023, 5, 31)),
+        Span(date(2024, 6, 3), date(2024, 6, 3)),
     ]
     assert dates_in_text("Code freeze from 1 to 15 June 2024.") == [Span(date(2024, 6, 1), date(2024, 6, 15))]
     # A body's 7/1/2024 dates it on no day: its writer meant one of the two, and which is unknown.
@@ -306,6 +306,27 @@ def test_dates_written_in_the_body_date_an_entry(root: Path) -> None:
     memory = Memory(root)
     assert paths(memory, "what class did Nate go to on 8 May, 2023")[0] == "conv/session-3/turn"
     assert paths(memory, "what class did Nate go to in April 2022")[0] == "conv/session-7/turn"
+
+
+def test_a_range_written_in_the_body_holds_every_day_of_it(root: Path) -> None:
+    """A freeze, a maintenance window, an absence: "from A to B" is every day between, so a
+    question about a day inside it - with its year or without - finds the entry."""
+    assert dates_in_text("No deploys from 2026-12-14 to 2027-01-04.") == [Span(date(2026, 12, 14), date(2027, 1, 4))]
+    assert dates_in_text("Offsite 3 June 2025 - 5 June 2025.") == [Span(date(2025, 6, 3), date(2025, 6, 5))]
+    # Two dates named together are two days, not the days between them.
+    assert len(dates_in_text("We met on 2024-03-03 and 2024-03-09.")) == 2
+    write(root, "policies/release/freeze", "Deploy freeze", "No production deploys from 2026-12-14 to 2027-01-04.")
+    write(root, "runbooks/release/deploy", "Deploying", "Deploys go out with `make release` after review.")
+    write(root, "notes/team/retro", "Retro", "Production deploys were slow; we met on 2024-03-03 and 2024-03-09.")
+    memory = Memory(root)
+    for query in ("can we deploy to production on December 20th", "are production deploys allowed on 2026-12-31"):
+        assert paths(memory, query)[0] == "policies/release/freeze", query
+    assert paths(memory, "what production deploys were on 2024-03-05") != ["notes/team/retro"]
+    # A day of any year inside a month an entry names ("in March 2024" holds "March 15").
+    write(root, "notes/billing/migration", "Billing migration", "We moved billing to Stripe in March 2024.")
+    write(root, "notes/billing/invoices", "Invoices", "Invoices are sent on the 1st with the billing run.")
+    result = Memory(root).recall("what happened to billing on March 15", max_tier="fuzzy")
+    assert result.resolved and result.results[0].path == "notes/billing/migration"
 
 
 def test_an_edited_body_date_is_seen_by_the_next_recall(root: Path) -> None:
