@@ -194,10 +194,9 @@ class _Candidate:
     relevance: float  # what ranking uses (for keyword hits: including the topic context)
     tier: Tier
     match: float  # what the gates use: how well the entry itself matches (0-1)
-    # The coverage left without the entry's heaviest matching word: 0 when it shares a single
-    # word with the question (_reaches_minimum). A question of one word, and entries found
-    # another way (a path, a date), count as more than one word.
-    beyond_one_word: float = 1.0
+    # It shares a single word with a question of several, and not the question's most
+    # informative one (_reaches_minimum).
+    one_word: bool = False
 
 
 # A ranked candidate: (score, candidate, its index row, effective importance, recency).
@@ -543,9 +542,7 @@ class Recaller:
         "minimum should match"."""
         minimum = self._minimum(tier)
         one_word = max(minimum, self.config.recall.one_word_minimum)
-        if not candidates or any(
-            c.match >= minimum and (c.beyond_one_word > 0 or c.match >= one_word) for c in candidates
-        ):
+        if not candidates or any(c.match >= minimum and (not c.one_word or c.match >= one_word) for c in candidates):
             return bool(candidates), ""
         if any(c.match >= minimum for c in candidates):
             return False, (
@@ -900,9 +897,8 @@ class Recaller:
             relevance = coverage * (0.5 + 0.5 * max(score, 0.0) / best_bm25)
             # One word in common counts only if it is the question's most informative one
             # (_reaches_minimum): "customers lose their shopping carts" is about carts.
-            alone = len(word_weight) > 1 and not has_subject
-            beyond = (sum(shares) - max(shares, default=0.0)) / weight_sum if alone else 1.0
-            candidates.append(_Candidate(doc_id, relevance, tier, coverage, beyond))
+            alone = len(shares) == 1 and len(word_weight) > 1 and not has_subject
+            candidates.append(_Candidate(doc_id, relevance, tier, coverage, alone))
         if tier == "keyword" and total <= FEEDBACK_MAX_ENTRIES:
             candidates = self._with_feedback(candidates, alternatives, scope)
         candidates = self._with_links(candidates, scope, tier)
