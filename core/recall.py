@@ -194,9 +194,9 @@ class _Candidate:
     relevance: float  # what ranking uses (for keyword hits: including the topic context)
     tier: Tier
     match: float  # what the gates use: how well the entry itself matches (0-1)
-    # It shares a single word with a question of several, and not the question's most
-    # informative one (_reaches_minimum).
-    one_word: bool = False
+    # The single word it shares with a question of several, when that is not the question's
+    # most informative one (_reaches_minimum); "" otherwise.
+    one_word: str = ""
 
 
 # A ranked candidate: (score, candidate, its index row, effective importance, recency).
@@ -544,9 +544,11 @@ class Recaller:
         one_word = max(minimum, self.config.recall.one_word_minimum)
         if not candidates or any(c.match >= minimum and (not c.one_word or c.match >= one_word) for c in candidates):
             return bool(candidates), ""
-        if any(c.match >= minimum for c in candidates):
+        over = [c for c in candidates if c.match >= minimum]
+        if over:
+            words = ", ".join(f"'{word}'" for word in dict.fromkeys(c.one_word for c in over))
             return False, (
-                f"the hits over the minimum {minimum:.2f} share one word with the question,"
+                f"the hits over the minimum {minimum:.2f} share one word with the question ({words}),"
                 f" and none covers {one_word:.2f} with it"
             )
         foreign = self._foreign.get(tier) if minimum > self._base_minimum(tier) else None
@@ -880,7 +882,7 @@ class Recaller:
         candidates = []
         for doc_id, score in scored.items():
             shares: list[float] = []
-            has_subject = False
+            shared: list[str] = []
             for word, similar in alternatives.items():
                 present = [
                     similarity * (1.0 if _is_about(term, about.get(doc_id, ())) else BODY_ONLY)
@@ -889,7 +891,7 @@ class Recaller:
                 ]
                 if present:
                     shares.append(word_weight[word] * max(present))
-                    has_subject = has_subject or word == subject
+                    shared.append(word)
             for part, (containing, _) in preset.items():
                 if doc_id in containing:
                     shares.append(word_weight[part])
@@ -897,8 +899,8 @@ class Recaller:
             relevance = coverage * (0.5 + 0.5 * max(score, 0.0) / best_bm25)
             # One word in common counts only if it is the question's most informative one
             # (_reaches_minimum): "customers lose their shopping carts" is about carts.
-            alone = len(shares) == 1 and len(word_weight) > 1 and not has_subject
-            candidates.append(_Candidate(doc_id, relevance, tier, coverage, alone))
+            alone = len(shares) == 1 and len(word_weight) > 1 and shared != [subject]
+            candidates.append(_Candidate(doc_id, relevance, tier, coverage, shared[0] if alone and shared else ""))
         if tier == "keyword" and total <= FEEDBACK_MAX_ENTRIES:
             candidates = self._with_feedback(candidates, alternatives, scope)
         candidates = self._with_links(candidates, scope, tier)

@@ -715,7 +715,10 @@ def test_one_word_in_common_is_not_enough_to_answer(tmp_path: Path) -> None:
         result = memory.recall(query, max_tier="fuzzy")
         assert (result.results, result.message) == ((), NO_MEMORY), query
     explained = memory.recall("how do I rotate ssh keys on the bastion host", max_tier="fuzzy", explain=True)
-    assert any("one word" in trace.reason and "0.40" in trace.reason for trace in explained.explain)
+    assert any(
+        "one word" in trace.reason and "'rotate'" in trace.reason and "0.40" in trace.reason
+        for trace in explained.explain
+    )
     # The one word in common answers when it is the question's most informative word (the
     # question is about what the entry is about), as do two words in common, one that is most
     # of the question, and a question of one word.
