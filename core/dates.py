@@ -368,12 +368,15 @@ def _joined(query: str, dated: list[tuple[int, int, Span]]) -> list[tuple[int, i
         if at + 1 < len(dated):
             next_start, next_end, last = dated[at + 1]
             link = _RANGE_LINK.fullmatch(query[end:next_start])
-            opening = re.search(r"\b(between|from)\s+$", query[:start], re.IGNORECASE)
+            before = max(0, start - _LOOK_BACK)  # a long body: the words just before, not all of it
+            opening = re.search(r"\b(between|from)\s+$", query[before:start], re.IGNORECASE)
             between = opening is not None and opening.group(1).lower() == "between"
-            if link and between == (link.group(1).lower() == "and"):
+            if link and between == (link.group(1).lower() == "and") and not _MOVED.search(query[before:start]):
                 first, last = _same_year(first, last), _same_year(last, first)
                 if not first.yearly and not last.yearly and first.first <= last.last:
-                    joined.append((opening.start() if opening else start, next_end, Span(first.first, last.last)))
+                    joined.append(
+                        (before + opening.start() if opening else start, next_end, Span(first.first, last.last))
+                    )
                     at += 2
                     continue
         joined.append(dated[at])
@@ -381,8 +384,16 @@ def _joined(query: str, dated: list[tuple[int, int, Span]]) -> list[tuple[int, i
     return joined
 
 
+_LOOK_BACK = 80  # characters before a date where "from", "between" or "moved ... from" is read
 # What joins two dates into a range: "to", "until", "through", a dash (with "between": "and").
 _RANGE_LINK = re.compile(r"\s*(and|to|until|till|through|thru|-|\u2013|\u2014)\s*", re.IGNORECASE)
+# "moved the review from A to B" names two days, not the days between them: a verb of moving
+# a date, a few words before "from".
+_MOVED = re.compile(
+    r"\b(?:moved?|moving|postponed?|rescheduled?|pushed|delayed|shifted|bumped|brought\s+forward)"
+    r"\b(?:\s+\S+){0,4}\s+from\s+$",
+    re.IGNORECASE,
+)
 
 
 def _same_year(span: Span, other: Span) -> Span:

@@ -79,7 +79,8 @@ from .tree import EntryWalk, Problem, content_digest, walk_entry_folders
 # 13: the dates read in bodies changed (day ranges, "1 to 15 June 2024"): an index of 12 has
 # other date rows for the same files, so a new version is built beside it.
 # 14: a range written from one date to another ("from 2026-12-14 to 2027-01-04") is one row.
-SCHEMA_VERSION = "14"
+# 15: ... but a date moved from one day to another ("moved the review from A to B") is two.
+SCHEMA_VERSION = "15"
 INDEX_FILE = f"index-v{SCHEMA_VERSION}.db"
 _INDEX_FILES = re.compile(r"index(?:-v\d+)?\.db")  # this and other versions' index files
 INDEX_LOCK = "index.lock"

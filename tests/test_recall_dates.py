@@ -313,8 +313,11 @@ def test_a_range_written_in_the_body_holds_every_day_of_it(root: Path) -> None:
     question about a day inside it - with its year or without - finds the entry."""
     assert dates_in_text("No deploys from 2026-12-14 to 2027-01-04.") == [Span(date(2026, 12, 14), date(2027, 1, 4))]
     assert dates_in_text("Offsite 3 June 2025 - 5 June 2025.") == [Span(date(2025, 6, 3), date(2025, 6, 5))]
-    # Two dates named together are two days, not the days between them.
+    # Two dates named together are two days, not the days between them; so are a date moved
+    # from one day to another.
     assert len(dates_in_text("We met on 2024-03-03 and 2024-03-09.")) == 2
+    assert len(dates_in_text("We moved the review from 2024-03-03 to 2024-03-10.")) == 2
+    assert len(dates_in_text("The launch was postponed from 1 May 2024 to 5 June 2024.")) == 2
     write(root, "policies/release/freeze", "Deploy freeze", "No production deploys from 2026-12-14 to 2027-01-04.")
     write(root, "runbooks/release/deploy", "Deploying", "Deploys go out with `make release` after review.")
     write(root, "notes/team/retro", "Retro", "Production deploys were slow; we met on 2024-03-03 and 2024-03-09.")
