@@ -63,6 +63,18 @@ def first(memory: Memory, query: str) -> tuple[str | None, bool]:
     return (result.results[0].path if result.results else None), result.resolved
 
 
+def assert_no_memory(memory: Memory, *queries: str) -> None:
+    """Each query is out of domain: no hit at all, and the message says so."""
+    for query in queries:
+        result = memory.recall(query, max_tier="fuzzy")
+        assert (result.results, result.message) == ((), NO_MEMORY), query
+
+
+def reasons(memory: Memory, query: str) -> str:
+    """What `--explain` says about each tier, as one text."""
+    return " ".join(trace.reason for trace in memory.recall(query, max_tier="fuzzy", explain=True).explain)
+
+
 def test_a_one_entry_memory_answers_its_first_questions(tmp_path: Path) -> None:
     canary = memory_with(tmp_path / "a", CANARY)
     assert first(canary, "how long does a canary run")[0] == CANARY[0]  # answered, perhaps unsure
@@ -73,9 +85,9 @@ def test_a_one_entry_memory_answers_its_first_questions(tmp_path: Path) -> None:
 
 def test_a_one_entry_memory_still_refuses_what_it_does_not_know(tmp_path: Path) -> None:
     canary = memory_with(tmp_path, CANARY)
-    for query in ("what is the capital of Peru?", "best vegan restaurants in Las Vegas", "recipe for banana bread"):
-        result = canary.recall(query, max_tier="fuzzy")
-        assert (result.results, result.message) == ((), NO_MEMORY), query
+    assert_no_memory(
+        canary, "what is the capital of Peru?", "best vegan restaurants in Las Vegas", "recipe for banana bread"
+    )
 
 
 def test_production_is_not_product_and_process_is_not_a_confident_stripe_answer(tmp_path: Path) -> None:
@@ -259,28 +271,25 @@ def test_a_question_about_a_name_the_memory_never_heard_of_is_no_memory(tmp_path
     memory = memory_with(tmp_path, ERRORS, PAYMENTS, STYLE)
     # Each shares a word with an entry ("error", "Stripe") and is about something else: a
     # heavy word that is in no entry and no common word (a product, a topic outside the trade).
-    for query in (
+    assert_no_memory(
+        memory,
         "how do I set up Sentry for error tracking",
         "what's the Stripe Connect payout schedule",
         "how do I request vacation days",
-    ):
-        result = memory.recall(query, max_tier="fuzzy")
-        assert (result.results, result.message) == ((), NO_MEMORY), query
-    explained = memory.recall("how do I set up Sentry for error tracking", max_tier="fuzzy", explain=True)
-    assert any("'sentry'" in trace.reason and "0.30" in trace.reason for trace in explained.explain)
+    )
+    assert "no hit reaches the minimum 0.30 ('sentry'" in reasons(memory, "how do I set up Sentry for error tracking")
     # A common word the memory lacks is a paraphrase, not a foreign topic: the minimum stays
     # the tier's own (whether "use" alone answers is the one-word rule's, below); a typo of a
     # word the memory has is corrected, not foreign; so is a word the memory has in another form.
-    paraphrase = memory.recall("which linter do we use", max_tier="fuzzy", explain=True)
-    reasons = " ".join(trace.reason for trace in paraphrase.explain)
-    assert "minimum 0.15" in reasons and "foreign" not in reasons
+    paraphrase = reasons(memory, "which linter do we use")
+    assert "minimum 0.15" in paraphrase and "foreign" not in paraphrase
     assert first(memory, "how do errors turn into http responces")[0] == ERRORS[0]
     assert first(memory, "what fees does lemonsquezy charge")[0] == PAYMENTS[0]
     # The bar is `recall.foreign_minimum`: at the keyword tier's own minimum, it is answered
     # (once the one-word rule, which it meets too - it shares only "error" - is lowered as well).
     set_value(memory.root, "recall.one_word_minimum", "0.15")
-    explained = Memory(memory.root).recall("how do I set up Sentry for error tracking", max_tier="fuzzy", explain=True)
-    assert not explained.results and any("'sentry'" in trace.reason for trace in explained.explain)
+    assert_no_memory(Memory(memory.root), "how do I set up Sentry for error tracking")
+    assert "'sentry'" in reasons(Memory(memory.root), "how do I set up Sentry for error tracking")
     set_value(memory.root, "recall.foreign_minimum", "0.15")
     assert Memory(memory.root).recall("how do I set up Sentry for error tracking", max_tier="fuzzy").results
 
@@ -291,8 +300,7 @@ def test_a_number_weighs_as_often_as_the_language_uses_it(tmp_path: Path) -> Non
     memory = memory_with(tmp_path, CANARY, SESSIONS, STYLE)
     # Canary has "5%": a small number alone does not make a question about unit conversion
     # the canary runbook's.
-    result = memory.recall("convert 5 miles to km", max_tier="fuzzy")
-    assert (result.results, result.message) == ((), NO_MEMORY)
+    assert_no_memory(memory, "convert 5 miles to km")
     assert first(memory, "how many days do sessions live in redis")[0] == SESSIONS[0]
 
 
@@ -707,18 +715,14 @@ RETENTION = (
 def test_one_word_in_common_is_not_enough_to_answer(tmp_path: Path) -> None:
     memory = memory_with(tmp_path, ROTATION, RETENTION, STYLE, SESSIONS, CANARY)
     # Each shares a single word ("rotate", "retention") with an entry about something else.
-    for query in (
+    assert_no_memory(
+        memory,
         "how do I rotate ssh keys on the bastion host",
         "kafka topic retention settings for the events cluster",
         "what's our retention policy for tracing spans",
-    ):
-        result = memory.recall(query, max_tier="fuzzy")
-        assert (result.results, result.message) == ((), NO_MEMORY), query
-    explained = memory.recall("how do I rotate ssh keys on the bastion host", max_tier="fuzzy", explain=True)
-    assert any(
-        "one word" in trace.reason and "'rotate'" in trace.reason and "0.40" in trace.reason
-        for trace in explained.explain
     )
+    explained = reasons(memory, "how do I rotate ssh keys on the bastion host")
+    assert "share one word with the question ('rotate')" in explained and "covers 0.40" in explained
     # The one word in common answers when it is the question's most informative word (the
     # question is about what the entry is about), as do two words in common, one that is most
     # of the question, and a question of one word.
