@@ -542,9 +542,9 @@ class Recaller:
         "minimum should match"."""
         minimum = self._minimum(tier)
         one_word = max(minimum, self.config.recall.one_word_minimum)
-        if not candidates or any(c.match >= minimum and (not c.one_word or c.match >= one_word) for c in candidates):
-            return bool(candidates), ""
         over = [c for c in candidates if c.match >= minimum]
+        if not candidates or any(not c.one_word or c.match >= one_word for c in over):
+            return bool(candidates), ""
         if over:
             words = ", ".join(f"'{word}'" for word in dict.fromkeys(c.one_word for c in over))
             return False, (
