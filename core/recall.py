@@ -40,6 +40,7 @@ from .lexicon import (
     BROADER,
     DERIVED,
     INFLECTION,
+    SHORT_FORM,
     SYNONYM,
     background_idf,
     is_common_word,
@@ -47,7 +48,10 @@ from .lexicon import (
     is_phrasal,
     is_real_word,
     light_key,
+    numeronym,
+    numeronym_parts,
     related,
+    short_forms,
     stem_prefix,
     variants,
 )
@@ -634,8 +638,9 @@ class Recaller:
 
     def _forms(self, terms: list[str]) -> dict[str, dict[str, float]]:
         """Each query word -> the indexed words that are forms of it, with how much each
-        counts (core/lexicon.py): the word itself, its plural and tense forms, and at a low
-        weight what only a Porter stemmer merges. Empty for a word the memory never saw."""
+        counts (core/lexicon.py): the word itself, its plural and tense forms, at a low
+        weight what only a Porter stemmer merges, its related words and its short or long
+        forms (`db` and database, `k8s` and kubernetes). Empty for a word the memory never saw."""
         if self._forms_cache is None:
             self._forms_cache = self.index.word_forms()
         forms: dict[str, dict[str, float]] = {}
@@ -644,16 +649,46 @@ class Recaller:
             if cached is None:
                 cached = variants(term, self.index.words_starting(stem_prefix(term)))
                 synonyms, broader, derived = related(term)
-                for weight, others in ((SYNONYM, synonyms), (BROADER, broader), (DERIVED, derived)):
+                for weight, others in (
+                    (SYNONYM, synonyms),
+                    (BROADER, broader),
+                    (DERIVED, derived),
+                    (SHORT_FORM, short_forms(term)),
+                ):
                     for other in others:
-                        # the other word as written or as a plural/tense form, at its weight
-                        key = light_key(other)
-                        for found in self.index.words_starting(key[: max(2, len(key) - 1)]):
-                            if (found == other or light_key(found) == key) and cached.get(found, 0.0) < weight:
-                                cached[found] = weight
+                        self._add_form(cached, other, weight)
+                for other in self._numeronyms(term):
+                    cached[other] = max(cached.get(other, 0.0), SHORT_FORM)
                 self._forms_cache[term] = cached
             forms[term] = cached
         return forms
+
+    def _add_form(self, forms: dict[str, float], other: str, weight: float) -> None:
+        """`other` as the memory writes it (as written, or as a plural or tense form) into
+        `forms` at `weight`, unless it is there at more. A phrase ("file system" for `fs`)
+        counts when the memory has each of its words (FTS5 then matches it as a phrase)."""
+        if " " in other:
+            if all(part in self.index.words_starting(part) for part in other.split()):
+                forms[other] = max(forms.get(other, 0.0), weight)
+            return
+        key = light_key(other)
+        for found in self.index.words_starting(key[: max(2, len(key) - 1)]):
+            if (found == other or light_key(found) == key) and forms.get(found, 0.0) < weight:
+                forms[found] = weight
+
+    def _numeronyms(self, term: str) -> list[str]:
+        """The words of the memory a numeronym stands for (`k8s` -> kubernetes, `i18n` ->
+        internationalization), or the numeronym of a long word when the memory writes it."""
+        parts = numeronym_parts(term)
+        if parts is not None:
+            first, count, last = parts
+            return [
+                word
+                for word in self.index.words_starting(first)
+                if len(word) == count + 2 and word.endswith(last) and word.isalpha()
+            ]
+        short = numeronym(term)
+        return [short] if short is not None and short in self.index.words_starting(short) else []
 
     def _with_joined(self, query: str, forms: dict[str, dict[str, float]], scope: str) -> dict[str, dict[str, float]]:
         """Two words of the query that the memory writes as one ("post mortem" -> postmortem,

@@ -509,6 +509,44 @@ def test_words_written_joined_or_split_find_each_other(tmp_path: Path) -> None:
     assert first(memory, "multitenancy")[0] == "architecture/data/tenants"
 
 
+def test_short_forms_find_the_words_they_stand_for_and_back(tmp_path: Path) -> None:
+    """A team's shorthand (thirteenth session, found by asking the issue's own example the way
+    developers type it): "which db do we use" had been "no memory" beside
+    decisions/database/..., "env vars" beside "environment variables", and "db migration"
+    went, confidently, to a testing note that says "DB tests" over the entry titled "database
+    migrations". A short form of the list (`db`, `prod`, `repo`, `env`, `deps`) and a numeronym
+    (`k8s`) find the word they stand for, in any plural or tense form, and the word finds them."""
+    from contextree.core.lexicon import SHORT_FORM, numeronym_parts, short_forms
+
+    assert "database" in short_forms("db") and "db" in short_forms("databases")
+    assert "dependency" in short_forms("deps") and numeronym_parts("k8s") == ("k", 8, "s")
+    memory = memory_with(
+        tmp_path,
+        POSTGRES,
+        ("conventions/config/environment-variables", "Settings come from environment variables.", "Settings"),
+        ("gotchas/kubernetes/probes", "Readiness probes must not call Postgres.", "Kubernetes probes"),
+        ("runbooks/release/prod", "Tag the release, then run `make prod`.", "Releasing to prod"),
+        ("conventions/repo/layout", "Services live under services/, shared code under libs/.", "Repo layout"),
+        ("conventions/python/deps", "Pin deps with uv lock; bump them on Mondays.", "Python deps"),
+        STYLE,
+    )
+    assert first(memory, "which db do we use") == (POSTGRES[0], True)
+    assert first(memory, "env vars")[0] == "conventions/config/environment-variables"
+    assert first(memory, "k8s probes")[0] == "gotchas/kubernetes/probes"
+    # the other way: the memory writes the short form, the question the word
+    assert first(memory, "how do we release to production")[0] == "runbooks/release/prod"
+    assert first(memory, "repository layout")[0] == "conventions/repo/layout"
+    assert first(memory, "how do we pin dependencies")[0] == "conventions/python/deps"
+    # a short form counts less than the word itself
+    shorthand = memory.recall("postgres db", max_tier="keyword").results[0]
+    written = memory.recall("postgres database", max_tier="keyword").results[0]
+    assert shorthand.path == written.path == POSTGRES[0] and shorthand.match < written.match and SHORT_FORM < 1.0
+
+    shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(".mem"))
+    migration = Memory(tmp_path / "example").recall("db migration", max_tier="fuzzy")
+    assert migration.results[0].path == "conventions/migrations/zero-downtime"
+
+
 def test_a_number_written_with_its_unit_is_the_number_and_the_unit(tmp_path: Path) -> None:
     """ "250kb" against "250 KB": the two words of one entry, and a sure answer (it was
     unsure, the joined word read as a name nowhere in the memory)."""
