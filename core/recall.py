@@ -103,6 +103,11 @@ FEEDBACK_MAX_ENTRIES = 3000
 # A word this long or longer that is unknown may be a typo of a word only bodies have
 # ("selct" for `select *` in a style guide); shorter ones have too many close spellings.
 TYPO_IN_BODY_LENGTH = 4
+# A word of this many letters with one letter wrong, missing, added or two swapped ("rool" for
+# roll) has a ratio of 75 at best, under `recall.fuzzy_min_similarity` (80), which keeps longer
+# words from being taken for one another: it is corrected by that one slip instead, to a word
+# with the same first letter. Shorter words have too many neighbours one slip away.
+ONE_EDIT_LENGTH = 4
 
 # A question about nothing but a time ("what happened last week", "what's new", "what did we
 # add yesterday", "anything changed since Monday"): once its date expressions are read, its
@@ -832,31 +837,39 @@ class Recaller:
         for word in unknown:
             real = is_real_word(word)
             cutoff = max(cfg.fuzzy_min_similarity, 85.0) if real else cfg.fuzzy_min_similarity
-            similar = self._similar_words(word, nearby, cutoff, complete=not real)
+            similar = self._similar_words(word, nearby, cutoff, complete=not real, one_edit=not real)
             if not similar and len(word) >= TYPO_IN_BODY_LENGTH:
                 # the first two letters as typed, or swapped ("eslect" for select)
                 body = sorted({*self.index.words_starting(word[:2]), *self.index.words_starting(word[1] + word[0])})
-                similar = self._similar_words(word, body, cutoff, complete=False)
+                similar = self._similar_words(word, body, cutoff, complete=False, one_edit=not real)
             if not similar:
                 if everything is None:
                     everything = self.index.fuzzy_vocabulary()
-                similar = self._similar_words(word, everything, cutoff, complete=not real)
+                similar = self._similar_words(word, everything, cutoff, complete=not real, one_edit=not real)
             if real:
                 similar = {term: value for term, value in similar.items() if not is_real_word(term)}
             alternatives[word] = similar
         return any(alternatives.get(word) for word in unknown)
 
     @staticmethod
-    def _similar_words(word: str, vocabulary: list[str], cutoff: float, *, complete: bool = True) -> dict[str, float]:
+    def _similar_words(
+        word: str, vocabulary: list[str], cutoff: float, *, complete: bool = True, one_edit: bool = False
+    ) -> dict[str, float]:
         """Up to 3 vocabulary words `word` may stand for, with a similarity 0-1: close
-        spellings (rapidfuzz ratio) and, for 4+ letters, words it begins (a partial word).
-        `vocabulary` is sorted (the index returns it so), so prefixes are found by bisection."""
+        spellings (rapidfuzz ratio), for 4+ letters words it begins (a partial word), and
+        with `one_edit` a 4-letter word's one slip (see ONE_EDIT_LENGTH). `vocabulary` is
+        sorted (the index returns it so), so prefixes are found by bisection."""
         from rapidfuzz import fuzz, process
+        from rapidfuzz.distance import OSA
 
         similar = {
             term: score / 100.0
             for term, score, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
         }
+        if one_edit and len(word) == ONE_EDIT_LENGTH:  # "rool" for roll, "tset" for test
+            for term, _, _ in process.extract(word, vocabulary, scorer=OSA.distance, score_cutoff=1, limit=10):
+                if term[0] == word[0] and term not in similar and _is_slip(word, term):
+                    similar[term] = fuzz.ratio(word, term) / 100.0
         if complete and len(word) >= 4:  # "pgbounc" for "pgbouncer"
             start = bisect.bisect_left(vocabulary, word)
             end = bisect.bisect_left(vocabulary, word + "\U0010ffff", start)
@@ -1226,6 +1239,31 @@ class Recaller:
 # The words and their base forms ("happened" -> happen), for the checks below.
 _ACTIVITY_KEYS = ACTIVITY_WORDS | {light_key(word) for word in ACTIVITY_WORDS}
 _NEWS_KEYS = NEWS_WORDS | {light_key(word) for word in NEWS_WORDS}
+
+
+# QWERTY: the row of each key and its column, each row set off half a key from the one above.
+_KEYS = {
+    key: (row, column + row / 2)
+    for row, keys in enumerate(("qwertyuiop", "asdfghjkl", "zxcvbnm"))
+    for column, key in enumerate(keys)
+}
+
+
+def _is_slip(typed: str, word: str) -> bool:
+    """Whether `typed` is `word` with one slip of the fingers (the two are one edit apart): a
+    letter left out or doubled, two letters swapped, or a letter replaced by a neighbour on a
+    QWERTY keyboard ("rool" for roll, o beside l; not for root or roof). A slip on another
+    layout is not told apart from a different word; the longer words' ratio is."""
+    if len(typed) != len(word):
+        return True  # one letter left out or added
+    changed = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
+    if len(changed) != 1:
+        return True  # two letters swapped (OSA counts it one edit)
+    a, b = changed[0]
+    if a not in _KEYS or b not in _KEYS:
+        return False
+    (row_a, column_a), (row_b, column_b) = _KEYS[a], _KEYS[b]
+    return abs(row_a - row_b) <= 1 and abs(column_a - column_b) <= 1
 
 
 def _as_phrase(word_forms: Mapping[str, float], phrases: Mapping[str, float], apart: float) -> dict[str, float]:

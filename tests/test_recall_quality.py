@@ -238,6 +238,23 @@ def test_a_typo_of_a_word_only_a_body_has_is_corrected(tmp_path: Path) -> None:
     assert first(memory, "is eslect * allowed in models")[0] == sql[0]  # the first two letters swapped
 
 
+def test_a_four_letter_word_with_one_slip_is_corrected_to_the_word_the_fingers_meant(tmp_path: Path) -> None:
+    """A 4-letter typo's ratio is 75 at best, under the cutoff of 80 that keeps longer words
+    apart ("rool back" was "no memory"): one slip - a letter left out, doubled or swapped, or
+    a QWERTY neighbour - corrects it, and a letter far from the one typed does not: `rool` is
+    roll, not the root of a root cause."""
+    from contextree.core.recall import _is_slip
+
+    assert _is_slip("rool", "roll") and _is_slip("gmae", "game") and _is_slip("tset", "test")
+    assert not _is_slip("rool", "root") and not _is_slip("rool", "roof")
+    rollback = ("runbooks/deploy/rollback", "Roll the service to the previous image tag.", "Rollbacks")
+    postmortem = ("runbooks/incidents/postmortems", "Name the root cause and one action.", "Postmortems")
+    game = ("runbooks/backend/game-servers", "Game servers run one build per region.", "Game servers")
+    memory = memory_with(tmp_path, rollback, postmortem, game, STYLE)
+    assert first(memory, "how to rool")[0] == rollback[0]
+    assert first(memory, "gmae")[0] == game[0]
+
+
 def test_no_tier_is_sure_when_the_memory_never_saw_the_questions_main_word(tmp_path: Path) -> None:
     release = (
         "runbooks/deploy/release",
