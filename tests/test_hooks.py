@@ -270,6 +270,20 @@ def test_a_prompt_of_trade_words_only_injects_nothing_and_a_subject_still_does(p
         assert block is not None and entry in block.included, prompt
 
 
+def test_a_prompts_short_forms_name_an_entrys_subject_as_recall_reads_them(project: Path) -> None:
+    """`db` in a prompt is the "database" of a title, `k8s` the "kubernetes" of a path, as
+    recall matches them (core/lexicon.py, short forms); two long words with one numeronym
+    (`changes` and `commits`, both c5s) are not one word."""
+    from contextree.core.hooks import about_info
+
+    memory = Memory(project / ".memory")
+    memory.recall("warm up")  # the index is built
+    assert about_info(memory, "conventions/migrations/zero-downtime", ["db", "migrations"]) is not None
+    assert about_info(memory, "gotchas/kubernetes/liveness-readiness-probes", ["k8s", "probes"]) is not None
+    assert about_info(memory, "conventions/git/commit-messages", ["changes"]) is None
+    assert about_info(memory, "conventions/git/commit-messages", ["commits"]) is not None
+
+
 def test_the_trade_table_weighs_the_words_of_the_trade_down_and_a_subject_not() -> None:
     from contextree.core.lexicon import distinctive_idf, trade_zipf
 
