@@ -61,6 +61,32 @@ _ASKS_TIME = re.compile(
 _ASKS_QUANTITY = re.compile(r"\b(?:how\s+(?:many|much|long|often|old|far)|what\s+age)\b", re.IGNORECASE)
 
 
+# "Who" as a question word - opening the question or a clause of it ("..., who should I talk
+# to", "and who changes it") or after a verb of asking ("ask who", "know who") - and not as a
+# relative pronoun after a noun ("customers who don't use SSO").
+_ASKS_PERSON = re.compile(
+    r"(?:^|[,;:.?!(]|\b(?:and|or|but|so|ask|know|tell|me|us|wondering))\s*(?:who|whom|whose)\b", re.IGNORECASE
+)
+# The words with which a memory names its entries about people: a people/ or team/ folder,
+# an owners' list ("Who owns what"), contacts, the on-call rota.
+_PEOPLE_WORDS = frozenset(
+    "people person owner owners ownership owns team teams contact contacts staff oncall who".split()
+)
+_NAME_WORD = re.compile(r"[a-z]+")
+
+
+def asks_for_person(query: str) -> bool:
+    """Whether the question asks who ("who owns billing", "revenue looks wrong, who should I
+    talk to"), not merely has a relative "who" ("customers who use SSO")."""
+    return _ASKS_PERSON.search(query.strip()) is not None
+
+
+def is_about_people(path: str, title: str) -> bool:
+    """Whether an entry's path or title says it is about people: `people/owners/...`, "Who
+    owns what", `team/contacts`."""
+    return not _PEOPLE_WORDS.isdisjoint(_NAME_WORD.findall(f"{path} {title}".lower()))
+
+
 def asked_kind(query: str) -> AnswerKind | None:
     """The kind of answer a question asks for: `time` ("when ...", "what year ..."),
     `quantity` ("how many ...", "how long ...") or None (most questions)."""

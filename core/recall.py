@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal, get_args
 
-from .answers import ASKS, AnswerKind, asked_kind
+from .answers import ASKS, AnswerKind, asked_kind, asks_for_person, is_about_people
 from .config import Config
 from .dates import DateQuery, local_day, read_query, rerank
 from .diversity import is_list_question, spread_over_folders
@@ -390,6 +390,8 @@ class Recaller:
                 confident, reason = self._knows_subject(tier, reason)
             if confident:
                 confident, reason = self._leads(competing, list(found.values()), reason)
+            if confident and asks_for_person(query):
+                confident, reason = self._names_people(competing, reason)
             timings[tier] = ms_since(tier_started)
             if traces is not None:
                 traces.append(TierTrace(tier, timings[tier], confident, reason, tuple(self._hits(candidates, [], 0))))
@@ -408,6 +410,25 @@ class Recaller:
         if word is None or (tier == "keyword" and self._is_typo(word)):
             return True, reason
         return False, f"the question's most informative word, '{word}', is nowhere in the memory"
+
+    def _names_people(self, competing: list[_Candidate], reason: str) -> tuple[bool, str]:
+        """A who-question asks for a person. When the entry the gate is sure of is not about
+        people and an entry that is (`people/owners/...`, "Who owns what") also reaches the
+        tier's minimum, the recall is not sure: "who's the person to ask about the multiplayer
+        servers" covers the netcode decision best, and the owners' list, which names the
+        person, fewer of its words."""
+        answer = max(competing, key=lambda c: c.match)
+        minimum = self._minimum(answer.tier)
+        ids = [c.doc_id for c in competing if c.doc_id == answer.doc_id or c.match >= minimum]
+        rows = self.index.docs(ids)
+        if is_about_people(rows[answer.doc_id].path, rows[answer.doc_id].title):
+            return True, reason
+        people = [
+            row.path for doc_id, row in rows.items() if doc_id != answer.doc_id and is_about_people(row.path, row.title)
+        ]
+        if not people:
+            return True, reason
+        return False, f"the question asks who, and {people[0]}, about people, matches it too"
 
     def _leads(self, competing: list[_Candidate], found: list[_Candidate], reason: str) -> tuple[bool, str]:
         """Confidence is about the answer shown first. The gate found an entry that covers

@@ -767,6 +767,37 @@ RETENTION = (
 )
 
 
+def test_a_who_question_is_not_sure_of_an_entry_about_something_else_when_one_about_people_matches(
+    tmp_path: Path,
+) -> None:
+    """Found on two held-out memories (thirteenth session): "who's the person to ask about the
+    multiplayer servers" was sure of the netcode decision, whose words it has, while the
+    owners' list names the person. A who-question is not sure of an entry that is not about
+    people when one that is (its path or title says so) matches too; the same words asked
+    without "who", or with a relative "who", still are."""
+    servers = (
+        "decisions/netcode/dedicated-servers",
+        "Multiplayer sessions run on dedicated servers on Edgegap since March; listen servers were dropped.",
+        "Dedicated multiplayer servers on Edgegap",
+    )
+    owners = (
+        "people/owners/engineering-areas",
+        "Mara Lindqvist: netcode and Edgegap servers. Jonas Petit: build pipeline and Unity upgrades.",
+        "Who owns what in engineering",
+    )
+    memory = memory_with(tmp_path, servers, owners, STYLE)
+    assert first(memory, "dedicated multiplayer servers") == (servers[0], True)
+    asked = memory.recall("who's the person to ask about the multiplayer servers", max_tier="fuzzy", explain=True)
+    assert asked.results and not asked.resolved
+    assert {hit.path for hit in asked.results} >= {servers[0], owners[0]}
+    assert any(owners[0] in trace.reason for trace in asked.explain)
+    # a relative "who" is no who-question
+    assert first(memory, "dedicated multiplayer servers for players who host")[1]
+    # without an entry about people, the entry the gate is sure of stays sure
+    alone = memory_with(tmp_path / "alone", servers, STYLE)
+    assert first(alone, "who runs the dedicated multiplayer servers") == (servers[0], True)
+
+
 def test_one_word_in_common_is_not_enough_to_answer(tmp_path: Path) -> None:
     memory = memory_with(tmp_path, ROTATION, RETENTION, STYLE, SESSIONS, CANARY)
     # Each shares a single word ("rotate", "retention") with an entry about something else.
