@@ -224,10 +224,24 @@ def porter(word: str) -> str:
     return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
 
 
+def agent_base(word: str) -> str | None:
+    """What an agent noun of the trade that WordNet lacks is made from: `linter` -> lint,
+    `formatter` -> format, `bundler` -> bundl(e); None for other words. WordNet's own agent
+    nouns (`runner`, `manager`, `logger`) come with their derived forms, and its other -er
+    words are no agent nouns (`letter`, `number`, `water`)."""
+    if len(word) < 6 or not word.endswith("er") or not word.isalpha() or in_dictionary(word):
+        return None
+    base = word[:-2]
+    if base[-1] == base[-2] and base[-1] not in "aeiouls":  # formatt-er, not install-er
+        base = base[:-1]
+    # ... made of a word of the language or the trade: `pgbouncer` is a name, not one who pgbounces
+    return base if in_dictionary(base) or is_common_word(base) else None
+
+
 def stem_prefix(word: str) -> str:
-    """A prefix shared by every form of `word` that `light_key` or Porter would merge with
-    it (what to read from the index's vocabulary to find them)."""
-    forms = (word, porter(word), light_key(word))
+    """A prefix shared by every form of `word` that `light_key`, Porter or the agent noun rule
+    would merge with it (what to read from the index's vocabulary to find them)."""
+    forms = (word, porter(word), light_key(word), agent_base(word) or word)
     common = 0
     while common < len(word) and all(len(form) > common and form[common] == word[common] for form in forms):
         common += 1
@@ -238,6 +252,8 @@ def variants(word: str, vocabulary: list[str]) -> dict[str, float]:
     """The words of `vocabulary` that are forms of `word`, with how much each counts as it."""
     key = light_key(word)
     stem = porter(word)
+    base = agent_base(word)
+    base_key = light_key(base) if base else None
     found: dict[str, float] = {}
     others = [term for term in vocabulary if term != word]
     stems = _stemmer().stemWords(others) if others else []  # type: ignore[attr-defined]
@@ -246,6 +262,8 @@ def variants(word: str, vocabulary: list[str]) -> dict[str, float]:
             found[term] = INFLECTION
         elif term_stem == stem and len(stem) >= 3:
             found[term] = DERIVED
+        elif light_key(term) == base_key or ((term_base := agent_base(term)) and light_key(term_base) == key):
+            found[term] = DERIVED  # an agent noun and what it is made of: `linter` and lint
     if word in vocabulary:
         found[word] = EXACT
     return found
