@@ -89,6 +89,9 @@ def render_recall(
     """The status line, one line per hit (`N. path  title`, the title cut to fit), notes.
 
     Only the `shown` hits are printed (all when None); a line says how many more there are.
+    When no tier was confident, each hit also says how much of the question it covers (the
+    number the gates compare, `match` in JSON): unsure hits are candidates to weigh, and a
+    reader cannot tell a near miss from noise by its place in the list.
     """
     from rich.text import Text
 
@@ -108,10 +111,11 @@ def render_recall(
         day = (f"{hit.day}  ", "green") if hit.day else ""  # a time listing's: the day it is listed under
         lead = Text.assemble((number, "bold"), where, day, (hit.path, "bold cyan"), "  ")
         title = Text(printable(hit.title))
-        line = columns(lead, title, None, width)
+        unsure = None if result.resolved or hit.day else Text(f"  covers {hit.match:.0%}", "dim")
+        line = columns(lead, title, unsure, width)
         if line is None:  # a long path: the title hangs under it
             put(out, fit(lead, width))
-            line = fit(Text.assemble(" " * len(number), title), width)
+            line = columns(Text(" " * len(number)), title, unsure, width) or fit(Text(" " * len(number)), width)
         put(out, line)
         indent = " " * len(number)
         if hit.flags:

@@ -155,6 +155,29 @@ def test_recall_hides_hits_far_below_the_best_unless_asked(filled: Memory) -> No
     assert all(hit.path in buffer.getvalue() for hit in result.results)
 
 
+def test_an_unsure_recall_says_how_much_of_the_question_each_hit_covers(filled: Memory) -> None:
+    """A blind trial's worst friction (thirteenth session): unsure hits were listed like sure
+    ones, and a reader could not tell a near miss from noise. Each unsure hit's line ends with
+    its coverage (`match`, what the gates compare), within the width; a sure recall's does not."""
+    from contextree.cli.actions import render_recall
+
+    unsure = filled.recall("pgbouncer")  # three entries say it: no margin
+    assert unsure.results and not unsure.resolved
+    sure = filled.recall("pgbouncer prepared statements")
+    assert sure.resolved
+    for width in WIDTHS:
+        out, buffer = terminal(width)
+        render_recall(out, unsure)
+        lines = lines_of(buffer)
+        assert_fits(lines, width)
+        covers = [line for line in lines if re.search(r"  covers \d+%$", line)]
+        assert len(covers) == len(unsure.results)
+        assert f"covers {unsure.results[0].match:.0%}" in covers[0]
+        out, buffer = terminal(width)
+        render_recall(out, sure)
+        assert "covers" not in buffer.getvalue()
+
+
 def test_recall_cli_all_and_k_show_every_hit(filled: Memory, mem) -> None:  # type: ignore[no-untyped-def]
     default = mem("recall", "pgbouncer prepared statements").stdout
     everything = mem("recall", "pgbouncer prepared statements", "--all").stdout
