@@ -1190,6 +1190,16 @@ class Recaller:
                 comparable=cfg.diversity_comparable,
                 places=limit,
             )
+        if ranked and ranked[0][1].match == 0:
+            # The first place goes to an entry with some of the question's words when any has
+            # them: topic context, feedback and links lift an entry's neighbours, they do not
+            # make one that says none of it the answer ("aws cost budget this quarter" over
+            # the example memory put the on-call rota first, covering nothing). Only nothing:
+            # a reply that says little of the question ("Seven years now" for "how long has
+            # Melanie been practicing art?") may well be the answer the ranking aids found.
+            covering = next((at for at, item in enumerate(ranked) if item[1].match > 0), None)
+            if covering is not None:
+                ranked.insert(0, ranked.pop(covering))
         return ranked
 
     def _scored(self, candidates: list[_Candidate]) -> list[_Ranked]:

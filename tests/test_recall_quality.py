@@ -821,6 +821,24 @@ def test_a_who_question_is_not_sure_of_an_entry_about_something_else_when_one_ab
     assert first(alone, "who runs the dedicated multiplayer servers") == (servers[0], True)
 
 
+def test_an_entry_that_covers_none_of_the_question_is_never_shown_first(tmp_path: Path) -> None:
+    """Topic context, feedback and links lift an entry's neighbours; they do not make one that
+    says none of the question first (found by a blind trial over the example memory,
+    thirteenth session: "whats our aws cost budget this quarter" listed the on-call rota
+    first, covering 0, because the entries of this quarter keep their relevance and its
+    folder's other entries carried it)."""
+    from datetime import UTC, datetime
+
+    from .lifecycleutil import FakeClock
+
+    shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(".mem"))
+    example = Memory(tmp_path / "example", clock=FakeClock(datetime(2026, 12, 4, 10, 0, tzinfo=UTC)))
+    for query in ("whats our aws cost budget this quarter", *QUESTIONS_OVER_THE_EXAMPLE):
+        hits = example.recall(query, max_tier="fuzzy").results
+        if any(hit.match > 0 for hit in hits):
+            assert hits[0].match > 0, query
+
+
 def test_one_word_in_common_is_not_enough_to_answer(tmp_path: Path) -> None:
     memory = memory_with(tmp_path, ROTATION, RETENTION, STYLE, SESSIONS, CANARY)
     # Each shares a single word ("rotate", "retention") with an entry about something else.
