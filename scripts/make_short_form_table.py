@@ -9,7 +9,11 @@ prod, `environment` env, `configuration` config), each marked recommended, conte
 or not recommended as a name. For recall the mark does not matter - people type `cfg` whether
 or not it is a good variable name - except that a not-recommended short form that is itself
 an English word (`act` for action, `def` for default, `cur` for current) says too little to
-be read as the long one. Short forms of one letter, or with other than letters and digits,
+be read as the long one. Nor is a short form read as a long word when it is a stopword or an
+everyday word of English at large, unless the trade uses it more still (`in` for input, `out`
+for output, `win` for window, `net` for network are left out; `app`, `info`, `max` stay): a
+question's "input" must not find every entry that says "in". Short forms of one letter, or
+with other than letters and digits,
 are left out, and so are long words that are neither English nor the trade's (`secant` for
 sec, and the list's one misspelling, `subtration`): a memory that says `sec` means seconds or
 security far more often.
@@ -26,7 +30,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
-from contextree.core.lexicon import is_common_word, is_real_word
+from contextree.core.lexicon import EVERYDAY_ZIPF, is_common_word, is_real_word, trade_zipf, zipf
+from contextree.core.text import STOPWORDS
 
 
 def short_forms(listing: Path) -> dict[str, list[str]]:
@@ -40,6 +45,8 @@ def short_forms(listing: Path) -> dict[str, list[str]]:
                 continue
             if form.get("degree") == "red" and is_real_word(short):
                 continue
+            if short in STOPWORDS or zipf(short) >= max(EVERYDAY_ZIPF, trade_zipf(short)):
+                continue  # `in` for input, `win` for window: an English word of its own
             if not all(is_common_word(part) or is_real_word(part) for part in word.split()):
                 continue
             if word not in table[short]:

@@ -560,6 +560,8 @@ def test_short_forms_find_the_words_they_stand_for_and_back(tmp_path: Path) -> N
 
     assert "database" in short_forms("db") and "db" in short_forms("databases")
     assert "dependency" in short_forms("deps") and numeronym_parts("k8s") == ("k", 8, "s")
+    # a short form that is an everyday word or a stopword stands for itself: "input" is not `in`
+    assert short_forms("input") == short_forms("window") == ()
     memory = memory_with(
         tmp_path,
         POSTGRES,
