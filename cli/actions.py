@@ -115,7 +115,8 @@ def render_recall(
         line = columns(lead, title, unsure, width)
         if line is None:  # a long path: the title hangs under it
             put(out, fit(lead, width))
-            line = columns(Text(" " * len(number)), title, unsure, width) or fit(Text(" " * len(number)), width)
+            hanging = Text(" " * len(number))
+            line = columns(hanging, title, unsure, width) or fit(Text.assemble(hanging, title), width)
         put(out, line)
         indent = " " * len(number)
         if hit.flags:

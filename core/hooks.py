@@ -301,22 +301,22 @@ def about_info(memory: Memory, path: str, terms: list[str]) -> float | None:
     """The summed distinctive IDF (nats) of the prompt's words among the entry's subject words,
     each word once whatever its forms; None when fewer than MIN_ABOUT_WORDS of them are (one
     for a one-word prompt)."""
-    from .lexicon import distinctive_idf, light_key, numeronym, numeronym_parts, short_forms
+    from .lexicon import distinctive_idf, light_key, numeronym, short_forms
 
     index = memory.index()
     about = set().union(*index.about_words(index.find_path(path, "")).values())
     keys = about | {light_key(word) for word in about}
-    # `k8s` in a prompt and "kubernetes" in a title; never two long words (`changes` and
-    # `commits` have one numeronym)
+    # `k8s` in a prompt stands for a title's "kubernetes"; two long words are never matched
+    # through their numeronyms (`changes` and `commits` are both c5s)
     numeronyms = {short for short in map(numeronym, about) if short is not None}
     named: dict[str, str] = {}
     for term in terms:
         # as written, in a plural or tense form, or as its short or long form (`db` and a
-        # title's "database"), as recall matches it
-        forms = (term, *short_forms(term), numeronym(term) or term)
-        if any(form in keys or light_key(form) in keys for form in forms) or (
-            numeronym_parts(term) is not None and term in numeronyms
-        ):
+        # title's "database", "kubernetes" and a title's `k8s`), as recall matches it
+        forms = [term, *short_forms(term)]
+        if (short := numeronym(term)) is not None:
+            forms.append(short)
+        if term in numeronyms or any(form in keys or light_key(form) in keys for form in forms):
             named.setdefault(light_key(term), term)  # `test` and `tests` in one prompt: one word
     if len(named) < min(MIN_ABOUT_WORDS, len(terms)):
         return None

@@ -258,11 +258,12 @@ def variants(word: str, vocabulary: list[str]) -> dict[str, float]:
     others = [term for term in vocabulary if term != word]
     stems = _stemmer().stemWords(others) if others else []  # type: ignore[attr-defined]
     for term, term_stem in zip(others, stems, strict=True):
-        if light_key(term) == key:
+        term_key = light_key(term)
+        if term_key == key:
             found[term] = INFLECTION
         elif term_stem == stem and len(stem) >= 3:
             found[term] = DERIVED
-        elif light_key(term) == base_key or ((term_base := agent_base(term)) and light_key(term_base) == key):
+        elif term_key == base_key or ((term_base := agent_base(term)) and light_key(term_base) == key):
             found[term] = DERIVED  # an agent noun and what it is made of: `linter` and lint
     if word in vocabulary:
         found[word] = EXACT

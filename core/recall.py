@@ -705,14 +705,8 @@ class Recaller:
     def _numeronyms(self, term: str) -> list[str]:
         """The words of the memory a numeronym stands for (`k8s` -> kubernetes, `i18n` ->
         internationalization), or the numeronym of a long word when the memory writes it."""
-        parts = numeronym_parts(term)
-        if parts is not None:
-            first, count, last = parts
-            return [
-                word
-                for word in self.index.words_starting(first)
-                if len(word) == count + 2 and word.endswith(last) and word.isalpha()
-            ]
+        if numeronym_parts(term) is not None:
+            return [word for word in self.index.words_starting(term[0]) if numeronym(word) == term]
         short = numeronym(term)
         return [short] if short is not None and short in self.index.words_starting(short) else []
 

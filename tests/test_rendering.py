@@ -176,6 +176,12 @@ def test_an_unsure_recall_says_how_much_of_the_question_each_hit_covers(filled: 
         out, buffer = terminal(width)
         render_recall(out, sure)
         assert "covers" not in buffer.getvalue()
+    # too narrow for a title and its coverage beside a long path: the title still shows
+    out, buffer = terminal(30)
+    render_recall(out, unsure)
+    shown = "\n".join(lines_of(buffer))
+    for hit in unsure.results:
+        assert hit.title.split()[0] in shown, hit.path
 
 
 def test_recall_cli_all_and_k_show_every_hit(filled: Memory, mem) -> None:  # type: ignore[no-untyped-def]
