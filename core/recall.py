@@ -20,6 +20,7 @@ lifecycle formula; nothing is returned when no hit reaches the floor of a tier t
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import math
 import re
@@ -89,6 +90,13 @@ BODY_ONLY = 0.75
 # share of the question's informative weight: "the Stripe Connect payout schedule" is about
 # payouts, "what's the wifi password at the office" only mentions an office.
 FOREIGN_SHARE = 0.25
+# BM25 counts a question's words wherever an entry has them; an entry that writes two
+# neighbouring words of the question next to each other, in the question's order ("mlp deploy
+# rollback", "support group"), more likely speaks of the same thing. The rank part of its
+# relevance grows by up to this share (all the question's phrases written so); only the best
+# PHRASE_CANDIDATES by BM25 are read for it (_with_phrases).
+PHRASE_BONUS = 1.0
+PHRASE_CANDIDATES = 30
 # Entries that gain from feedback words (core/recall.py, _with_feedback), at most: the rest of
 # those that have one of them would only lengthen the ranking.
 FEEDBACK_JOINS = 50
@@ -253,6 +261,7 @@ class Recaller:
         self._listing = ""  # what a time listing shows, for the message
         self._listed_days: dict[int, int] = {}  # a time listing's entries: doc id -> day ordinal
         self._named: list[str] = []  # the question's words that may be a person's name (core/names.py)
+        self._phrases: list[tuple[str, str]] = []  # neighbouring content words of the question (_with_phrases)
         self._asked_kind: AnswerKind | None = None  # when? how many? (core/answers.py)
         self._last_scored: tuple[tuple[tuple[int, float], ...], list[_Ranked]] | None = None  # _ranked's
         # Per tier: the question's most informative word when the memory has it in no form
@@ -287,6 +296,7 @@ class Recaller:
         timings: dict[str, float] = {"refresh": report.ms}
         terms = self._read_dates(query, prefix)
         self._named = [term for term in terms if len(term) >= 2 and may_be_name(term, query)]
+        self._phrases = list(itertools.pairwise(terms))
         self._asked_kind = asked_kind(query)
         traces: list[TierTrace] = []
         if self._when is not None and self._time_only and last_tier != "path":
@@ -927,6 +937,7 @@ class Recaller:
                 scored[doc_id] = scored.get(doc_id, 0.0) + score
         if not scored:
             return []
+        scored = self._with_phrases(scored, alternatives, term_docs)
         word_weight = {
             word: self._word_weight(word, similar, term_docs, total) for word, similar in alternatives.items()
         }
@@ -971,6 +982,45 @@ class Recaller:
         candidates = self._with_speakers(self._with_topic_context(candidates, rows), alternatives, rows)
         candidates = self._with_answer_kinds(candidates, rows)
         return _normalized(candidates, cfg.relevance_sharpness)
+
+    def _with_phrases(
+        self,
+        scored: dict[int, float],
+        alternatives: Mapping[str, Mapping[str, float]],
+        term_docs: Mapping[str, set[int]],
+    ) -> dict[int, float]:
+        """BM25 scores with each entry's share of the question's phrases (two neighbouring
+        content words) that it writes as the question does, the same words next to each other
+        in the same order, counted in (PHRASE_BONUS): term proximity, as in Metzler and Croft's
+        sequential dependence model. "mlp deploy rollback command" is the rollback runbook
+        that writes `mlp deploy rollback`, not the deploy freeze that has all three words apart.
+        Only the ranking moves; the coverage the gate weighs is the words' alone. Only entries
+        that have both words of a phrase are read (term_docs)."""
+        same = {
+            word: [term for term, weight in forms.items() if weight >= INFLECTION and " " not in term]
+            for word, forms in alternatives.items()
+        }
+        pairs = [
+            (first, second) for first, second in self._phrases if alternatives.get(first) and alternatives.get(second)
+        ]
+        if not pairs:
+            return scored
+        best = set(heapq.nlargest(PHRASE_CANDIDATES, scored, key=scored.__getitem__))
+        having = {
+            word: set().union(*(term_docs[term] & best for term in same[word])) for pair in pairs for word in pair
+        }
+        both = [(first, second, having[first] & having[second]) for first, second in pairs]
+        boosted = dict(scored)
+        for doc_id, text in self.index.texts(set().union(*(docs for _, _, docs in both))).items():
+            positions: dict[str, list[int]] = {}
+            for at, token in enumerate(words(text)):
+                positions.setdefault(token, []).append(at)
+            written = sum(
+                doc_id in docs and _written_together(positions, same[first], same[second])
+                for first, second, docs in both
+            )
+            boosted[doc_id] = scored[doc_id] * (1.0 + PHRASE_BONUS * written / len(pairs))
+        return boosted
 
     def _note_foreign(
         self, tier: Tier, alternatives: Mapping[str, Mapping[str, float]], weight: Mapping[str, float], total: float
@@ -1289,6 +1339,13 @@ def _is_slip(typed: str, word: str) -> bool:
         return False
     (row_a, column_a), (row_b, column_b) = _KEYS[a], _KEYS[b]
     return abs(row_a - row_b) <= 1 and abs(column_a - column_b) <= 1
+
+
+def _written_together(positions: Mapping[str, list[int]], first: list[str], second: list[str]) -> bool:
+    """Whether one of the terms `first` stands right before one of `second` among a text's
+    word positions."""
+    follows = {at + 1 for term in first for at in positions.get(term, ())}
+    return any(at in follows for term in second for at in positions.get(term, ()))
 
 
 def _as_phrase(word_forms: Mapping[str, float], phrases: Mapping[str, float], apart: float) -> dict[str, float]:

@@ -32,7 +32,12 @@ HOW_MANY = (
     ),
 )
 ASKING = (
-    ("deploys/canary/runbook", "A canary gets 5% of traffic; we promote it after 20 minutes.", "Canary promotion"),
+    # Both write the question's phrase "promote canary" (recall.py, _with_phrases): the kind of answer decides.
+    (
+        "deploys/canary/runbook",
+        "A canary gets 5% of traffic; we promote canaries after 20 minutes.",
+        "Canary promotion",
+    ),
     ("deploys/canary/open-question", "Who decides when we promote a canary to all traffic?", "Promoting canaries"),
 )
 

@@ -863,3 +863,32 @@ def test_one_word_in_common_is_not_enough_to_answer(tmp_path: Path) -> None:
     # The bar is `recall.one_word_minimum`: at the keyword tier's own minimum, it is answered.
     set_value(memory.root, "recall.one_word_minimum", "0.15")
     assert first(Memory(memory.root), "how do I rotate ssh keys on the bastion host")[0] == ROTATION[0]
+
+
+def test_an_entry_that_writes_the_questions_words_as_a_phrase_ranks_first(tmp_path: Path) -> None:
+    """Two neighbouring words of the question written next to each other, in its order, say
+    more than the same words apart: the rollback runbook writes `mlp deploy rollback`, the
+    deploy freeze has deploy, rollback and #mlp-deploys apart, more often."""
+    rollback = (
+        "runbooks/serving/rollback-model",
+        "Run `mlp deploy rollback --model <name> --to <version>`, e.g. `mlp deploy rollback --model search-rerank-bert"
+        " --to 17`. It repoints the Triton model repository and restarts pods gradually, about 4 minutes for 12"
+        " replicas. If you don't know the last good version, `mlp deploy history --model <name>` lists versions with"
+        " deploy time and who deployed them. Afterwards set the bad version to `Archived` in the registry so the"
+        " nightly auto-deploy doesn't pick it up again, and post in #mlp-incidents.",
+        "Rolling back a served model",
+    )
+    freeze = (
+        "policies/release/holiday-deploy-freeze",
+        "No production model deploys from 2026-12-14 to 2027-01-04, and none during Black Friday week (Wednesday"
+        " through Cyber Monday). Retraining may keep running, but new versions stay in Staging. Exceptions need"
+        " approval in #mlp-deploys from Hannah Becker and the on-call of the affected service, plus a rollback plan"
+        " written in the ticket. Rollbacks are always allowed during a freeze.",
+        "Holiday and Black Friday deploy freeze",
+    )
+    memory = memory_with(tmp_path, freeze, rollback, FLY, SESSIONS, STYLE)
+    result = memory.recall("mlp deploy rollback command", max_tier="fuzzy")
+    assert result.results[0].path == rollback[0]
+    # The same words in another order are no phrase of the question: no entry gains.
+    apart = memory.recall("rollback deploy mlp command", max_tier="fuzzy")
+    assert apart.results[0].path == freeze[0]
