@@ -43,7 +43,11 @@ def _unspaced() -> re.Pattern[str]:
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 # English function words: they match nearly every entry and only add noise to BM25 and to
-# the coverage of a query. Kept short and conservative on purpose.
+# the coverage of a query. Kept short and conservative on purpose: NLTK's English list, the
+# trade's "tell know let get", and the prepositions, conjunctions and modals of a closed class
+# that NLTK's list lacks ("per", "via", "whether", "might"): "what's the on-call pay per week"
+# had an answer in a NAT incident's "per destination". Not "may" (the month: "on May 3"), not
+# "without" ("jog without pain"), not the quantity words "many" and "much" (docs/recall.md).
 STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before
@@ -55,6 +59,8 @@ STOPWORDS = frozenset(
     very was we were what when where which while who whom why will with would you your
     yours yourself yourselves s t d ll m re ve don doesn didn isn wasn aren weren won
     tell know let get got also ever us
+    per via since within among upon onto toward towards unless whether whose might must shall
+    cannot either neither though although whereas whilst etc versus else
     shouldn couldn wouldn hasn hadn mustn needn mightn
     dont doesnt didnt isnt wasnt arent werent shouldnt couldnt wouldnt hasnt havent hadnt
     whats hows wheres whos thats theres youre theyre ive weve youve

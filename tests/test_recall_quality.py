@@ -14,7 +14,7 @@ from contextree.core.config import set_value
 from contextree.core.errors import NotFoundError
 from contextree.core.lexicon import DERIVED, INFLECTION, background_idf, is_real_word, light_key, related, variants
 from contextree.core.recall import NO_MEMORY
-from contextree.core.text import query_terms
+from contextree.core.text import STOPWORDS, query_terms
 
 from .conftest import EXAMPLE
 
@@ -892,3 +892,28 @@ def test_an_entry_that_writes_the_questions_words_as_a_phrase_ranks_first(tmp_pa
     # The same words in another order are no phrase of the question: no entry gains.
     apart = memory.recall("rollback deploy mlp command", max_tier="fuzzy")
     assert apart.results[0].path == freeze[0]
+
+
+def test_prepositions_and_modals_are_function_words(tmp_path: Path) -> None:
+    """ "per", "via", "whether", "might" and their kind are function words like "of" and "would".
+    "what's the on-call pay per week" had an answer: the NAT incident has *payments* and "per
+    destination"."""
+    nat = (
+        "incidents/2026/nat-port-exhaustion",
+        "Payments workers lost outbound connections for 47 minutes. All pods in eu-west-1a hit the same Stripe IP"
+        " without keep-alive (limit ~55k concurrent connections per destination). Fixes: HTTP keep-alive in the"
+        " payments client, a second NAT gateway per AZ for the payments subnets.",
+        "Incident review: NAT gateway port exhaustion (2026-08-12)",
+    )
+    handoff = (
+        "runbooks/oncall/handoff",
+        "The rotation changes Monday 10:00 in the PagerDuty schedule. The outgoing person posts a handoff in"
+        " #infra-oncall: open incidents, silenced alerts, changes in flight.",
+        "On-call handoff and swaps",
+    )
+    memory = memory_with(tmp_path, nat, handoff, FLY, SESSIONS, STYLE)
+    assert memory.recall("what's the on-call pay per week", max_tier="fuzzy").message == NO_MEMORY
+    # the entry's own words still find it
+    found = memory.recall("how are connections limited per destination", max_tier="fuzzy")
+    assert found.resolved and found.results[0].path == nat[0]
+    assert {"per", "via", "whether", "might", "must", "either"} <= STOPWORDS
