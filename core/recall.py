@@ -996,22 +996,24 @@ class Recaller:
         that writes `mlp deploy rollback`, not the deploy freeze that has all three words apart.
         Only the ranking moves; the coverage the gate weighs is the words' alone. Only entries
         that have both words of a phrase are read (term_docs)."""
-        same = {
-            word: [term for term, weight in forms.items() if weight >= INFLECTION and " " not in term]
-            for word, forms in alternatives.items()
-        }
         pairs = [
             (first, second) for first, second in self._phrases if alternatives.get(first) and alternatives.get(second)
         ]
         if not pairs:
             return scored
-        best = set(heapq.nlargest(PHRASE_CANDIDATES, scored, key=scored.__getitem__))
-        having = {
-            word: set().union(*(term_docs[term] & best for term in same[word])) for pair in pairs for word in pair
+        same = {
+            word: [term for term, weight in alternatives[word].items() if weight >= INFLECTION and " " not in term]
+            for pair in pairs
+            for word in pair
         }
+        best = set(heapq.nlargest(PHRASE_CANDIDATES, scored, key=scored.__getitem__))
+        having = {word: set().union(*(term_docs[term] & best for term in terms)) for word, terms in same.items()}
         both = [(first, second, having[first] & having[second]) for first, second in pairs]
+        readable = set().union(*(docs for _, _, docs in both))
+        if not readable:
+            return scored
         boosted = dict(scored)
-        for doc_id, text in self.index.texts(set().union(*(docs for _, _, docs in both))).items():
+        for doc_id, text in self.index.texts(readable).items():
             positions: dict[str, list[int]] = {}
             for at, token in enumerate(words(text)):
                 positions.setdefault(token, []).append(at)
