@@ -90,6 +90,11 @@ BODY_ONLY = 0.75
 # share of the question's informative weight: "the Stripe Connect payout schedule" is about
 # payouts, "what's the wifi password at the office" only mentions an office.
 FOREIGN_SHARE = 0.25
+# Foreign words that together carry at least this share of the question's weight make it a
+# question about what the memory has never heard of, whatever else it shares with an entry:
+# "how do I bring up the NB-IoT / LTE-M modem on the sensor" over a firmware memory that has
+# the sensor and no modem. No hit of that tier counts as in domain (_reaches_minimum).
+FOREIGN_MAJORITY = 0.5
 # BM25 counts a question's words wherever an entry has them; an entry that writes two
 # neighbouring words of the question next to each other, in the question's order ("mlp deploy
 # rollback", "support group"), more likely speaks of the same thing. The rank part of its
@@ -267,8 +272,9 @@ class Recaller:
         # Per tier: the question's most informative word when the memory has it in no form
         # (set by _score; the gate is then not sure: _knows_subject).
         self._unseen_subject: dict[Tier, str] = {}
-        # Per tier: the question's heaviest foreign word, when it has one (_note_foreign).
-        self._foreign: dict[Tier, str] = {}
+        # Per tier: the question's foreign words and the share of its weight each carries,
+        # heaviest first (_note_foreign).
+        self._foreign: dict[Tier, dict[str, float]] = {}
         self._typos: dict[str, bool] = {}  # unknown word -> whether the fuzzy tier corrects it
 
     def recall(
@@ -580,6 +586,11 @@ class Recaller:
         about something else has with a memory of the same trade ("how do I rotate ssh keys
         on the bastion host" and a password-rotation runbook), as in a search engine's
         "minimum should match"."""
+        mostly_foreign = self._mostly_foreign(tier)
+        if candidates and mostly_foreign:
+            words = ", ".join(f"'{word}'" for word in mostly_foreign)
+            share = sum(mostly_foreign.values())
+            return False, f"foreign words ({words}: in no entry, no common word) carry {share:.2f} of the question"
         minimum = self._minimum(tier)
         one_word = max(minimum, self.config.recall.one_word_minimum)
         over = [c for c in candidates if c.match >= minimum]
@@ -591,7 +602,7 @@ class Recaller:
                 f"the hits over the minimum {minimum:.2f} share one word with the question ({words}),"
                 f" and none covers {one_word:.2f} with it"
             )
-        foreign = self._foreign.get(tier) if minimum > self._base_minimum(tier) else None
+        foreign = self._heavy_foreign(tier) if minimum > self._base_minimum(tier) else None
         why = f" ('{foreign}' is a foreign word: in no entry, no common word)" if foreign else ""
         return False, f"no hit reaches the minimum {minimum:.2f}{why}"
 
@@ -605,10 +616,25 @@ class Recaller:
         must be covered better: "how do I set up Sentry for error tracking" shares "error"
         with an error-handling convention and is still a question about Sentry."""
         minimum = self._base_minimum(tier)
-        word = self._foreign.get(tier)
+        word = self._heavy_foreign(tier)
         if word is None or (tier == "keyword" and self._is_typo(word)):
             return minimum  # a typo the fuzzy tier corrects is not foreign
         return max(minimum, self.config.recall.foreign_minimum)
+
+    def _heavy_foreign(self, tier: Tier) -> str | None:
+        """The question's heaviest foreign word when it carries FOREIGN_SHARE or more."""
+        word, share = next(iter(self._foreign.get(tier, {}).items()), (None, 0.0))
+        return word if share >= FOREIGN_SHARE else None
+
+    def _mostly_foreign(self, tier: Tier) -> dict[str, float]:
+        """The question's foreign words when together they carry FOREIGN_MAJORITY of it or more
+        (a typo the fuzzy tier corrects is not foreign), else nothing."""
+        foreign = self._foreign.get(tier, {})
+        if sum(foreign.values()) < FOREIGN_MAJORITY:
+            return {}
+        if tier == "keyword":
+            foreign = {word: share for word, share in foreign.items() if not self._is_typo(word)}
+        return foreign if sum(foreign.values()) >= FOREIGN_MAJORITY else {}
 
     def _is_typo(self, word: str) -> bool:
         """Whether the fuzzy tier would correct this unknown word (asked once per recall)."""
@@ -1033,18 +1059,20 @@ class Recaller:
         Paraphrases swap the memory's words for common ones ("linter" for ruff, "flaky" for
         intermittent, "afternoon"); a question with a heavy foreign word is about something
         the memory does not know, however many of its other words the memory has
-        (_minimum). Numbers and times ("8am", "24") and unspaced scripts are never foreign."""
+        (_minimum), and one whose foreign words together carry most of it is out of domain
+        (_mostly_foreign). Numbers and times ("8am", "24") and unspaced scripts are never foreign."""
         foreign = [
             word
             for word, forms in alternatives.items()
             if not forms
-            and weight.get(word, 0.0) >= FOREIGN_SHARE * total
+            and weight.get(word, 0.0) > 0.0
             and not any(char.isdigit() for char in word)
             and not has_unspaced_script(word)
             and not is_common_word(word)
         ]
         if foreign:
-            self._foreign[tier] = max(foreign, key=lambda word: weight[word])
+            heaviest_first = sorted(foreign, key=lambda word: -weight[word])
+            self._foreign[tier] = {word: weight[word] / total for word in heaviest_first}
 
     def _word_weight(
         self, word: str, forms: dict[str, float], term_docs: dict[str, set[int]], total: int, containing: int = -1

@@ -311,6 +311,33 @@ def test_a_question_about_a_name_the_memory_never_heard_of_is_no_memory(tmp_path
     assert Memory(memory.root).recall("how do I set up Sentry for error tracking", max_tier="fuzzy").results
 
 
+SAMPLING = (
+    "decisions/firmware/sensor-sampling",
+    "The sensor samples at 10 Hz and the board brings up the radio after the first reading.",
+    "Sensor sampling",
+)
+OTA = (
+    "runbooks/firmware/ota-update",
+    "Push the signed image to the update server; devices fetch it at night.",
+    "OTA updates",
+)
+
+
+def test_a_question_mostly_made_of_foreign_words_is_no_memory(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, SAMPLING, OTA, STYLE)
+    # No single word of "NB-IoT / LTE-M modem" weighs a quarter of the question, and the
+    # sampling decision has "bring up" and "sensor": together the foreign words carry more
+    # than half of it, so it is a question about what the memory has never heard of.
+    modem = "how do I bring up the NB-IoT / LTE-M modem on the sensor"
+    assert_no_memory(memory, modem)
+    assert "foreign words" in reasons(memory, modem) and "'modem'" in reasons(memory, modem)
+    # The memory's own words are answered, one foreign word among them still gets its hit
+    # (unsure), and typos of the memory's words are not foreign.
+    assert first(memory, "how does the sensor bring up the radio") == (SAMPLING[0], True)
+    assert first(memory, "how do I bring up the zigbee radio on the sensor") == (SAMPLING[0], False)
+    assert first(memory, "what sampling rate do the snesors use")[0] == SAMPLING[0]
+
+
 def test_a_number_weighs_as_often_as_the_language_uses_it(tmp_path: Path) -> None:
     # "5" is as common in English as "people"; "503" is not; a four-digit number is rare.
     assert background_idf("5") < background_idf("503") < background_idf("4096")
