@@ -161,9 +161,15 @@ def test_shell_completion_completes_entry_paths_and_folders(memory: Memory) -> N
     commands = run_mem(env={**env, "COMP_WORDS": "mem rec", "COMP_CWORD": "1"}).stdout.split()
     assert {"recall", "recent"} <= set(commands)
     # The script is for the shell `mem` is run from (typer detects it from the process tree):
-    # run from bash, as a user types it, not from whatever runs the tests.
+    # run from bash, as a user types it, not from whatever runs the tests. A second command
+    # keeps bash from exec'ing `mem` in its place (then the parent is the test runner, and
+    # no shell at all when the runner was started in the background and its shell is gone).
     script = subprocess.run(
-        ["bash", "-c", f"'{MEM_BIN}' --show-completion"], capture_output=True, text=True, timeout=60, check=False
+        ["bash", "-c", f"'{MEM_BIN}' --show-completion; exit $?"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert script.returncode == 0 and "_MEM_COMPLETE" in script.stdout and "complete " in script.stdout
 
