@@ -614,12 +614,16 @@ class Recaller:
         """The coverage some hit of this tier must reach for the question to be in domain. A
         question naming what the memory has never heard of (a foreign word: _note_foreign)
         must be covered better: "how do I set up Sentry for error tracking" shares "error"
-        with an error-handling convention and is still a question about Sentry."""
+        with an error-handling convention and is still a question about Sentry. The hit must
+        also cover at least the share the foreign word carries: the memory must account for
+        more of the question than the name it has never heard of ("how do I get access to the
+        Snowflake data warehouse", 0.39 of it Snowflake, over an access policy with "access"
+        and "data")."""
         minimum = self._base_minimum(tier)
         word = self._heavy_foreign(tier)
         if word is None or (tier == "keyword" and self._is_typo(word)):
             return minimum  # a typo the fuzzy tier corrects is not foreign
-        return max(minimum, self.config.recall.foreign_minimum)
+        return max(minimum, self.config.recall.foreign_minimum, self._foreign[tier][word])
 
     def _heavy_foreign(self, tier: Tier) -> str | None:
         """The question's heaviest foreign word when it carries FOREIGN_SHARE or more."""

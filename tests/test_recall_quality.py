@@ -294,7 +294,8 @@ def test_a_question_about_a_name_the_memory_never_heard_of_is_no_memory(tmp_path
         "what's the Stripe Connect payout schedule",
         "how do I request vacation days",
     )
-    assert "no hit reaches the minimum 0.30 ('sentry'" in reasons(memory, "how do I set up Sentry for error tracking")
+    # The bar is the foreign minimum (0.30) or the share "Sentry" carries, the higher.
+    assert "no hit reaches the minimum 0.36 ('sentry'" in reasons(memory, "how do I set up Sentry for error tracking")
     # A common word the memory lacks is a paraphrase, not a foreign topic: the minimum stays
     # the tier's own (whether "use" alone answers is the one-word rule's, below); a typo of a
     # word the memory has is corrected, not foreign; so is a word the memory has in another form.
@@ -302,13 +303,13 @@ def test_a_question_about_a_name_the_memory_never_heard_of_is_no_memory(tmp_path
     assert "minimum 0.15" in paraphrase and "foreign" not in paraphrase
     assert first(memory, "how do errors turn into http responces")[0] == ERRORS[0]
     assert first(memory, "what fees does lemonsquezy charge")[0] == PAYMENTS[0]
-    # The bar is `recall.foreign_minimum`: at the keyword tier's own minimum, it is answered
-    # (once the one-word rule, which it meets too - it shares only "error" - is lowered as well).
-    set_value(memory.root, "recall.one_word_minimum", "0.15")
-    assert_no_memory(Memory(memory.root), "how do I set up Sentry for error tracking")
-    assert "'sentry'" in reasons(Memory(memory.root), "how do I set up Sentry for error tracking")
-    set_value(memory.root, "recall.foreign_minimum", "0.15")
-    assert Memory(memory.root).recall("how do I set up Sentry for error tracking", max_tier="fuzzy").results
+    # `recall.foreign_minimum` sets the first: "Sentry" carries 0.35 of this question, the
+    # error convention covers 0.38 of it; it is answered (unsure) until the minimum is raised.
+    reported = "are http errors reported to sentry"
+    assert first(memory, reported) == (ERRORS[0], False)
+    set_value(memory.root, "recall.foreign_minimum", "0.4")
+    assert_no_memory(Memory(memory.root), reported)
+    assert "minimum 0.40 ('sentry'" in reasons(Memory(memory.root), reported)
 
 
 SAMPLING = (
@@ -336,6 +337,26 @@ def test_a_question_mostly_made_of_foreign_words_is_no_memory(tmp_path: Path) ->
     assert first(memory, "how does the sensor bring up the radio") == (SAMPLING[0], True)
     assert first(memory, "how do I bring up the zigbee radio on the sensor") == (SAMPLING[0], False)
     assert first(memory, "what sampling rate do the snesors use")[0] == SAMPLING[0]
+
+
+ACCESS = (
+    "policies/access/prod-db-access",
+    "Request read access to production data from the data team; grants expire after 8 hours.",
+    "Production database access",
+)
+
+
+def test_an_answer_accounts_for_more_of_the_question_than_its_foreign_word(tmp_path: Path) -> None:
+    memory = memory_with(tmp_path, ACCESS, ERRORS, PAYMENTS, STYLE)
+    # The access policy covers 0.32 of the question, over the foreign minimum of 0.30, and
+    # "Snowflake", which the memory has never heard of, carries 0.38 of it.
+    question = "Snowflake access for the finance team"
+    assert_no_memory(memory, question)
+    assert "no hit reaches the minimum 0.38 ('snowflake'" in reasons(memory, question)
+    # Where the memory accounts for more of the question than the name, its hit is shown
+    # (unsure: the question's main word is nowhere in the memory).
+    assert first(memory, "who grants access to Snowflake") == (ACCESS[0], False)
+    assert first(memory, "who grants access to production data") == (ACCESS[0], True)
 
 
 def test_a_number_weighs_as_often_as_the_language_uses_it(tmp_path: Path) -> None:
