@@ -126,6 +126,11 @@ def words(text: str) -> list[str]:
     return [_fold_word(word) for word in _WORD.findall(cjk_to_bigrams(text))]
 
 
+# "What kind of books does Nate enjoy": the question's frame, like "how many", not a word the
+# answer says ("kind words", "a new type").
+_KIND_OF = re.compile(r"\b(what|which)\s+(?:kinds?|types?|sorts?)\s+of\b", re.IGNORECASE)
+
+
 def query_terms(query: str) -> list[str]:
     """The distinct content words of a query, in order; stopwords dropped unless nothing else
     is left (a query of only stopwords still deserves an answer).
@@ -133,7 +138,7 @@ def query_terms(query: str) -> list[str]:
     A stopword written in capitals in a query that is not all capitals is an acronym, not a
     function word: "SO" (Stack Overflow, a sales order), "IT", "US" stay.
     """
-    raw = _WORD.findall(cjk_to_bigrams(_NEGATION.sub(" ", query)))
+    raw = _WORD.findall(cjk_to_bigrams(_NEGATION.sub(" ", _KIND_OF.sub(r"\1", query))))
     shouting = query.isupper()
     tokens = [_fold_word(word) for word in raw]
     content = [

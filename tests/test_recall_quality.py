@@ -369,6 +369,18 @@ def test_a_number_weighs_as_often_as_the_language_uses_it(tmp_path: Path) -> Non
     assert first(memory, "how many days do sessions live in redis")[0] == SESSIONS[0]
 
 
+def test_what_kind_of_frames_the_question_and_is_no_word_of_it(tmp_path: Path) -> None:
+    # "What kind of books does Nate enjoy" asks for books; "kind" is the question's frame, as
+    # "how many" is, and a turn thanking someone for "kind words" is not about books.
+    assert query_terms("What kind of books does Nate enjoy?") == ["books", "nate", "enjoy"]
+    assert query_terms("which types of tests run in ci") == ["tests", "run", "ci"]
+    assert query_terms("kind words") == ["kind", "words"] and "types" in query_terms("which types does mypy check")
+    thanks = ("chats/s1/t4", "Nate: Thanks for the kind words, Joanna! I'll keep working on it.", "Nate thanks Joanna")
+    books = ("chats/s2/t9", "Nate: I love fantasy books, adventures and magic. A must-read series!", "Nate on books")
+    memory = memory_with(tmp_path, thanks, books)
+    assert first(memory, "What kind of books does Nate enjoy?")[0] == books[0]
+
+
 def test_contractions_and_swapped_letters_of_function_words_are_function_words(tmp_path: Path) -> None:
     # Cut at the apostrophe, "haven't" left the word "haven" and "shouldn't" a stray "shouldn";
     # without the apostrophe, "whats" and "dont" were unknown words weighing as the rarest.
