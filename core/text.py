@@ -136,7 +136,8 @@ def query_terms(query: str) -> list[str]:
     is left (a query of only stopwords still deserves an answer).
 
     A stopword written in capitals in a query that is not all capitals is an acronym, not a
-    function word: "SO" (Stack Overflow, a sales order), "IT", "US" stay.
+    function word: "SO" (Stack Overflow, a sales order), "IT", "US" stay. The noun of the frame
+    "what/which kind (type, sort) of" is dropped too (_KIND_OF); elsewhere it is a word.
     """
     raw = _WORD.findall(cjk_to_bigrams(_NEGATION.sub(" ", _KIND_OF.sub(r"\1", query))))
     shouting = query.isupper()
