@@ -64,7 +64,7 @@ class RecallConfig:
     weight_body: float = 1.0
     # Topic context: share of an entry's keyword relevance that comes from how relevant its
     # folder is as a whole (the sum of its best `topic_top` entries' relevance).
-    topic_context: float = 0.2
+    topic_context: float = 0.3
     topic_top: int = 5
     # Relevance passed to the lifecycle ranking is (score / best score) ** sharpness: higher
     # values let relevance dominate importance and recency more.

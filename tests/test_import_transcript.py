@@ -89,7 +89,7 @@ def test_a_short_answer_is_found_through_the_question_it_answers(tmp_path: Path)
     memory.import_source(write_chat(tmp_path, door, "door-chat"))
     question = "how long have you done woodworking in the garage workshop"
     found = [hit.path for hit in memory.recall(question, k=3, max_tier="fuzzy").results]
-    assert found[:2] == ["conversations/garage-chat/turn-0001", "conversations/garage-chat/turn-0002"]
+    assert set(found[:2]) == {"conversations/garage-chat/turn-0001", "conversations/garage-chat/turn-0002"}
 
 
 def test_the_link_is_what_carries_it_not_the_file_order(tmp_path: Path) -> None:
