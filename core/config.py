@@ -49,7 +49,11 @@ class RecallConfig:
     """Ranking, candidates and gates of the cheap recall tiers (docs/recall.md)."""
 
     k: int = 10  # results returned by default
-    candidates: int = 100  # BM25 candidates re-ranked per query
+    candidates: int = 100  # BM25 candidates re-ranked per query ...
+    # ... in a scope of more entries than this; in a smaller one every BM25 match is re-ranked:
+    # the cap is for speed at scale, and under it the ranking aids (forms, feedback, topic
+    # context, speakers) reach entries BM25 alone ranks low.
+    rerank_all_entries: int = 1000
     # Words in more than this share of the entries, and in more than `common_term_entries`
     # entries, do not select BM25 candidates (they still count in the coverage): speed at scale.
     common_term_share: float = 0.2
@@ -281,6 +285,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "limits.lock_timeout_seconds": (0.0, 3600.0),
     "recall.k": (1, 1000),
     "recall.candidates": (1, 100_000),
+    "recall.rerank_all_entries": (0, 100_000),
     "recall.common_term_share": SHARE,
     "recall.common_term_entries": (1, NUMBER_MAX),
     "recall.weight_title": (0.0, 1000.0),

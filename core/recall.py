@@ -959,9 +959,9 @@ class Recaller:
         # coverage below. Small trees (under ~5,000 entries by default) are not affected.
         common = max(cfg.common_term_share * total, cfg.common_term_entries)
         selective = [term for term in all_terms if len(term_docs[term]) <= common] or all_terms
-        scored = dict(self.index.bm25(selective, weights, scope, cfg.candidates))
+        scored = dict(self.index.bm25(selective, weights, scope, self._reranked(total)))
         if self._when is not None and self._when.spans:  # and the best among the entries of the asked time
-            scored.update(self.index.bm25(selective, weights, scope, cfg.candidates, self._when.spans))
+            scored.update(self.index.bm25(selective, weights, scope, self._reranked(total), self._when.spans))
         for _, scores in preset.values():
             for doc_id, score in scores.items():
                 scored[doc_id] = scored.get(doc_id, 0.0) + score
@@ -1012,6 +1012,13 @@ class Recaller:
         candidates = self._with_speakers(self._with_topic_context(candidates, rows), alternatives, rows)
         candidates = self._with_answer_kinds(candidates, rows)
         return _normalized(candidates, cfg.relevance_sharpness)
+
+    def _reranked(self, total: int) -> int:
+        """How many BM25 matches are re-ranked in a scope of `total` entries: all of them up
+        to `recall.rerank_all_entries`, where that costs milliseconds and lets the ranking aids
+        reach what BM25 alone ranks low; `recall.candidates` above it, for speed at scale."""
+        cfg = self.config.recall
+        return cfg.candidates if total > cfg.rerank_all_entries else max(cfg.candidates, total)
 
     def _with_phrases(
         self,

@@ -389,3 +389,25 @@ def test_instruction_like_entries_are_marked_in_recall_and_context(memory: Memor
     assert "flagged: reads like instructions to an agent (instruction-override)" in human.stdout
     data = mem("recall", "wombat service", "--json").data
     assert {hit["path"]: hit["flags"] for hit in data["results"]}["notes/deploy/poisoned"] == ["instruction-override"]
+
+
+def test_a_small_scope_has_every_bm25_match_reranked(tmp_path: Path) -> None:
+    """`recall.candidates` caps the BM25 matches re-ranked for speed at scale; in a scope of at
+    most `recall.rerank_all_entries` entries every match is re-ranked, so the ranking aids
+    (forms, feedback, topic context, speakers) can lift an entry BM25 alone ranks low."""
+    from contextree.core.config import set_value
+
+    root = tmp_path / "memory"
+    Memory.init(root)
+    memory = Memory(root)
+    for step in range(6):
+        memory.add(f"runbooks/deploy/step-{step}", f"Deploy step {step}: run the deploy script.", title=f"Step {step}")
+    set_value(root, "recall.candidates", "2")
+
+    def reranked() -> int:
+        result = Memory(root).recall("deploy script", max_tier="keyword", explain=True, k=10)
+        return max(len(trace.candidates) for trace in result.explain)
+
+    assert reranked() == 6  # 6 entries: under the default of 1000
+    set_value(root, "recall.rerank_all_entries", "5")
+    assert reranked() == 2  # a larger scope than that: the cap
