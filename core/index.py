@@ -213,6 +213,7 @@ class Index:
         self._vocabulary: tuple[str, list[str]] | None = None  # (content version, words)
         self._names: tuple[str, list[str]] | None = None  # (content version, capitalised words)
         self._forms: tuple[str, dict[str, dict[str, float]]] | None = None  # (content version, forms)
+        self._about: tuple[str, dict[int, set[str]]] | None = None  # (content version, about_words)
         self._walk_problems_stored: str | None = None
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file _conn has open
         # The layout problems (bad names, wrong depths) found by the last full refresh: they
@@ -1082,13 +1083,23 @@ class Index:
     def about_words(self, ids: Iterable[int]) -> dict[int, set[str]]:
         """The words of the fields that say what each entry is about (title and aliases,
         keywords and tags, path), as the index tokenizes them. Read for a recall's candidates
-        only: cheaper than asking the index which of all entries have a word there."""
-        conn, _ = self.connection()
-        rows = conn.execute(
-            "SELECT rowid, title, keywords, path FROM fuzzy WHERE rowid IN (SELECT value FROM json_each(?))",
-            (_json_list(ids),),
-        )
-        return {row[0]: set(words(" ".join(row[1:]))) for row in rows}
+        only: cheaper than asking the index which of all entries have a word there. Kept while
+        the indexed content stays the same, like `word_forms`: a recall re-ranks up to every
+        entry of a small scope, and cutting their titles into words was most of its time."""
+        version = self.version()
+        if self._about is None or self._about[0] != version:
+            self._about = (version, {})
+        known = self._about[1]
+        wanted = list(ids)
+        missing = [doc_id for doc_id in wanted if doc_id not in known]
+        if missing:
+            conn, _ = self.connection()
+            rows = conn.execute(
+                "SELECT rowid, title, keywords, path FROM fuzzy WHERE rowid IN (SELECT value FROM json_each(?))",
+                (_json_list(missing),),
+            )
+            known.update((row[0], set(words(" ".join(row[1:])))) for row in rows)
+        return {doc_id: known[doc_id] for doc_id in wanted if doc_id in known}
 
     def trigram_search(self, fragments: list[str], scope: str, limit: int) -> list[tuple[int, float]]:
         """Documents containing all fragments (>= 3 characters each) as substrings."""

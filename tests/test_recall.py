@@ -411,3 +411,16 @@ def test_a_small_scope_has_every_bm25_match_reranked(tmp_path: Path) -> None:
     assert reranked() == 6  # 6 entries: under the default of 1000
     set_value(root, "recall.rerank_all_entries", "5")
     assert reranked() == 2  # a larger scope than that: the cap
+
+
+def test_what_an_entry_is_about_follows_its_title_in_a_long_running_process(tmp_path: Path) -> None:
+    """The words of titles, keywords and paths are kept between recalls of one process (a
+    recall may re-rank every entry of a small scope); a changed title is read again."""
+    root = tmp_path / "memory"
+    Memory.init(root)
+    memory = Memory(root)
+    memory.add("notes/ops/one", "Run the deploy script from the bastion.", title="Ops notes")
+    memory.add("notes/ops/two", "Coffee machine on floor two.", title="Office")
+    body_only = memory.recall("deploy script", max_tier="keyword").results[0].match
+    memory.update("notes/ops/one", title="Deploy script")
+    assert memory.recall("deploy script", max_tier="keyword").results[0].match > body_only
