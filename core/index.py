@@ -51,6 +51,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from . import owndb
 from .answers import answer_kinds
@@ -212,8 +213,9 @@ class Index:
         self._conn: sqlite3.Connection | None = None
         self._vocabulary: tuple[str, list[str]] | None = None  # (content version, words)
         self._names: tuple[str, list[str]] | None = None  # (content version, capitalised words)
-        self._forms: tuple[str, dict[str, dict[str, float]]] | None = None  # (content version, forms)
-        self._about: tuple[str, dict[int, set[str]]] | None = None  # (content version, about_words)
+        # Recall's caches that hold while the indexed content stays the same (_content_cache):
+        # the content version they were filled at, and each cache by name.
+        self._caches: tuple[str, dict[str, dict[Any, Any]]] | None = None
         self._walk_problems_stored: str | None = None
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file _conn has open
         # The layout problems (bad names, wrong depths) found by the last full refresh: they
@@ -887,10 +889,15 @@ class Index:
     def word_forms(self) -> dict[str, dict[str, float]]:
         """A cache for recall: query word -> the indexed words that are its forms. Kept while
         the indexed content stays the same (a long-running process asks the same words often)."""
+        return self._content_cache("forms")
+
+    def _content_cache(self, name: str) -> dict[Any, Any]:
+        """The cache `name`, emptied with all the others whenever the indexed content changes
+        (one version read per call)."""
         version = self.version()
-        if self._forms is None or self._forms[0] != version:
-            self._forms = (version, {})
-        return self._forms[1]
+        if self._caches is None or self._caches[0] != version:
+            self._caches = (version, {})
+        return self._caches[1].setdefault(name, {})
 
     def version(self) -> str:
         """Changes whenever the indexed content changes (keys caches of LLM answers)."""
@@ -1086,10 +1093,7 @@ class Index:
         only: cheaper than asking the index which of all entries have a word there. Kept while
         the indexed content stays the same, like `word_forms`: a recall re-ranks up to every
         entry of a small scope, and cutting their titles into words was most of its time."""
-        version = self.version()
-        if self._about is None or self._about[0] != version:
-            self._about = (version, {})
-        known = self._about[1]
+        known: dict[int, set[str]] = self._content_cache("about")
         wanted = list(ids)
         missing = [doc_id for doc_id in wanted if doc_id not in known]
         if missing:

@@ -1076,7 +1076,6 @@ class Recaller:
             word
             for word, forms in alternatives.items()
             if not forms
-            and weight.get(word, 0.0) > 0.0
             and not any(char.isdigit() for char in word)
             and not has_unspaced_script(word)
             and not is_common_word(word)
