@@ -106,6 +106,12 @@ def is_real_word(word: str) -> bool:
     return zipf(word) >= REAL_WORD_ZIPF
 
 
+def is_known_word(word: str) -> bool:
+    """Whether English at large or the trade writes the word at all (`pager`, `postgres`),
+    as no typo (`stor`, `reveiw`) is."""
+    return zipf(word) > RARE_ZIPF or trade_zipf(word) > RARE_ZIPF
+
+
 def is_common_word(word: str) -> bool:
     """In the trade's table (common in commit messages across projects: `linter`, `flaky`,
     `rollback`) or everyday in English at large (`afternoon`, `dinner`). A product's name

@@ -46,6 +46,7 @@ from .lexicon import (
     background_idf,
     is_common_word,
     is_garbled_function_word,
+    is_known_word,
     is_phrasal,
     is_real_word,
     light_key,
@@ -82,6 +83,10 @@ PARTICLES = frozenset("up out over down off in on".split())
 # each of its words found apart counts this much (_with_identifier_phrases).
 _IDENTIFIER = re.compile(r"\w+(?:[-_.:/<>]+\w+)+")
 MAX_IDENTIFIER_PARTS = 6
+# A word of the question that the memory writes at the head of a longer one (`pager` in
+# pagerduty): related, like a Porter-only form, and often not the same thing (`time`, timeout).
+COMPOUND_HEAD = 0.4
+MIN_COMPOUND_HEAD = 4  # both parts: `data`+`base`, not `key`+`board`
 IDENTIFIER_PART = 0.5
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
@@ -725,6 +730,8 @@ class Recaller:
                         self._add_form(cached, other, weight)
                 for other in self._numeronyms(term):
                     cached[other] = max(cached.get(other, 0.0), SHORT_FORM)
+                for other in self._compounds(term):
+                    cached[other] = max(cached.get(other, 0.0), COMPOUND_HEAD)
                 self._forms_cache[term] = cached
             forms[term] = cached
         return forms
@@ -741,6 +748,20 @@ class Recaller:
         for found in self.index.words_starting(key[: max(2, len(key) - 1)]):
             if (found == other or light_key(found) == key) and forms.get(found, 0.0) < weight:
                 forms[found] = weight
+
+    def _compounds(self, term: str) -> list[str]:
+        """The words of the memory that are the word and another real word written as one
+        (`pager` -> pagerduty, `data` -> database): names and terms of the trade often are."""
+        if len(term) < MIN_COMPOUND_HEAD or term in STOPWORDS or not is_known_word(term):
+            return []  # a typo is not the head of a word (`stor` and storage)
+        return [
+            word
+            for word in self.index.words_starting(term)
+            if len(word) - len(term) >= MIN_COMPOUND_HEAD - 1
+            and word[len(term) :].isalpha()
+            and is_real_word(word[len(term) :])
+            and light_key(word) != light_key(term)
+        ]
 
     def _numeronyms(self, term: str) -> list[str]:
         """The words of the memory a numeronym stands for (`k8s` -> kubernetes, `i18n` ->
