@@ -909,15 +909,20 @@ class Index:
         return int(conn.execute("SELECT count(*) FROM docs").fetchone()[0])
 
     def docs(self, ids: Iterable[int]) -> dict[int, DocRow]:
-        conn, _ = self.connection()
+        """The rows of the entries `ids` that are indexed. Kept while the indexed content stays
+        the same, like `about_words`: a recall in a scope of 1,000 entries reads every row, and
+        making them was a sixth of its time."""
+        known: dict[int, DocRow] = self._content_cache("docs")
         wanted = list(ids)
-        if not wanted:
-            return {}
-        rows = conn.execute(
-            f"SELECT {_DOC_ROW_COLUMNS} FROM docs WHERE id IN (SELECT value FROM json_each(?))",
-            (_json_list(wanted),),
-        )
-        return {row[0]: DocRow(*row) for row in rows}
+        missing = [doc_id for doc_id in wanted if doc_id not in known]
+        if missing:
+            conn, _ = self.connection()
+            rows = conn.execute(
+                f"SELECT {_DOC_ROW_COLUMNS} FROM docs WHERE id IN (SELECT value FROM json_each(?))",
+                (_json_list(missing),),
+            )
+            known.update((row[0], DocRow(*row)) for row in rows)
+        return {doc_id: known[doc_id] for doc_id in wanted if doc_id in known}
 
     def all_docs(self) -> list[DocRow]:
         """Every indexed entry's row (the session-start briefing ranks them)."""

@@ -1002,21 +1002,13 @@ class Recaller:
         if subject in alternatives and not alternatives[subject] and not has_unspaced_script(subject):
             self._unseen_subject[tier] = subject
         self._note_foreign(tier, alternatives, word_weight, weight_sum)
-        about = self.index.about_words(scored)
+        found = self._found_words(alternatives, term_docs, scored)
         best_bm25 = max(scored.values()) or 1.0
         candidates = []
         for doc_id, score in scored.items():
-            shares: list[float] = []
-            shared: list[str] = []
-            for word, similar in alternatives.items():
-                present = [
-                    similarity * (1.0 if _is_about(term, about.get(doc_id, ())) else BODY_ONLY)
-                    for term, similarity in similar.items()
-                    if doc_id in term_docs[term]
-                ]
-                if present:
-                    shares.append(word_weight[word] * max(present))
-                    shared.append(word)
+            has = found.get(doc_id, {})
+            shared = [word for word in alternatives if word in has]  # in the question's order
+            shares = [word_weight[word] * has[word] for word in shared]
             for part, (containing, _) in preset.items():
                 if doc_id in containing:
                     shares.append(word_weight[part])
@@ -1033,6 +1025,27 @@ class Recaller:
         candidates = self._with_speakers(self._with_topic_context(candidates, rows), alternatives, rows)
         candidates = self._with_answer_kinds(candidates, rows)
         return _normalized(candidates, cfg.relevance_sharpness)
+
+    def _found_words(
+        self,
+        alternatives: Mapping[str, Mapping[str, float]],
+        term_docs: Mapping[str, set[int]],
+        scored: Mapping[int, float],
+    ) -> dict[int, dict[str, float]]:
+        """For each scored entry, the query words it has and how much each counts there: its
+        best form's similarity, at BODY_ONLY where the entry has the form only in its body.
+        Read from each form's entries among the scored ones, not from each scored entry's view
+        of every form: re-ranking a 1,000-entry scope is most of a recall's time there."""
+        about = self.index.about_words(scored)
+        wanted = set(scored)
+        found: dict[int, dict[str, float]] = {}
+        for word, similar in alternatives.items():
+            for term, similarity in similar.items():
+                for doc_id in term_docs[term] & wanted:
+                    share = similarity * (1.0 if _is_about(term, about.get(doc_id, ())) else BODY_ONLY)
+                    if share > found.setdefault(doc_id, {}).get(word, -1.0):
+                        found[doc_id][word] = share
+        return found
 
     def _reranked(self, total: int) -> int:
         """How many BM25 matches are re-ranked in a scope of `total` entries: all of them up

@@ -414,13 +414,16 @@ def test_a_small_scope_has_every_bm25_match_reranked(tmp_path: Path) -> None:
 
 
 def test_what_an_entry_is_about_follows_its_title_in_a_long_running_process(tmp_path: Path) -> None:
-    """The words of titles, keywords and paths are kept between recalls of one process (a
-    recall may re-rank every entry of a small scope); a changed title is read again."""
+    """The words of titles, keywords and paths, and each entry's indexed row, are kept between
+    recalls of one process (a recall may re-rank every entry of a small scope); a changed
+    title is read again, as are the words it brings and the row that shows it."""
     root = tmp_path / "memory"
     Memory.init(root)
     memory = Memory(root)
     memory.add("notes/ops/one", "Run the deploy script from the bastion.", title="Ops notes")
     memory.add("notes/ops/two", "Coffee machine on floor two.", title="Office")
-    body_only = memory.recall("deploy script", max_tier="keyword").results[0].match
+    before = memory.recall("deploy script", max_tier="keyword").results[0]
     memory.update("notes/ops/one", title="Deploy script")
-    assert memory.recall("deploy script", max_tier="keyword").results[0].match > body_only
+    after = memory.recall("deploy script", max_tier="keyword").results[0]
+    assert after.match > before.match
+    assert (before.title, after.title) == ("Ops notes", "Deploy script")
