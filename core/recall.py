@@ -924,7 +924,7 @@ class Recaller:
                 similar = self._similar_words(word, everything, cutoff, complete=not real, one_edit=not real)
             if real:
                 similar = {term: value for term, value in similar.items() if not is_real_word(term)}
-            alternatives[word] = similar
+            alternatives[word] = {term: value for term, value in similar.items() if _same_numbers(word, term)}
         return any(alternatives.get(word) for word in unknown)
 
     @staticmethod
@@ -1396,6 +1396,22 @@ _KEYS = {
     for row, keys in enumerate(("qwertyuiop", "asdfghjkl", "zxcvbnm"))
     for column, key in enumerate(keys)
 }
+
+
+_RUNS = re.compile(r"\d+|[^\d]+")
+
+
+def _same_numbers(word: str, term: str) -> bool:
+    """Whether a typo correction leaves the word's numbers as they are: the same runs of
+    digits in the same places (`pyhton3` may be python3). A number is never a slip of another
+    (`ec2` is not ec3), and letters beside one are part of what it names (`401k` is not
+    the HTTP status 401, `http` is not http2)."""
+    if not any(char.isdigit() for char in word + term):
+        return True
+    ours, theirs = _RUNS.findall(word), _RUNS.findall(term)
+    return len(ours) == len(theirs) and all(
+        a == b if a[0].isdigit() else not b[0].isdigit() for a, b in zip(ours, theirs, strict=True)
+    )
 
 
 def _is_slip(typed: str, word: str) -> bool:

@@ -192,6 +192,28 @@ def test_the_fuzzy_tier_does_not_correct_a_real_word_into_another(tmp_path: Path
     assert first(memory, "las vegs offsite")[0] == "travel/trips/las-vegas"
 
 
+def test_the_fuzzy_tier_leaves_numbers_as_they_are(tmp_path: Path) -> None:
+    """ "what's the 401k match" had an unsure answer from an incident note about HTTP 401
+    errors (found on a held-out set), and "python2 scripts" a sure one from a python3 note: a
+    typo correction keeps the word's digits, and the letters beside them (`401k` is not 401,
+    `python2` not python3); a typo in the letters of a word with a number is still corrected
+    (`pyhton3` -> python3)."""
+    memory = memory_with(
+        tmp_path,
+        (
+            "incidents/2026-07/token-expiry",
+            "The EHR sync got HTTP 401 errors for a day after the token expired; we now match"
+            " the expiry alert to the sync backlog.",
+            "EHR sync stopped",
+        ),
+        ("conventions/code/python3-only", "New scripts target python3 and pin the interpreter.", "python3 only"),
+        ("decisions/aws/ec2-instances", "API servers run on EC2 instances behind a load balancer.", "EC2 instances"),
+    )
+    assert_no_memory(memory, "what's the 401k match", "python2 scripts")  # the latter had been sure
+    assert first(memory, "pyhton3 scripts")[0] == "conventions/code/python3-only"
+    assert first(memory, "401 errors after the token expired")[0] == "incidents/2026-07/token-expiry"
+
+
 def test_the_kubernetes_typo_example_finds_the_probe_entry(tmp_path: Path) -> None:
     memory = memory_with(
         tmp_path,
