@@ -83,11 +83,11 @@ PARTICLES = frozenset("up out over down off in on".split())
 # each of its words found apart counts this much (_with_identifier_phrases).
 _IDENTIFIER = re.compile(r"\w+(?:[-_.:/<>]+\w+)+")
 MAX_IDENTIFIER_PARTS = 6
+IDENTIFIER_PART = 0.5
 # A word of the question that the memory writes at the head of a longer one (`pager` in
 # pagerduty): related, like a Porter-only form, and often not the same thing (`time`, timeout).
 COMPOUND_HEAD = 0.4
-MIN_COMPOUND_HEAD = 4  # both parts: `data`+`base`, not `key`+`board`
-IDENTIFIER_PART = 0.5
+MIN_COMPOUND_HEAD = 4  # letters of the head; the rest has one fewer at least (`pager`+`duty`, not `log`+`in`)
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
 BODY_ONLY = 0.75
