@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import owndb
 from .answers import answer_kinds
@@ -191,6 +191,7 @@ _DOC_ROW_COLUMNS = (
 )
 
 Progress = Callable[[int, int], None]
+_Value = TypeVar("_Value")  # what a per-entry cache holds (Index._per_entry)
 
 
 def path_words(path: str) -> str:
@@ -912,17 +913,8 @@ class Index:
         """The rows of the entries `ids` that are indexed. Kept while the indexed content stays
         the same, like `about_words`: a recall in a scope of 1,000 entries reads every row, and
         making them was a sixth of its time."""
-        known: dict[int, DocRow] = self._content_cache("docs")
-        wanted = list(ids)
-        missing = [doc_id for doc_id in wanted if doc_id not in known]
-        if missing:
-            conn, _ = self.connection()
-            rows = conn.execute(
-                f"SELECT {_DOC_ROW_COLUMNS} FROM docs WHERE id IN (SELECT value FROM json_each(?))",
-                (_json_list(missing),),
-            )
-            known.update((row[0], DocRow(*row)) for row in rows)
-        return {doc_id: known[doc_id] for doc_id in wanted if doc_id in known}
+        query = f"SELECT {_DOC_ROW_COLUMNS} FROM docs WHERE id IN (SELECT value FROM json_each(?))"
+        return self._per_entry("docs", ids, query, lambda row: DocRow(*row))
 
     def all_docs(self) -> list[DocRow]:
         """Every indexed entry's row (the session-start briefing ranks them)."""
@@ -1098,16 +1090,21 @@ class Index:
         only: cheaper than asking the index which of all entries have a word there. Kept while
         the indexed content stays the same, like `word_forms`: a recall re-ranks up to every
         entry of a small scope, and cutting their titles into words was most of its time."""
-        known: dict[int, set[str]] = self._content_cache("about")
+        query = "SELECT rowid, title, keywords, path FROM fuzzy WHERE rowid IN (SELECT value FROM json_each(?))"
+        return self._per_entry("about", ids, query, lambda row: set(words(" ".join(row[1:]))))
+
+    def _per_entry(
+        self, cache: str, ids: Iterable[int], query: str, make: Callable[[tuple[Any, ...]], _Value]
+    ) -> dict[int, _Value]:
+        """What `make` makes of each entry's row, read with `query` (its one parameter the
+        JSON list of ids, each row's first column the id) for the ids not yet in the content
+        cache `cache`; the ids the index lacks are left out."""
+        known: dict[int, _Value] = self._content_cache(cache)
         wanted = list(ids)
         missing = [doc_id for doc_id in wanted if doc_id not in known]
         if missing:
             conn, _ = self.connection()
-            rows = conn.execute(
-                "SELECT rowid, title, keywords, path FROM fuzzy WHERE rowid IN (SELECT value FROM json_each(?))",
-                (_json_list(missing),),
-            )
-            known.update((row[0], set(words(" ".join(row[1:])))) for row in rows)
+            known.update((row[0], make(row)) for row in conn.execute(query, (_json_list(missing),)))
         return {doc_id: known[doc_id] for doc_id in wanted if doc_id in known}
 
     def trigram_search(self, fragments: list[str], scope: str, limit: int) -> list[tuple[int, float]]:

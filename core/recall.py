@@ -718,7 +718,8 @@ class Recaller:
         for term in terms:
             cached = self._forms_cache.get(term)
             if cached is None:
-                cached = variants(term, self.index.words_starting(stem_prefix(term)))
+                vocabulary = self.index.words_starting(stem_prefix(term))  # has every word `term` begins
+                cached = variants(term, vocabulary)
                 synonyms, broader, derived = related(term)
                 for weight, others in (
                     (SYNONYM, synonyms),
@@ -730,7 +731,7 @@ class Recaller:
                         self._add_form(cached, other, weight)
                 for other in self._numeronyms(term):
                     cached[other] = max(cached.get(other, 0.0), SHORT_FORM)
-                for other in self._compounds(term):
+                for other in _compounds(term, vocabulary):
                     cached[other] = max(cached.get(other, 0.0), COMPOUND_HEAD)
                 self._forms_cache[term] = cached
             forms[term] = cached
@@ -748,20 +749,6 @@ class Recaller:
         for found in self.index.words_starting(key[: max(2, len(key) - 1)]):
             if (found == other or light_key(found) == key) and forms.get(found, 0.0) < weight:
                 forms[found] = weight
-
-    def _compounds(self, term: str) -> list[str]:
-        """The words of the memory that are the word and another real word written as one
-        (`pager` -> pagerduty, `data` -> database): names and terms of the trade often are."""
-        if len(term) < MIN_COMPOUND_HEAD or term in STOPWORDS or not is_known_word(term):
-            return []  # a typo is not the head of a word (`stor` and storage)
-        return [
-            word
-            for word in self.index.words_starting(term)
-            if len(word) - len(term) >= MIN_COMPOUND_HEAD - 1
-            and word[len(term) :].isalpha()
-            and is_real_word(word[len(term) :])
-            and light_key(word) != light_key(term)
-        ]
 
     def _numeronyms(self, term: str) -> list[str]:
         """The words of the memory a numeronym stands for (`k8s` -> kubernetes, `i18n` ->
@@ -924,7 +911,7 @@ class Recaller:
                 similar = self._similar_words(word, everything, cutoff, complete=not real, one_edit=not real)
             if real:
                 similar = {term: value for term, value in similar.items() if not is_real_word(term)}
-            alternatives[word] = {term: value for term, value in similar.items() if _same_numbers(word, term)}
+            alternatives[word] = similar
         return any(alternatives.get(word) for word in unknown)
 
     @staticmethod
@@ -933,8 +920,9 @@ class Recaller:
     ) -> dict[str, float]:
         """Up to 3 vocabulary words `word` may stand for, with a similarity 0-1: close
         spellings (rapidfuzz ratio), for 4+ letters words it begins (a partial word), and
-        with `one_edit` a 4-letter word's one slip (see ONE_EDIT_LENGTH). `vocabulary` is
-        sorted (the index returns it so), so prefixes are found by bisection."""
+        with `one_edit` a 4-letter word's one slip (see ONE_EDIT_LENGTH); never a word with
+        other numbers (_same_numbers). `vocabulary` is sorted (the index returns it so), so
+        prefixes are found by bisection."""
         from rapidfuzz import fuzz, process
         from rapidfuzz.distance import OSA
 
@@ -951,7 +939,8 @@ class Recaller:
             end = bisect.bisect_left(vocabulary, word + "\U0010ffff", start)
             for term in vocabulary[start:end]:
                 similar[term] = max(similar.get(term, 0.0), 0.85 + 0.15 * len(word) / len(term))
-        return dict(sorted(similar.items(), key=lambda item: -item[1])[:3])
+        kept = [(term, value) for term, value in similar.items() if _same_numbers(word, term)]
+        return dict(sorted(kept, key=lambda item: -item[1])[:3])
 
     def _score(
         self,
@@ -1396,6 +1385,22 @@ _KEYS = {
     for row, keys in enumerate(("qwertyuiop", "asdfghjkl", "zxcvbnm"))
     for column, key in enumerate(keys)
 }
+
+
+def _compounds(term: str, vocabulary: list[str]) -> list[str]:
+    """The words of `vocabulary` that are the word and another real word written as one
+    (`pager` -> pagerduty, `data` -> database): names and terms of the trade often are."""
+    if len(term) < MIN_COMPOUND_HEAD or term in STOPWORDS or not is_known_word(term):
+        return []  # a typo is not the head of a word (`stor` and storage)
+    return [
+        word
+        for word in vocabulary
+        if word.startswith(term)
+        and len(word) - len(term) >= MIN_COMPOUND_HEAD - 1
+        and word[len(term) :].isalpha()
+        and is_real_word(word[len(term) :])
+        and light_key(word) != light_key(term)
+    ]
 
 
 _RUNS = re.compile(r"\d+|[^\d]+")
