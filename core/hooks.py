@@ -227,11 +227,12 @@ def prompt_context(memory: Memory, prompt: str) -> ContextBlock | None:
     """
     from .context import build_context
     from .layers import Layers
+    from .lexicon import is_phrasal
     from .text import query_terms
 
     cfg = memory.config.hooks
     query = " ".join(prompt.split())[:PROMPT_QUERY_CHARS]
-    terms = sorted(set(query_terms(query)))
+    terms = sorted(set(query_terms(query, is_phrasal)))
     if not terms or all(term in CONVERSATIONAL for term in terms):
         return None
     # Every memory the project reads (its own, the personal one, declared extras), as

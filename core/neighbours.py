@@ -37,9 +37,10 @@ class Neighbour:
 
 
 def _query(text: str) -> list[str]:
+    from .lexicon import is_phrasal
     from .text import query_terms
 
-    terms = list(dict.fromkeys(query_terms(text[:4000])))
+    terms = list(dict.fromkeys(query_terms(text[:4000], is_phrasal)))
     return sorted(terms, key=len, reverse=True)[:QUERY_TERMS]
 
 

@@ -473,7 +473,7 @@ class Recaller:
         and "2023" say when, and an entry dated then must not have to contain them. A time no
         entry in scope is dated in is not read as a date: its words stay words ("last weekend"
         in a memory of last year's conversations), and no tier is confident."""
-        terms = self._without_garbled_function_words(query_terms(query))
+        terms = self._without_garbled_function_words(query_terms(query, is_phrasal))
         when = read_query(query, local_day(self.memory.clock()))
         if when is None and _asks_for_news(query, terms):
             when = DateQuery((), True, (), "", "")  # "what's new", "what changed"
@@ -483,7 +483,7 @@ class Recaller:
         self._when = when
         if when is None:
             return terms
-        rest = self._without_garbled_function_words(query_terms(when.rest))
+        rest = self._without_garbled_function_words(query_terms(when.rest, is_phrasal))
         self._time_only = _only_activity(rest)
         return rest if any(term not in STOPWORDS for term in rest) else terms
 
@@ -835,7 +835,7 @@ class Recaller:
         # Thai and similar scripts: each chunk must occur as a substring (trigram index).
         found = dict(self.index.trigram_search(unspaced, scope, self.config.recall.candidates))
         preset = {" ".join(unspaced): (set(found), found)}
-        other_terms = query_terms(rest) if rest else []
+        other_terms = query_terms(rest, is_phrasal) if rest else []
         return self._score(self._forms(other_terms), scope, "keyword", preset)
 
     def _fuzzy_tier(self, query: str, terms: list[str], scope: str) -> list[_Candidate]:

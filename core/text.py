@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 # Han, Hiragana, Katakana, Hangul: scripts written without spaces between words.
@@ -47,15 +48,17 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # trade's "tell know let get", and the prepositions, conjunctions and modals of a closed class
 # that NLTK's list lacks ("per", "via", "whether", "might"): "what's the on-call pay per week"
 # had an answer in a NAT incident's "per destination". Not "may" (the month: "on May 3"), not
-# "without" ("jog without pain"), not the quantity words "many" and "much" (docs/recall.md).
+# "without" ("jog without pain"), not the quantity words "many" and "much" (docs/recall.md),
+# not "up" and "down", which say a system's state ("was the database down", "is staging up")
+# unless they are a phrasal verb's particle (STATE_PARTICLES).
 STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for
+    being below between both but by can could did do does doing during each few for
     from further had has have having he her here hers herself him himself his how i if in
     into is it its itself just me more most my myself no nor not now of off on once only or
     other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up
+    theirs them themselves then there these they this those through to too under until
     very was we were what when where which while who whom why will with would you your
     yours yourself yourselves s t d ll m re ve don doesn didn isn wasn aren weren won
     tell know let get got also ever us
@@ -66,6 +69,11 @@ STOPWORDS = frozenset(
     whats hows wheres whos thats theres youre theyre ive weve youve
     """.split()
 )
+# In NLTK's list, but a question's subject when they say a state: "our consumer was down for
+# ten days". After a verb they form a phrasal verb with ("signed up", "shut down", "back up"),
+# the phrase carries them (core/recall.py reads it as one) and they are function words: the
+# caller passes the test for that (lexicon.is_phrasal, a layer above this module).
+STATE_PARTICLES = frozenset({"up", "down"})
 # An auxiliary's negation ("don't", "haven't", "shouldn't"), dropped whole before the words
 # are cut: split at the apostrophe, its stem would be a word ("haven") or a stray one
 # ("shouldn"). Contractions written without the apostrophe ("dont", "whats") are stopwords.
@@ -131,25 +139,38 @@ def words(text: str) -> list[str]:
 _KIND_OF = re.compile(r"\b(what|which)\s+(?:kinds?|types?|sorts?)\s+of\b", re.IGNORECASE)
 
 
-def query_terms(query: str) -> list[str]:
+def query_terms(query: str, is_phrasal: Callable[[str, str], bool] | None = None) -> list[str]:
     """The distinct content words of a query, in order; stopwords dropped unless nothing else
     is left (a query of only stopwords still deserves an answer).
 
     A stopword written in capitals in a query that is not all capitals is an acronym, not a
     function word: "SO" (Stack Overflow, a sales order), "IT", "US" stay. The noun of the frame
     "what/which kind (type, sort) of" is dropped too (_KIND_OF); elsewhere it is a word.
+    `is_phrasal` (lexicon.is_phrasal) tells when "up" or "down" is a phrasal verb's particle
+    (STATE_PARTICLES); without it they are always content words.
     """
     raw = _WORD.findall(cjk_to_bigrams(_NEGATION.sub(" ", _KIND_OF.sub(r"\1", query))))
     shouting = query.isupper()
     tokens = [_fold_word(word) for word in raw]
+    particles = _particles(tokens, is_phrasal) if is_phrasal else set()
     content = [
         token
         for word, token in zip(raw, tokens, strict=True)
-        if token not in STOPWORDS or (not shouting and len(word) > 1 and word.isupper())
+        if (token not in STOPWORDS and token not in particles) or (not shouting and len(word) > 1 and word.isupper())
     ]
     if not content:  # only function words: all of them, as written
         tokens = [_fold_word(word) for word in _WORD.findall(cjk_to_bigrams(query))]
     return list(dict.fromkeys(content or tokens))
+
+
+def _particles(tokens: list[str], is_phrasal: Callable[[str, str], bool]) -> set[str]:
+    """The state words (STATE_PARTICLES) that only ever follow a verb they form a phrasal verb
+    with: there they are function words."""
+    state = [i for i, token in enumerate(tokens) if token in STATE_PARTICLES]
+    if not state:
+        return set()
+    free = {tokens[i] for i in state if i == 0 or not is_phrasal(tokens[i - 1], tokens[i])}
+    return {tokens[i] for i in state} - free
 
 
 def fts_quote(term: str) -> str:

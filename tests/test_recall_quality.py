@@ -12,7 +12,16 @@ import pytest
 from contextree import Memory
 from contextree.core.config import set_value
 from contextree.core.errors import NotFoundError
-from contextree.core.lexicon import DERIVED, INFLECTION, background_idf, is_real_word, light_key, related, variants
+from contextree.core.lexicon import (
+    DERIVED,
+    INFLECTION,
+    background_idf,
+    is_phrasal,
+    is_real_word,
+    light_key,
+    related,
+    variants,
+)
 from contextree.core.recall import NO_MEMORY
 from contextree.core.text import STOPWORDS, query_terms
 
@@ -418,6 +427,25 @@ def test_contractions_and_swapped_letters_of_function_words_are_function_words(t
     assert (garbled.resolved, garbled.results[0].match) == (right.resolved, right.results[0].match)
     # "elt" is "let" with two letters swapped, and a word this memory has: it stays a word.
     assert first(memory, "how does the elt pipeline work")[0] == elt[0]
+
+
+def test_up_and_down_say_a_state_unless_they_are_a_phrasal_verbs_particle(tmp_path: Path) -> None:
+    # NLTK's list has them as function words: "how long was the database down" was then a
+    # question about "database" alone, and sure of the entry with the word in its title.
+    assert query_terms("how long was the database down", is_phrasal) == ["long", "database", "down"]
+    assert query_terms("is staging up?", is_phrasal) == ["staging", "up"]
+    # After the verb of a phrasal verb the phrase carries them ("signed up", "shut down").
+    assert "up" not in query_terms("how many users signed up last month", is_phrasal)
+    assert "down" not in query_terms("shut down the old cluster", is_phrasal)
+    assert "down" in query_terms("the site went down at noon", is_phrasal)  # "went down": a state
+    migrations = ("runbooks/db/migrations", "Migrations use Alembic; review each file.", "Database migrations")
+    outage = (
+        "incidents/2026-05/cache-stampede",
+        "The Redis cache expired every key at once and the database was down for 12 minutes.",
+        "Cache stampede in May",
+    )
+    memory = memory_with(tmp_path, migrations, outage)
+    assert first(memory, "how long was the database down")[0] == outage[0]
 
 
 def test_an_identifier_written_as_one_finds_the_entry_that_writes_it(tmp_path: Path) -> None:
