@@ -88,6 +88,8 @@ IDENTIFIER_PART = 0.5
 # pagerduty): related, like a Porter-only form, and often not the same thing (`time`, timeout).
 COMPOUND_HEAD = 0.4
 MIN_COMPOUND_HEAD = 4  # letters of the head; the rest has one fewer at least (`pager`+`duty`, not `log`+`in`)
+NAME_SUFFIX = 3  # at most this many consonants end a name made from a word (`mq`, `db`, `js`, `sql`)
+VOWELS = frozenset("aeiouy")
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
 BODY_ONLY = 0.75
@@ -1389,18 +1391,24 @@ _KEYS = {
 
 def _compounds(term: str, vocabulary: list[str]) -> list[str]:
     """The words of `vocabulary` that are the word and another real word written as one
-    (`pager` -> pagerduty, `data` -> database): names and terms of the trade often are."""
+    (`pager` -> pagerduty, `data` -> database): names and terms of the trade often are. So
+    are names made of a word and a short run of consonants (`rabbit` -> rabbitmq, `mongo` ->
+    mongodb, `node` -> nodejs) when the whole is no English word (`bread` is not breadth)."""
     if len(term) < MIN_COMPOUND_HEAD or term in STOPWORDS or not is_known_word(term):
         return []  # a typo is not the head of a word (`stor` and storage)
     return [
         word
         for word in vocabulary
-        if word.startswith(term)
-        and len(word) - len(term) >= MIN_COMPOUND_HEAD - 1
-        and word[len(term) :].isalpha()
-        and is_real_word(word[len(term) :])
-        and light_key(word) != light_key(term)
+        if word.startswith(term) and light_key(word) != light_key(term) and _is_compound_tail(word, word[len(term) :])
     ]
+
+
+def _is_compound_tail(word: str, rest: str) -> bool:
+    if not rest.isalpha():
+        return False
+    if len(rest) >= MIN_COMPOUND_HEAD - 1 and is_real_word(rest):
+        return True
+    return 2 <= len(rest) <= NAME_SUFFIX and not any(char in VOWELS for char in rest) and not is_real_word(word)
 
 
 _RUNS = re.compile(r"\d+|[^\d]+")

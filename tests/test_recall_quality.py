@@ -682,6 +682,20 @@ def test_a_word_the_memory_writes_at_the_head_of_a_longer_one_finds_it_weakly(tm
     assert not memory.recall("stor", max_tier="keyword").results  # a typo is left to the fuzzy tier
 
 
+def test_a_name_made_of_a_word_and_a_few_consonants_is_found_by_the_word(tmp_path: Path) -> None:
+    """ "why didn't we go with rabbit" was "no memory" beside a decision that names RabbitMQ
+    (seventeenth session, typing questions over a new memory): names of the trade are often a
+    word and a short run of consonants (rabbitmq, mongodb, nodejs, graphql). An English word
+    that ends so is no such name: "bread" does not find a note about breadth."""
+    queue = ("decisions/queue/why-sqs", "We picked SQS over RabbitMQ: nobody wanted to run a broker.", "Queue choice")
+    runtime = ("conventions/web/runtime", "Services run on NodeJS 20 with pnpm.", "Runtime")
+    breadth = ("notes/team/hiring", "We hire for breadth first, then depth.", "Hiring plan")
+    memory = memory_with(tmp_path, queue, runtime, breadth, STYLE)
+    assert first(memory, "why didn't we go with rabbit")[0] == queue[0]
+    assert first(memory, "which node version do services use")[0] == runtime[0]
+    assert_no_memory(memory, "what about bread")
+
+
 def test_short_forms_find_the_words_they_stand_for_and_back(tmp_path: Path) -> None:
     """A team's shorthand (thirteenth session, found by asking the issue's own example the way
     developers type it): "which db do we use" had been "no memory" beside
