@@ -61,7 +61,7 @@ from .lifecycle import Signals, effective_importance, rank_score, recency
 from .names import may_be_name, similar_names
 from .paths import normalize_prefix
 from .state import StateStore
-from .text import STOPWORDS, has_unspaced_script, ms_since, query_terms, snippet, split_unspaced, words
+from .text import STOPWORDS, fold, has_unspaced_script, ms_since, query_terms, snippet, split_unspaced, words
 from .times import format_time
 
 if TYPE_CHECKING:
@@ -282,6 +282,9 @@ class Recaller:
         # Per tier: the question's foreign words and the share of its weight each carries,
         # heaviest first (_note_foreign).
         self._foreign: dict[Tier, dict[str, float]] = {}
+        self._possessors: list[str] = []  # "X" of the question's "X's" (_possessors)
+        # Per tier and possessor: (the entries that have the word, whether one is about it).
+        self._possessed: dict[Tier, dict[str, tuple[set[int], bool]]] = {}
         self._typos: dict[str, bool] = {}  # unknown word -> whether the fuzzy tier corrects it
 
     def recall(
@@ -310,6 +313,7 @@ class Recaller:
         terms = self._read_dates(query, prefix)
         self._named = [term for term in terms if len(term) >= 2 and may_be_name(term, query)]
         self._phrases = list(itertools.pairwise(terms))
+        self._possessors = [word for word in _possessors(query) if word in terms]
         self._asked_kind = asked_kind(query)
         traces: list[TierTrace] = []
         if self._when is not None and self._time_only and last_tier != "path":
@@ -412,6 +416,8 @@ class Recaller:
             if confident:
                 confident, reason = self._knows_subject(tier, reason)
             if confident:
+                confident, reason = self._has_possessor(tier, competing, reason)
+            if confident:
                 confident, reason = self._leads(competing, list(found.values()), reason)
             if confident and asks_for_person(query):
                 confident, reason = self._names_people(competing, reason)
@@ -433,6 +439,18 @@ class Recaller:
         if word is None or (tier == "keyword" and self._is_typo(word)):
             return True, reason
         return False, f"the question's most informative word, '{word}', is nowhere in the memory"
+
+    def _has_possessor(self, tier: Tier, competing: list[_Candidate], reason: str) -> tuple[bool, str]:
+        """In "what's Lucas's timezone" the question is about Lucas: when an entry is about the
+        possessor (the word in its title, keywords, tags or path) and the entry the gate is sure
+        of does not have the word at all, the recall is not sure. The cron note whose folder is
+        `timezones` covers more of the question's weight than Lucas's own note, which says
+        "Eastern time"."""
+        answer = max(competing, key=lambda c: c.match)
+        for word, (having, about) in self._possessed.get(tier, {}).items():
+            if about and answer.doc_id not in having:
+                return False, f"the question asks about '{word}' ({word}'s), which the best-covering entry lacks"
+        return True, reason
 
     def _names_people(self, competing: list[_Candidate], reason: str) -> tuple[bool, str]:
         """A who-question asks for a person. When the entry the gate is sure of is not about
@@ -994,6 +1012,7 @@ class Recaller:
             self._unseen_subject[tier] = subject
         self._note_foreign(tier, alternatives, word_weight, weight_sum)
         found = self._found_words(alternatives, term_docs, scored)
+        self._note_possessed(tier, found)
         best_bm25 = max(scored.values()) or 1.0
         candidates = []
         for doc_id, score in scored.items():
@@ -1085,6 +1104,17 @@ class Recaller:
             )
             boosted[doc_id] = scored[doc_id] * (1.0 + PHRASE_BONUS * written / len(pairs))
         return boosted
+
+    def _note_possessed(self, tier: Tier, found: Mapping[int, Mapping[str, float]]) -> None:
+        """For each possessor of the question, the entries that have it (in a form at
+        INFLECTION or closer) and whether one is about it (_has_possessor)."""
+        if not self._possessors:
+            return
+        self._possessed[tier] = {}
+        for word in self._possessors:
+            shares = {doc_id: words.get(word, 0.0) for doc_id, words in found.items()}
+            having = {doc_id for doc_id, share in shares.items() if share >= INFLECTION * BODY_ONLY}
+            self._possessed[tier][word] = (having, any(shares[doc_id] >= INFLECTION for doc_id in having))
 
     def _note_foreign(
         self, tier: Tier, alternatives: Mapping[str, Mapping[str, float]], weight: Mapping[str, float], total: float
@@ -1455,6 +1485,16 @@ def _as_phrase(word_forms: Mapping[str, float], phrases: Mapping[str, float], ap
     """A word that the question writes in a phrase (a phrasal verb, an identifier): the
     phrase's forms count as given, the word's own forms found apart only `apart` as much."""
     return {term: weight * apart for term, weight in word_forms.items()} | dict(phrases)
+
+
+_POSSESSIVE = re.compile(r"\b([^\W_]+)['\u2019]s\b")
+
+
+def _possessors(query: str) -> list[str]:
+    """The words a question writes with a possessive 's ("Lucas's", "the team's"); not "it's",
+    "what's", "let's", whose first word is a function word."""
+    found = (fold(match.group(1)) for match in _POSSESSIVE.finditer(query))
+    return [word for word in dict.fromkeys(found) if word not in STOPWORDS and len(word) > 1]
 
 
 def _is_about(term: str, about: Collection[str]) -> bool:

@@ -682,6 +682,20 @@ def test_a_word_the_memory_writes_at_the_head_of_a_longer_one_finds_it_weakly(tm
     assert not memory.recall("stor", max_tier="keyword").results  # a typo is left to the fuzzy tier
 
 
+def test_a_question_about_someones_thing_is_not_sure_of_an_entry_that_does_not_name_them(tmp_path: Path) -> None:
+    """ "what's lucas's timezone" was *sure* of the cron note in a `timezones` folder (seventeenth
+    session, typing questions over a new memory): the possessor is what the question is about,
+    and an entry about Lucas exists. Not sure, and both shown; a question whose possessor no
+    entry is about keeps its sure answer."""
+    lucas = ("people/team/lucas", "Tech lead for payments. Based in Montreal (Eastern time).", "Lucas Moreau")
+    cron = ("gotchas/timezones/cron-utc", "Cron jobs run in UTC; the nightly export is at 02:00 UTC.", "Cron in UTC")
+    memory = memory_with(tmp_path, lucas, cron, STYLE)
+    result = memory.recall("what's lucas's timezone", max_tier="fuzzy")
+    assert not result.resolved and {hit.path for hit in result.results[:2]} == {lucas[0], cron[0]}
+    assert first(memory, "what is the cron jobs' timezone") == (cron[0], True)
+    assert first(memory, "what's the nightly export's timezone") == (cron[0], True)
+
+
 def test_a_name_made_of_a_word_and_a_few_consonants_is_found_by_the_word(tmp_path: Path) -> None:
     """ "why didn't we go with rabbit" was "no memory" beside a decision that names RabbitMQ
     (seventeenth session, typing questions over a new memory): names of the trade are often a
