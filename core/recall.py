@@ -753,6 +753,8 @@ class Recaller:
                     cached[other] = max(cached.get(other, 0.0), SHORT_FORM)
                 for other in _compounds(term, vocabulary):
                     cached[other] = max(cached.get(other, 0.0), COMPOUND_HEAD)
+                for other in _clock_times(term):
+                    self._add_form(cached, other, INFLECTION)  # the same time, as a memory writes it
                 self._forms_cache[term] = cached
             forms[term] = cached
         return forms
@@ -1442,6 +1444,17 @@ def _is_compound_tail(word: str, rest: str) -> bool:
 
 
 _RUNS = re.compile(r"\d+|[^\d]+")
+_TWELVE_HOUR = re.compile(r"(\d{1,2})(am|pm)")
+
+
+def _clock_times(term: str) -> list[str]:
+    """A time of day a question writes in twelve hours (`8am`, `3pm`), as notes write it in
+    twenty-four: the phrases `08 00` and `8 00`, which FTS5 finds in "08:00" and "8:00"."""
+    match = _TWELVE_HOUR.fullmatch(term)
+    if match is None or not 1 <= int(match[1]) <= 12:
+        return []
+    hour = int(match[1]) % 12 + (12 if match[2] == "pm" else 0)
+    return list(dict.fromkeys((f"{hour:02d} 00", f"{hour} 00")))
 
 
 def _same_numbers(word: str, term: str) -> bool:

@@ -696,6 +696,18 @@ def test_a_question_about_someones_thing_is_not_sure_of_an_entry_that_does_not_n
     assert first(memory, "what's the nightly export's timezone") == (cron[0], True)
 
 
+def test_a_time_of_day_in_twelve_hours_finds_the_same_time_in_twenty_four(tmp_path: Path) -> None:
+    """ "what happens at 2am utc" was "no memory" beside a note saying "02:00 UTC" (seventeenth
+    session): questions say 2am, 3pm; notes say 02:00, 15:00."""
+    cron = ("gotchas/timezones/cron-utc", "The nightly export runs at 02:00 UTC, 21:00 in Montreal.", "Cron in UTC")
+    freeze = ("policies/release/freeze", "No deploys on Fridays after 15:00, nor 2 days before a holiday.", "Freeze")
+    memory = memory_with(tmp_path, cron, freeze, STYLE)
+    assert first(memory, "what runs at 2am")[0] == cron[0]
+    assert first(memory, "what happens at 9pm in montreal")[0] == cron[0]
+    assert first(memory, "can I deploy at 3pm on a friday")[0] == freeze[0]
+    assert first(memory, "what runs at 2pm")[0] != cron[0]  # 14:00 is not 02:00
+
+
 def test_a_name_made_of_a_word_and_a_few_consonants_is_found_by_the_word(tmp_path: Path) -> None:
     """ "why didn't we go with rabbit" was "no memory" beside a decision that names RabbitMQ
     (seventeenth session, typing questions over a new memory): names of the trade are often a
