@@ -133,12 +133,14 @@ ONE_EDIT_LENGTH = 4
 # add yesterday", "anything changed since Monday"): once its date expressions are read, its
 # only other words are these - what happens to a memory or in a conversation, and words for
 # "entries" - so no entry has to contain them, and they are not what the question is about.
-# The answer is the entries of that time, the newest first (`_time_listing`).
+# The answer is the entries of that time, the newest first (`_time_listing`). What goes wrong
+# is news too: "what broke in september", "anything fail last night".
 ACTIVITY_WORDS = frozenset(
     """
     happen change new news update add do go going on work learn write wrote written note
     record entry memory thing stuff anything something everything show list see talk
     discuss say said mention been there
+    break broke broken fail wrong went
     """.split()
 )
 # Without a date expression, one of these makes such a question ask for the newest: "what's

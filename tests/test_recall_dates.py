@@ -432,6 +432,7 @@ def journal(root: Path) -> Memory:
             ["ops/backup/restore-drill", "web/forms/validation", "api/errors/retry-after"],
         ),
         ("show me the notes from January 2026", ["infra/dns/ttl"]),
+        ("what broke last week", ["api/errors/retry-after"]),  # what goes wrong is news too
     ],
 )
 def test_a_question_about_only_a_time_lists_the_entries_of_that_time(
@@ -443,7 +444,7 @@ def test_a_question_about_only_a_time_lists_the_entries_of_that_time(
     result = journal.recall(query, max_tier="fuzzy", explain=True)
     found = [hit.path for hit in result.results]
     assert found[: len(expected)] == expected
-    if "last week" in query or "January" in query:
+    if "last week" in query or "January" in query:  # "what broke last week" was "no memory"
         assert found == expected  # a time restricts: the others are not of it
         assert result.resolved  # one entry of that time: it is the answer
     else:
