@@ -213,7 +213,7 @@ class Index:
         self.db_path = self.state_dir / INDEX_FILE
         self._conn: sqlite3.Connection | None = None
         self._vocabulary: tuple[str, list[str]] | None = None  # (content version, words)
-        self._names: tuple[str, list[str]] | None = None  # (content version, capitalised words)
+        self._names: tuple[str, list[str], frozenset[str]] | None = None  # (content version, capitalised words, set)
         # Recall's caches that hold while the indexed content stays the same (_content_cache):
         # the content version they were filled at, and each cache by name.
         self._caches: tuple[str, dict[str, dict[Any, Any]]] | None = None
@@ -1144,11 +1144,19 @@ class Index:
     def name_vocabulary(self) -> list[str]:
         """The words written with a capital in titles, aliases and bodies (what may be names),
         kept until the indexed content changes."""
+        return self._name_words()[0]
+
+    def writes_capitalised(self, word: str) -> bool:
+        """Whether the memory writes this (folded) word with a capital somewhere."""
+        return word in self._name_words()[1]
+
+    def _name_words(self) -> tuple[list[str], frozenset[str]]:
         version = self.version()
         if self._names is None or self._names[0] != version:
             conn, _ = self.connection()
-            self._names = (version, [row[0] for row in conn.execute("SELECT term FROM names_vocab")])
-        return self._names[1]
+            words = [row[0] for row in conn.execute("SELECT term FROM names_vocab")]
+            self._names = (version, words, frozenset(words))
+        return self._names[1], self._names[2]
 
     def total_documents(self, scope: str) -> int:
         conn, _ = self.connection()

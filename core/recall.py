@@ -58,7 +58,7 @@ from .lexicon import (
     variants,
 )
 from .lifecycle import Signals, effective_importance, rank_score, recency
-from .names import may_be_name, similar_names
+from .names import capitalised_words, may_be_name, similar_names
 from .paths import normalize_prefix
 from .state import StateStore
 from .text import STOPWORDS, fold, has_unspaced_script, ms_since, query_terms, snippet, split_unspaced, words
@@ -285,6 +285,7 @@ class Recaller:
         # heaviest first (_note_foreign).
         self._foreign: dict[Tier, dict[str, float]] = {}
         self._possessors: list[str] = []  # "X" of the question's "X's" (_possessors)
+        self._people_names: list[str] = []  # words of the question that may name a person (_person_names)
         # Per tier and possessor: (the entries that have the word, whether one is about it).
         self._possessed: dict[Tier, dict[str, tuple[set[int], bool]]] = {}
         self._typos: dict[str, bool] = {}  # unknown word -> whether the fuzzy tier corrects it
@@ -316,6 +317,7 @@ class Recaller:
         self._named = [term for term in terms if len(term) >= 2 and may_be_name(term, query)]
         self._phrases = list(itertools.pairwise(terms))
         self._possessors = [word for word in _possessors(query) if word in terms]
+        self._people_names = self._person_names(query, terms)
         self._asked_kind = asked_kind(query)
         traces: list[TierTrace] = []
         if self._when is not None and self._time_only and last_tier != "path":
@@ -447,11 +449,12 @@ class Recaller:
         possessor (the word in its title, keywords, tags or path) and the entry the gate is sure
         of does not have the word at all, the recall is not sure. The cron note whose folder is
         `timezones` covers more of the question's weight than Lucas's own note, which says
-        "Eastern time"."""
+        "Eastern time". So for a person's name a note about people has ("what timezone is Ana
+        in" over a team directory that says where Ana works)."""
         answer = max(competing, key=lambda c: c.match)
-        for word, (having, about) in self._possessed.get(tier, {}).items():
-            if about and answer.doc_id not in having:
-                return False, f"the question asks about '{word}' ({word}'s), which the best-covering entry lacks"
+        for word, (having, required) in self._possessed.get(tier, {}).items():
+            if required and answer.doc_id not in having:
+                return False, f"the question asks about '{word}', which the best-covering entry lacks"
         return True, reason
 
     def _names_people(self, competing: list[_Candidate], reason: str) -> tuple[bool, str]:
@@ -1110,15 +1113,28 @@ class Recaller:
         return boosted
 
     def _note_possessed(self, tier: Tier, found: Mapping[int, Mapping[str, float]]) -> None:
-        """For each possessor of the question, the entries that have it (in a form at
-        INFLECTION or closer) and whether one is about it (_has_possessor)."""
-        if not self._possessors:
+        """For each word the question is about, the entries that have it (in a form at
+        INFLECTION or closer) and whether that makes it required of a sure answer
+        (_has_possessor): a possessor some entry is about, a person's name a note about people
+        has."""
+        if not self._possessors and not self._people_names:
             return
         self._possessed[tier] = {}
-        for word in self._possessors:
+        for word in dict.fromkeys([*self._possessors, *self._people_names]):
             shares = {doc_id: words.get(word, 0.0) for doc_id, words in found.items()}
             having = {doc_id for doc_id, share in shares.items() if share >= INFLECTION * BODY_ONLY}
-            self._possessed[tier][word] = (having, any(shares[doc_id] >= INFLECTION for doc_id in having))
+            required = word in self._possessors and any(shares[doc_id] >= INFLECTION for doc_id in having)
+            if not required and word in self._people_names and having:
+                rows = self.index.docs(having)
+                required = any(is_about_people(row.path, row.title) for row in rows.values())
+            self._possessed[tier][word] = (having, required)
+
+    def _person_names(self, query: str, terms: list[str]) -> list[str]:
+        """The question's words that may name a person: written with a capital (the first word
+        too: "Ana's timezone"), or no common word, and written with a capital in the memory."""
+        written = set(capitalised_words(query))
+        maybe = [term for term in terms if term in written or not is_common_word(term)]
+        return [term for term in maybe if self.index.writes_capitalised(term)]
 
     def _note_foreign(
         self, tier: Tier, alternatives: Mapping[str, Mapping[str, float]], weight: Mapping[str, float], total: float

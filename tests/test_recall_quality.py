@@ -696,6 +696,29 @@ def test_a_question_about_someones_thing_is_not_sure_of_an_entry_that_does_not_n
     assert first(memory, "what's the nightly export's timezone") == (cron[0], True)
 
 
+def test_a_question_naming_a_person_is_not_sure_of_an_entry_without_them(tmp_path: Path) -> None:
+    """ "what timezone is Ana in" and "Tom's timezone" were *sure* of an embargo note with
+    "timezone" in its path, over a team directory that says where Ana and Tom work (a blind
+    trial, seventeenth session): a name a note about people has is what the question is
+    about. Not sure, and the directory shown; a question naming nobody keeps its answer."""
+    directory = (
+        "people/team/directory",
+        "Ana Souza is the tech lead, based in Lisbon. Tom Reyes leads on-call from Toronto.",
+        "Team directory",
+    )
+    embargo = (
+        "gotchas/embargo/embargo-timezone",
+        "Embargo times are stored in UTC; the editor shows them in London time.",
+        "Embargoes and the timezone",
+    )
+    memory = memory_with(tmp_path, directory, embargo, STYLE)
+    for query in ("what timezone is Ana in", "Tom's timezone", "ana's timezone"):
+        result = memory.recall(query, max_tier="fuzzy")
+        assert not result.resolved, query
+        assert directory[0] in [hit.path for hit in result.results], query
+    assert first(memory, "what's the embargo timezone") == (embargo[0], True)
+
+
 def test_a_time_of_day_in_twelve_hours_finds_the_same_time_in_twenty_four(tmp_path: Path) -> None:
     """ "what happens at 2am utc" was "no memory" beside a note saying "02:00 UTC" (seventeenth
     session): questions say 2am, 3pm; notes say 02:00, 15:00."""
