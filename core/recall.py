@@ -314,11 +314,7 @@ class Recaller:
         report = self.index.ensure_current()  # a scan, unless a watcher here keeps the index current
         timings: dict[str, float] = {"refresh": report.ms}
         terms = self._read_dates(query, prefix)
-        self._named = [term for term in terms if len(term) >= 2 and may_be_name(term, query)]
-        self._phrases = list(itertools.pairwise(terms))
-        self._possessors = [word for word in _possessors(query) if word in terms]
-        self._people_names = self._person_names(query, terms)
-        self._asked_kind = asked_kind(query)
+        self._read_question(query, terms)
         traces: list[TierTrace] = []
         if self._when is not None and self._time_only and last_tier != "path":
             found, resolved_by, in_domain = self._time_listing(
@@ -1128,6 +1124,15 @@ class Recaller:
                 rows = self.index.docs(having)
                 required = any(is_about_people(row.path, row.title) for row in rows.values())
             self._possessed[tier][word] = (having, required)
+
+    def _read_question(self, query: str, terms: list[str]) -> None:
+        """What the question says besides its words, for the tiers and gates: names, phrases,
+        possessors, the kind of answer it asks for."""
+        self._named = [term for term in terms if len(term) >= 2 and may_be_name(term, query)]
+        self._phrases = list(itertools.pairwise(terms))
+        self._possessors = [word for word in _possessors(query) if word in terms]
+        self._people_names = self._person_names(query, terms)
+        self._asked_kind = asked_kind(query)
 
     def _person_names(self, query: str, terms: list[str]) -> list[str]:
         """The question's words that may name a person: written with a capital (the first word
