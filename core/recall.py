@@ -503,10 +503,10 @@ class Recaller:
             when = when.without_spans()
         self._when = when
         if when is None:
-            return terms
+            return _clock_terms(query, terms)
         rest = self._without_garbled_function_words(query_terms(when.rest, is_phrasal))
         self._time_only = _only_activity(rest)
-        return rest if any(term not in STOPWORDS for term in rest) else terms
+        return _clock_terms(when.rest, rest) if any(term not in STOPWORDS for term in rest) else terms
 
     def _without_garbled_function_words(self, terms: list[str]) -> list[str]:
         """A function word typed with two letters swapped ("waht", "iwth") is one, unless the
@@ -754,8 +754,8 @@ class Recaller:
                     cached[other] = max(cached.get(other, 0.0), SHORT_FORM)
                 for other in _compounds(term, vocabulary):
                     cached[other] = max(cached.get(other, 0.0), COMPOUND_HEAD)
-                for other in _clock_times(term):
-                    self._add_form(cached, other, INFLECTION)  # the same time, as a memory writes it
+                for other in _clock_times(term):  # the same time, as a memory writes it
+                    self._add_form(cached, other, INFLECTION if " " in other else DERIVED)
                 self._forms_cache[term] = cached
             forms[term] = cached
         return forms
@@ -1468,16 +1468,47 @@ def _is_compound_tail(word: str, rest: str) -> bool:
 
 _RUNS = re.compile(r"\d+|[^\d]+")
 _TWELVE_HOUR = re.compile(r"(\d{1,2})(am|pm)")
+# A time of day written as more than one word: "5:45 am", "5:30pm", "9 am", "17:30".
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap]m)\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
+_CLOCK_TERM = re.compile(r"(\d{2}):(\d{2})")
 
 
 def _clock_times(term: str) -> list[str]:
-    """A time of day a question writes in twelve hours (`8am`, `3pm`), as notes write it in
-    twenty-four: the phrases `08 00` and `8 00`, which FTS5 finds in "08:00" and "8:00"."""
-    match = _TWELVE_HOUR.fullmatch(term)
-    if match is None or not 1 <= int(match[1]) <= 12:
+    """A time of day a question writes in twelve hours (`8am`, `3pm`), or as `_clock_terms`
+    reads it (`17:30`), as notes write it in twenty-four: the phrases `08 00` and `8 00`,
+    which FTS5 finds in "08:00" and "8:00"."""
+    if (clock := _CLOCK_TERM.fullmatch(term)) is not None:
+        hour, minute = int(clock[1]), clock[2]
+    elif (match := _TWELVE_HOUR.fullmatch(term)) is not None and 1 <= int(match[1]) <= 12:
+        hour, minute = int(match[1]) % 12 + (12 if match[2] == "pm" else 0), "00"
+    else:
         return []
-    hour = int(match[1]) % 12 + (12 if match[2] == "pm" else 0)
-    return list(dict.fromkeys((f"{hour:02d} 00", f"{hour} 00")))
+    # The hour alone too, weakly (a memory's numbers say many things): "17:30" is in the
+    # evening window "17:00 to 19:00".
+    hour_alone = (f"{hour:02d}", f"{hour}") if clock is not None else ()
+    return list(dict.fromkeys((f"{hour:02d} {minute}", f"{hour} {minute}", *hour_alone)))
+
+
+def _clock_terms(text: str, terms: list[str]) -> list[str]:
+    """The question's words with each time of day it writes as more than one word ("5:45 am",
+    "17:30") read as one, `05:45`, `17:30` (_clock_times): its numbers alone are not what it
+    asks about. A time written as one word (`2am`) is one already."""
+    clocks: list[str] = []
+    parts: set[str] = set()
+    for match in _CLOCK.finditer(text):
+        hour, minute, half = int(match[1] or match[4]), match[2] or match[5] or "00", (match[3] or "").lower()
+        if " " not in match[0] and ":" not in match[0]:
+            continue  # `2am`: one word
+        if half and not 1 <= hour <= 12:
+            continue
+        hour = hour % 12 + (12 if half == "pm" else 0) if half else hour
+        if hour <= 23 and int(minute) <= 59:
+            clocks.append(f"{hour:02d}:{minute}")
+            parts.update(words(match[0]))
+    if not clocks:
+        return terms
+    kept = [term for term in terms if term not in parts]
+    return kept + [clock for clock in dict.fromkeys(clocks) if clock not in kept]
 
 
 def _same_numbers(word: str, term: str) -> bool:

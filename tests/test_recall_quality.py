@@ -731,6 +731,21 @@ def test_a_time_of_day_in_twelve_hours_finds_the_same_time_in_twenty_four(tmp_pa
     assert first(memory, "what runs at 2pm")[0] != cron[0]  # 14:00 is not 02:00
 
 
+def test_a_time_of_day_written_as_several_words_is_one_time(tmp_path: Path) -> None:
+    """ "what happens at 5:45 am" was "no memory" beside a note saying "at 05:45", and "can I
+    deploy at 5:30pm" beside one forbidding deploys "between 17:00 and 19:00" (a blind trial,
+    seventeenth session): "5:45 am", "5:30pm", "17:30" are one time each, and the hour alone
+    counts weakly. A version number is no time."""
+    briefing = ("runbooks/newsletter/briefing", "The morning briefing is built at 05:45 by a cron job.", "Briefing")
+    window = ("runbooks/deploy/window", "Never deploy between 17:00 and 19:00 (evening edition).", "Deploy window")
+    python = ("conventions/code/python", "Services run Python 3.12 with uv.", "Python version")
+    memory = memory_with(tmp_path, briefing, window, python)
+    assert first(memory, "what happens at 5:45 am")[0] == briefing[0]
+    assert first(memory, "can I deploy at 5:30pm")[0] == window[0]
+    assert first(memory, "can I deploy at 17:30")[0] == window[0]
+    assert first(memory, "which services run python 3.12") == (python[0], True)
+
+
 def test_a_name_made_of_a_word_and_a_few_consonants_is_found_by_the_word(tmp_path: Path) -> None:
     """ "why didn't we go with rabbit" was "no memory" beside a decision that names RabbitMQ
     (seventeenth session, typing questions over a new memory): names of the trade are often a
