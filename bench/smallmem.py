@@ -15,9 +15,9 @@ and the default configuration, usage counting included, in one fresh tree:
     .venv/bin/python bench/smallmem.py [--data bench/smallmem.yaml] [--sizes 1,2,3,5,8,12,16,20,24]
         [--set recall.keyword_floor=0.6] [--show-misses] [--out bench/out/smallmem.json]
 
-bench/smallmem-heldout-{mobile,dataplat,solo,gamestudio,infra,mlplatform,firmware,saas,fintech}.yaml are
-memories of the same kind written by others (see their headers), for `--data`: a change tuned on one set is
-checked on the rest.
+bench/smallmem-heldout-{mobile,dataplat,solo,gamestudio,infra,mlplatform,firmware,saas,fintech,ecommerce,
+healthtech,newsroom}.yaml are memories of the same kind written by others (see their headers), for `--data`: a
+change tuned on one set is checked on the rest.
 """
 
 from __future__ import annotations
