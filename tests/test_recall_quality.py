@@ -719,30 +719,28 @@ def test_a_question_naming_a_person_is_not_sure_of_an_entry_without_them(tmp_pat
     assert first(memory, "what's the embargo timezone") == (embargo[0], True)
 
 
-def test_a_time_of_day_in_twelve_hours_finds_the_same_time_in_twenty_four(tmp_path: Path) -> None:
-    """ "what happens at 2am utc" was "no memory" beside a note saying "02:00 UTC" (seventeenth
-    session): questions say 2am, 3pm; notes say 02:00, 15:00."""
+def test_a_time_of_day_finds_the_same_time_as_notes_write_it(tmp_path: Path) -> None:
+    """Questions say 2am, 5:45 am, 5:30pm; notes say 02:00, 05:45, 17:00 (seventeenth session:
+    "what happens at 2am utc" was "no memory" beside "02:00 UTC", and in a blind trial "what
+    happens at 5:45 am" and "can I deploy at 5:30pm" beside "at 05:45" and "between 17:00 and
+    19:00"). A time written as several words is one time, its hour alone counts weakly, and a
+    version number is no time."""
     cron = ("gotchas/timezones/cron-utc", "The nightly export runs at 02:00 UTC, 21:00 in Montreal.", "Cron in UTC")
     freeze = ("policies/release/freeze", "No deploys on Fridays after 15:00, nor 2 days before a holiday.", "Freeze")
-    memory = memory_with(tmp_path, cron, freeze, STYLE)
-    assert first(memory, "what runs at 2am")[0] == cron[0]
-    assert first(memory, "what happens at 9pm in montreal")[0] == cron[0]
-    assert first(memory, "can I deploy at 3pm on a friday")[0] == freeze[0]
-    assert first(memory, "what runs at 2pm")[0] != cron[0]  # 14:00 is not 02:00
-
-
-def test_a_time_of_day_written_as_several_words_is_one_time(tmp_path: Path) -> None:
-    """ "what happens at 5:45 am" was "no memory" beside a note saying "at 05:45", and "can I
-    deploy at 5:30pm" beside one forbidding deploys "between 17:00 and 19:00" (a blind trial,
-    seventeenth session): "5:45 am", "5:30pm", "17:30" are one time each, and the hour alone
-    counts weakly. A version number is no time."""
     briefing = ("runbooks/newsletter/briefing", "The morning briefing is built at 05:45 by a cron job.", "Briefing")
     window = ("runbooks/deploy/window", "Never deploy between 17:00 and 19:00 (evening edition).", "Deploy window")
     python = ("conventions/code/python", "Services run Python 3.12 with uv.", "Python version")
-    memory = memory_with(tmp_path, briefing, window, python)
-    assert first(memory, "what happens at 5:45 am")[0] == briefing[0]
-    assert first(memory, "can I deploy at 5:30pm")[0] == window[0]
-    assert first(memory, "can I deploy at 17:30")[0] == window[0]
+    memory = memory_with(tmp_path, cron, freeze, briefing, window, python)
+    for query, expected in [
+        ("what runs at 2am", cron),
+        ("what happens at 9pm in montreal", cron),
+        ("can I deploy at 3pm on a friday", freeze),
+        ("what happens at 5:45 am", briefing),
+        ("can I deploy at 5:30pm", window),
+        ("can I deploy at 17:30", window),
+    ]:
+        assert first(memory, query)[0] == expected[0], query
+    assert first(memory, "what runs at 2pm")[0] != cron[0]  # 14:00 is not 02:00
     assert first(memory, "which services run python 3.12") == (python[0], True)
 
 
