@@ -23,6 +23,13 @@ from hypothesis import settings
 settings.register_profile("mem", deadline=None, max_examples=150)
 settings.load_profile("mem")
 
+# The MCP SDK's stdio client takes `errlog=sys.stderr` as a default argument, bound when the
+# module is first imported. First imported by a test while sys.stderr is a stand-in without a
+# file descriptor (tests/test_contract.py imports `mcp` for an in-process server), it kept
+# that stream, and every later stdio client in the same process failed ("fileno": seen when
+# test_contract.py and test_watch.py share a worker). Imported here, it binds a real one.
+import mcp.client.stdio  # noqa: E402, F401
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / ".memory-example"
 MEM_BIN = str(Path(sys.executable).with_name("mem"))
