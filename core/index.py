@@ -213,7 +213,6 @@ class Index:
         self.db_path = self.state_dir / INDEX_FILE
         self._conn: sqlite3.Connection | None = None
         self._vocabulary: tuple[str, list[str]] | None = None  # (content version, words)
-        self._names: tuple[str, list[str], frozenset[str]] | None = None  # (content version, capitalised words, set)
         # Recall's caches that hold while the indexed content stays the same (_content_cache):
         # the content version they were filled at, and each cache by name.
         self._caches: tuple[str, dict[str, dict[Any, Any]]] | None = None
@@ -1151,12 +1150,12 @@ class Index:
         return word in self._name_words()[1]
 
     def _name_words(self) -> tuple[list[str], frozenset[str]]:
-        version = self.version()
-        if self._names is None or self._names[0] != version:
+        cache = self._content_cache("names")
+        if "words" not in cache:
             conn, _ = self.connection()
             words = [row[0] for row in conn.execute("SELECT term FROM names_vocab")]
-            self._names = (version, words, frozenset(words))
-        return self._names[1], self._names[2]
+            cache["words"], cache["set"] = words, frozenset(words)
+        return cache["words"], cache["set"]
 
     def total_documents(self, scope: str) -> int:
         conn, _ = self.connection()

@@ -167,9 +167,9 @@ def light_key(word: str) -> str:
     if word.endswith("eed"):  # `need`, `speed`, `exceed` (and `agreed`: Porter still merges it)
         return word
     # An ending is cut only where a vowel stays before it (not `string`, `shed`).
-    if word.endswith("ing") and len(word) >= 6 and _has_vowel(word[:-3]):  # not "thing", "king"
+    if word.endswith("ing") and len(word) >= 6 and has_vowel(word[:-3]):  # not "thing", "king"
         return _base(word[:-3])
-    if word.endswith("ed") and len(word) >= 4 and _has_vowel(word[:-2]):
+    if word.endswith("ed") and len(word) >= 4 and has_vowel(word[:-2]):
         return _base(word[:-2])
     return _final_e(word)
 
@@ -195,7 +195,7 @@ def _final_e(word: str) -> str:
 _VOWELS = frozenset("aeiouy")
 
 
-def _has_vowel(stem: str) -> bool:
+def has_vowel(stem: str) -> bool:
     return any(letter in _VOWELS for letter in stem)
 
 

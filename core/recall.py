@@ -44,6 +44,7 @@ from .lexicon import (
     SHORT_FORM,
     SYNONYM,
     background_idf,
+    has_vowel,
     is_common_word,
     is_garbled_function_word,
     is_known_word,
@@ -89,7 +90,6 @@ IDENTIFIER_PART = 0.5
 COMPOUND_HEAD = 0.4
 MIN_COMPOUND_HEAD = 4  # letters of the head; the rest has one fewer at least (`pager`+`duty`, not `log`+`in`)
 NAME_SUFFIX = 3  # at most this many consonants end a name made from a word (`mq`, `db`, `js`, `sql`)
-VOWELS = frozenset("aeiouy")
 # A query word found only in an entry's body counts this much of what it would in its title,
 # keywords, tags or path: those say what the entry is about, a body mentions many things.
 BODY_ONLY = 0.75
@@ -286,8 +286,9 @@ class Recaller:
         self._foreign: dict[Tier, dict[str, float]] = {}
         self._possessors: list[str] = []  # "X" of the question's "X's" (_possessors)
         self._people_names: list[str] = []  # words of the question that may name a person (_person_names)
-        # Per tier and possessor: (the entries that have the word, whether one is about it).
-        self._possessed: dict[Tier, dict[str, tuple[set[int], bool]]] = {}
+        # Per tier, each possessor or person's name: (the entries that have it, whether a sure
+        # answer must be one of them: _note_required_words).
+        self._required: dict[Tier, dict[str, tuple[set[int], bool]]] = {}
         self._typos: dict[str, bool] = {}  # unknown word -> whether the fuzzy tier corrects it
 
     def recall(
@@ -416,7 +417,7 @@ class Recaller:
             if confident:
                 confident, reason = self._knows_subject(tier, reason)
             if confident:
-                confident, reason = self._has_possessor(tier, competing, reason)
+                confident, reason = self._has_required_words(tier, competing, reason)
             if confident:
                 confident, reason = self._leads(competing, list(found.values()), reason)
             if confident and asks_for_person(query):
@@ -440,7 +441,7 @@ class Recaller:
             return True, reason
         return False, f"the question's most informative word, '{word}', is nowhere in the memory"
 
-    def _has_possessor(self, tier: Tier, competing: list[_Candidate], reason: str) -> tuple[bool, str]:
+    def _has_required_words(self, tier: Tier, competing: list[_Candidate], reason: str) -> tuple[bool, str]:
         """In "what's Lucas's timezone" the question is about Lucas: when an entry is about the
         possessor (the word in its title, keywords, tags or path) and the entry the gate is sure
         of does not have the word at all, the recall is not sure. The cron note whose folder is
@@ -448,7 +449,7 @@ class Recaller:
         "Eastern time". So for a person's name a note about people has ("what timezone is Ana
         in" over a team directory that says where Ana works)."""
         answer = max(competing, key=lambda c: c.match)
-        for word, (having, required) in self._possessed.get(tier, {}).items():
+        for word, (having, required) in self._required.get(tier, {}).items():
             if required and answer.doc_id not in having:
                 return False, f"the question asks about '{word}', which the best-covering entry lacks"
         return True, reason
@@ -1015,7 +1016,7 @@ class Recaller:
             self._unseen_subject[tier] = subject
         self._note_foreign(tier, alternatives, word_weight, weight_sum)
         found = self._found_words(alternatives, term_docs, scored)
-        self._note_possessed(tier, found)
+        self._note_required_words(tier, found)
         best_bm25 = max(scored.values()) or 1.0
         candidates = []
         for doc_id, score in scored.items():
@@ -1108,14 +1109,14 @@ class Recaller:
             boosted[doc_id] = scored[doc_id] * (1.0 + PHRASE_BONUS * written / len(pairs))
         return boosted
 
-    def _note_possessed(self, tier: Tier, found: Mapping[int, Mapping[str, float]]) -> None:
+    def _note_required_words(self, tier: Tier, found: Mapping[int, Mapping[str, float]]) -> None:
         """For each word the question is about, the entries that have it (in a form at
         INFLECTION or closer) and whether that makes it required of a sure answer
-        (_has_possessor): a possessor some entry is about, a person's name a note about people
-        has."""
+        (_has_required_words): a possessor some entry is about, a person's name a note about
+        people has."""
         if not self._possessors and not self._people_names:
             return
-        self._possessed[tier] = {}
+        self._required[tier] = {}
         for word in dict.fromkeys([*self._possessors, *self._people_names]):
             shares = {doc_id: words.get(word, 0.0) for doc_id, words in found.items()}
             having = {doc_id for doc_id, share in shares.items() if share >= INFLECTION * BODY_ONLY}
@@ -1123,7 +1124,7 @@ class Recaller:
             if not required and word in self._people_names and having:
                 rows = self.index.docs(having)
                 required = any(is_about_people(row.path, row.title) for row in rows.values())
-            self._possessed[tier][word] = (having, required)
+            self._required[tier][word] = (having, required)
 
     def _read_question(self, query: str, terms: list[str]) -> None:
         """What the question says besides its words, for the tiers and gates: names, phrases,
@@ -1463,7 +1464,7 @@ def _is_compound_tail(word: str, rest: str) -> bool:
         return False
     if len(rest) >= MIN_COMPOUND_HEAD - 1 and is_real_word(rest):
         return True
-    return 2 <= len(rest) <= NAME_SUFFIX and not any(char in VOWELS for char in rest) and not is_real_word(word)
+    return 2 <= len(rest) <= NAME_SUFFIX and not has_vowel(rest) and not is_real_word(word)
 
 
 _RUNS = re.compile(r"\d+|[^\d]+")
@@ -1473,16 +1474,24 @@ _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap]m)\b|\b(\d{1,2}):(\d{2})\b
 _CLOCK_TERM = re.compile(r"(\d{2}):(\d{2})")
 
 
+def _twenty_four(hour: int, half: str) -> int | None:
+    """The hour of a twelve-hour clock (`half` "am" or "pm") on a twenty-four-hour one; the
+    hour as it is without `half`; None for no hour of the day."""
+    if half:
+        return hour % 12 + (12 if half == "pm" else 0) if 1 <= hour <= 12 else None
+    return hour if hour <= 23 else None
+
+
 def _clock_times(term: str) -> list[str]:
     """A time of day a question writes in twelve hours (`8am`, `3pm`), or as `_clock_terms`
     reads it (`17:30`), as notes write it in twenty-four: the phrases `08 00` and `8 00`,
     which FTS5 finds in "08:00" and "8:00"."""
-    if (clock := _CLOCK_TERM.fullmatch(term)) is not None:
-        hour, minute = int(clock[1]), clock[2]
-    elif (match := _TWELVE_HOUR.fullmatch(term)) is not None and 1 <= int(match[1]) <= 12:
-        hour, minute = int(match[1]) % 12 + (12 if match[2] == "pm" else 0), "00"
-    else:
+    clock = _CLOCK_TERM.fullmatch(term)
+    twelve = None if clock else _TWELVE_HOUR.fullmatch(term)
+    hour = int(clock[1]) if clock else _twenty_four(int(twelve[1]), twelve[2]) if twelve else None
+    if hour is None:
         return []
+    minute = clock[2] if clock else "00"
     # The hour alone too, weakly (a memory's numbers say many things): "17:30" is in the
     # evening window "17:00 to 19:00".
     hour_alone = (f"{hour:02d}", f"{hour}") if clock is not None else ()
@@ -1496,13 +1505,11 @@ def _clock_terms(text: str, terms: list[str]) -> list[str]:
     clocks: list[str] = []
     parts: set[str] = set()
     for match in _CLOCK.finditer(text):
-        hour, minute, half = int(match[1] or match[4]), match[2] or match[5] or "00", (match[3] or "").lower()
         if " " not in match[0] and ":" not in match[0]:
             continue  # `2am`: one word
-        if half and not 1 <= hour <= 12:
-            continue
-        hour = hour % 12 + (12 if half == "pm" else 0) if half else hour
-        if hour <= 23 and int(minute) <= 59:
+        hour = _twenty_four(int(match[1] or match[4]), (match[3] or "").lower())
+        minute = match[2] or match[5] or "00"
+        if hour is not None and int(minute) <= 59:
             clocks.append(f"{hour:02d}:{minute}")
             parts.update(words(match[0]))
     if not clocks:
